@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Grains;
+
+namespace TraceReplay.Api.Infrastructure;
+
+/// <summary>The documented error body: <c>{"error": {"code": "...", "message": "..."}}</c>.</summary>
+public sealed record ApiErrorBody(ApiErrorDetail Error);
+
+public sealed record ApiErrorDetail(string Code, string Message);
+
+/// <summary>The documented success envelope: <c>{"data": ...}</c>.</summary>
+public sealed record DataEnvelope<T>(T Data);
+
+/// <summary>The one place where error codes and their HTTP statuses are decided.</summary>
+public static class ApiErrors
+{
+    public const string ValidationCode = "VALIDATION_ERROR";
+    public const string NotFoundCode = "NOT_FOUND";
+    public const string GoneCode = "GONE";
+    public const string UnauthorizedCode = "UNAUTHORIZED";
+    public const string PayloadTooLargeCode = "PAYLOAD_TOO_LARGE";
+    public const string InternalCode = "INTERNAL_ERROR";
+
+    public static JsonHttpResult<ApiErrorBody> Validation(string message) => Create(StatusCodes.Status400BadRequest, ValidationCode, message);
+
+    public static JsonHttpResult<ApiErrorBody> NotFound(string message) => Create(StatusCodes.Status404NotFound, NotFoundCode, message);
+
+    public static JsonHttpResult<ApiErrorBody> Gone(string message) => Create(StatusCodes.Status410Gone, GoneCode, message);
+
+    public static JsonHttpResult<ApiErrorBody> Unauthorized(string message) => Create(StatusCodes.Status401Unauthorized, UnauthorizedCode, message);
+
+    public static JsonHttpResult<ApiErrorBody> PayloadTooLarge(string message) => Create(StatusCodes.Status413PayloadTooLarge, PayloadTooLargeCode, message);
+
+    /// <summary>Maps a grain's expected refusal to its status and code.</summary>
+    public static JsonHttpResult<ApiErrorBody> From(RequestError error) => error.Kind switch
+    {
+        ErrorKind.Validation => Validation(error.Message),
+        ErrorKind.NotFound => NotFound(error.Message),
+        ErrorKind.Gone => Gone(error.Message),
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error.Kind, "Unknown error kind."),
+    };
+
+    public static JsonHttpResult<ApiErrorBody> Create(int status, string code, string message) =>
+        TypedResults.Json(new ApiErrorBody(new ApiErrorDetail(code, message)), statusCode: status);
+}

@@ -1,0 +1,30 @@
+namespace TraceReplay.Grains;
+
+/// <summary>One trace (key: trace id): its spans, and the history of its replays.</summary>
+[Alias("TraceReplay.ITraceGrain")]
+public interface ITraceGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a batch's header and spans; spans may come before the header and across batches.</summary>
+    [Alias("IngestAsync")]
+    Task IngestAsync(TraceIngest ingest);
+
+    /// <summary>The trace, or null when nothing was ingested under this id.</summary>
+    [Alias("GetAsync"), AlwaysInterleave]
+    Task<TraceData?> GetAsync();
+
+    /// <summary>Validates the overrides, records a PENDING replay and starts it; returns at once.</summary>
+    [Alias("StartReplayAsync")]
+    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides);
+
+    /// <summary>The replay history, newest first.</summary>
+    [Alias("GetReplaysAsync"), AlwaysInterleave]
+    Task<IReadOnlyList<ReplaySnapshot>> GetReplaysAsync();
+
+    /// <summary>A replay of this trace reports its latest state for the history.</summary>
+    [Alias("RecordReplayAsync")]
+    Task RecordReplayAsync(ReplaySnapshot replay);
+
+    /// <summary>Creates this trace from a replay's result; a second call with the same id changes nothing.</summary>
+    [Alias("CreateFromReplayAsync")]
+    Task CreateFromReplayAsync(TraceData trace);
+}

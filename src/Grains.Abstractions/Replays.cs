@@ -1,0 +1,72 @@
+namespace TraceReplay.Grains;
+
+/// <summary>The replay state machine: PENDING → RUNNING → COMPLETED or FAILED.</summary>
+public enum ReplayStatus
+{
+    Pending = 0,
+    Running = 1,
+    Completed = 2,
+    Failed = 3,
+}
+
+/// <summary>What a replay changes. Null fields keep what was recorded.</summary>
+/// <param name="Model">Replaces the model of every LLM span.</param>
+/// <param name="PromptTemplateVersionId">Re-renders the messages that other versions of the same template produced.</param>
+/// <param name="ModelParametersJson">A JSON object merged over each span's recorded parameters; a null value removes a key.</param>
+[GenerateSerializer, Immutable]
+public sealed record ReplayOverrides(
+    [property: Id(0)] string? Model,
+    [property: Id(1)] string? PromptTemplateVersionId,
+    [property: Id(2)] string? ModelParametersJson)
+{
+    public static ReplayOverrides None { get; } = new(null, null, null);
+}
+
+/// <summary>How many LLM spans each override changed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OverrideCounts(
+    [property: Id(0)] int Model,
+    [property: Id(1)] int ModelParameters,
+    [property: Id(2)] int PromptTemplate);
+
+/// <summary>Why a replay failed. ProviderStatus is the LLM provider's HTTP status when it was the cause.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplayError(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string Message,
+    [property: Id(2)] int? ProviderStatus = null,
+    [property: Id(3)] string? SpanId = null);
+
+/// <summary>What a finished replay produced, summarised for history and lists.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplayResultSummary(
+    [property: Id(0)] decimal? TotalCost,
+    [property: Id(1)] long TotalTokens,
+    [property: Id(2)] double? DurationMs,
+    [property: Id(3)] bool Simulated);
+
+/// <summary>A replay as clients see it; also the replay history entry a trace keeps (summaries only).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplaySnapshot(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string TraceId,
+    [property: Id(2)] ReplayStatus Status,
+    [property: Id(3)] ReplayOverrides Overrides,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset? StartedAt,
+    [property: Id(6)] DateTimeOffset? CompletedAt,
+    [property: Id(7)] ReplayError? Error,
+    [property: Id(8)] int CompletedSpans,
+    [property: Id(9)] int TotalSpans,
+    [property: Id(10)] string? ReplayTraceId,
+    [property: Id(11)] OverrideCounts OverridesApplied,
+    [property: Id(12)] ReplayResultSummary? Result);
+
+/// <summary>What a TraceGrain hands a new ReplayGrain: everything it needs, validated.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplayStart(
+    [property: Id(0)] string SourceTraceId,
+    [property: Id(1)] ReplayOverrides Overrides,
+    [property: Id(2)] int TotalSpans,
+    [property: Id(3)] OverrideCounts OverridesApplied,
+    [property: Id(4)] DateTimeOffset CreatedAt);
