@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Api.Apis;
+
+public sealed record UsageDto(int? PromptTokens, int? CompletionTokens, int? TotalTokens);
+
+public sealed record SpanDto(
+    string Id, string TraceId, string? ParentSpanId, string Name, SpanType Type, DateTimeOffset? StartTime,
+    DateTimeOffset? EndTime, double? DurationMs, JsonNode? Input, JsonNode? Output, string? Model,
+    JsonNode? ModelParameters, UsageDto? Usage, decimal? Cost, SpanStatus Status, JsonNode? Metadata,
+    string? PromptTemplateVersionId, JsonNode? PromptVariables, int? PromptMessageIndex, string? ReplayOfSpanId,
+    bool Simulated);
+
+public sealed record LineageDto(string TraceId, string ReplayId);
+
+/// <summary>A trace as lists show it (2Signal's fields), with spans on the detail endpoint only.</summary>
+public sealed record TraceDto(
+    string Id, string Name, SpanStatus Status, DateTimeOffset StartTime, DateTimeOffset? EndTime, double? DurationMs,
+    decimal? TotalCost, long TotalTokens, IReadOnlyList<string> Tags, JsonNode? Metadata, int SpanCount, int ScoreCount,
+    DateTimeOffset CreatedAt, bool Simulated, LineageDto? ReplayOf, IReadOnlyList<SpanDto>? Spans = null,
+    long? PromptTokens = null, long? CompletionTokens = null);
+
+public sealed record TraceListDto(IReadOnlyList<TraceDto> Traces, string? NextCursor);
+
+public sealed record OverridesDto(string? Model, string? PromptTemplateVersionId, JsonNode? ModelParameters);
+
+public sealed record ProgressDto(int CompletedSpans, int TotalSpans);
+
+public sealed record ReplayErrorDto(string Code, string Message, int? ProviderStatus, string? SpanId);
+
+public sealed record ReplayResultDto(decimal? TotalCost, long TotalTokens, double? DurationMs, bool Simulated);
+
+public sealed record ReplayDto(
+    string Id, string TraceId, ReplayStatus Status, OverridesDto Overrides, DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, ReplayErrorDto? Error, ProgressDto Progress,
+    string? ReplayTraceId, OverrideCounts OverridesApplied, ReplayResultDto? Result);
+
+public sealed record ModelDto(
+    string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
+    string? ServedBy, bool Simulated);
+
+/// <summary>Maps grain records to the API's JSON; raw JSON payloads become JSON again, not strings.</summary>
+public static class ApiModels
+{
+    public static TraceDto ToDto(this TraceCatalogRow row) => new(
+        row.Id, row.Name, row.Status, row.Timestamp, row.EndTime, row.DurationMs, row.TotalCost, row.TotalTokens,
+        row.Tags, Json(row.MetadataJson), row.SpanCount, 0, row.CreatedAt, row.Simulated, Lineage(row.ReplayOf));
+
+    public static TraceDto ToDto(this TraceData trace)
+    {
+        var row = TraceCatalogRow.From(trace);
+        var metrics = TraceMetrics.From(trace.Spans);
+        return row.ToDto() with
+        {
+            Spans = [.. trace.Spans.Select(s => s.ToDto(trace.Id))],
+            PromptTokens = metrics.PromptTokens,
+            CompletionTokens = metrics.CompletionTokens,
+        };
+    }
+
+    public static SpanDto ToDto(this SpanData span, string traceId) => new(
+        span.Id, traceId, span.ParentSpanId, span.Name, span.Type, span.StartTime, span.EndTime, span.DurationMs,
+        Json(span.InputJson), Json(span.OutputJson), span.Model, Json(span.ModelParametersJson),
+        span.PromptTokens is null && span.CompletionTokens is null
+            ? null
+            : new UsageDto(span.PromptTokens, span.CompletionTokens, (span.PromptTokens ?? 0) + (span.CompletionTokens ?? 0)),
+        span.Cost, span.Status, Json(span.MetadataJson), span.PromptTemplateVersionId, Json(span.PromptVariablesJson),
+        span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated);
+
+    public static ReplayDto ToDto(this ReplaySnapshot replay) => new(
+        replay.Id, replay.TraceId, replay.Status,
+        new OverridesDto(replay.Overrides.Model, replay.Overrides.PromptTemplateVersionId, Json(replay.Overrides.ModelParametersJson)),
+        replay.CreatedAt, replay.StartedAt, replay.CompletedAt,
+        replay.Error is { } e ? new ReplayErrorDto(e.Code, e.Message, e.ProviderStatus, e.SpanId) : null,
+        new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
+        replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null);
+
+    private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
+
+    private static JsonNode? Json(string? json) => json is null ? null : JsonNode.Parse(json);
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+
+namespace TraceReplay.Api.Apis;
+
+/// <summary>Reading a replay's state and progress.</summary>
+public static class ReplaysApi
+{
+    public static IEndpointRouteBuilder MapReplaysApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/api/v1/replays").WithTags("Replays")
+            .MapGet("/{replayId}", GetReplay).WithName("GetReplay").WithSummary("A replay's status, progress and result");
+        return app;
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> GetReplay(
+        string replayId, IClusterClient grains)
+    {
+        var replay = await grains.GetGrain<IReplayGrain>(replayId).GetAsync();
+        return replay is null
+            ? ApiErrors.NotFound($"replay '{replayId}' not found.")
+            : TypedResults.Ok(new DataEnvelope<ReplayDto>(replay.ToDto()));
+    }
+}

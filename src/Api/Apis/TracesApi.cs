@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Api.Ingestion;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Api.Apis;
+
+/// <summary>Trace ingestion and queries (2Signal's <c>/api/v1/traces</c>), and replaying a trace.</summary>
+public static class TracesApi
+{
+    public static IEndpointRouteBuilder MapTracesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/traces").WithTags("Traces");
+        group.MapPost("/", IngestBatch).WithName("IngestTraces").WithSummary("Ingest a batch of trace-create and span-create events");
+        group.MapGet("/", ListTraces).WithName("ListTraces").WithSummary("List traces, newest first, with filters and cursor paging");
+        group.MapGet("/{traceId}", GetTrace).WithName("GetTrace").WithSummary("Get a trace with its spans");
+        group.MapPost("/{traceId}/replays", StartReplay).WithName("StartReplay").WithTags("Replays")
+            .WithSummary("Replay a trace's LLM spans with overrides; answers at once with the PENDING replay");
+        group.MapGet("/{traceId}/replays", ListReplays).WithName("ListTraceReplays").WithTags("Replays")
+            .WithSummary("The trace's replay history, newest first");
+        return app;
+    }
+
+    public sealed record AcceptedResponse(int Accepted);
+
+    public static async Task<Results<Created<AcceptedResponse>, JsonHttpResult<ApiErrorBody>>> IngestBatch(
+        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (document)
+        {
+            if (document is null)
+            {
+                return ApiErrors.Validation("batch is required: send {\"batch\": [events]}.");
+            }
+
+            var (batch, parseError) = BatchParser.Parse(document.RootElement, services.Time.GetUtcNow());
+            if (parseError is not null)
+            {
+                return ApiErrors.Validation(parseError);
+            }
+
+            await Task.WhenAll(batch!.Traces.Select(t => services.Grains.GetGrain<ITraceGrain>(t.Key).IngestAsync(t.Value)));
+            return TypedResults.Created((string?)null, new AcceptedResponse(batch.Accepted));
+        }
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<TraceListDto>>, JsonHttpResult<ApiErrorBody>>> ListTraces(
+        [AsParameters] TraceServices services, string? limit, string? cursor, string? name, string? status,
+        string? tags, string? startDate, string? endDate, CancellationToken cancellationToken)
+    {
+        var pageSize = 50;
+        if (limit is not null && (!int.TryParse(limit, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > 100))
+        {
+            return ApiErrors.Validation($"limit must be a whole number from 1 to 100; got '{limit}'.");
+        }
+
+        SpanStatus? statusFilter = status?.ToUpperInvariant() switch
+        {
+            null => null,
+            "OK" => SpanStatus.Ok,
+            "ERROR" => SpanStatus.Error,
+            _ => (SpanStatus)(-1),
+        };
+        if (statusFilter == (SpanStatus)(-1))
+        {
+            return ApiErrors.Validation($"status must be OK or ERROR; got '{status}'.");
+        }
+
+        if (!TryParseDate(startDate, out var from) || !TryParseDate(endDate, out var to))
+        {
+            return ApiErrors.Validation("startDate and endDate must be ISO 8601 timestamps.");
+        }
+
+        try
+        {
+            TraceCursor.Decode(cursor);
+        }
+        catch (FormatException)
+        {
+            return ApiErrors.Validation("cursor is not a cursor this service issued.");
+        }
+
+        var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var page = await services.Catalog.QueryAsync(
+            new TraceQuery(TraceReplayNames.DefaultProject, pageSize, cursor, name, statusFilter, tagList, from, to), cancellationToken);
+        return TypedResults.Ok(new DataEnvelope<TraceListDto>(new TraceListDto([.. page.Traces.Select(r => r.ToDto())], page.NextCursor)));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<TraceDto>>, JsonHttpResult<ApiErrorBody>>> GetTrace(
+        string traceId, [AsParameters] TraceServices services)
+    {
+        var trace = await services.Grains.GetGrain<ITraceGrain>(traceId).GetAsync();
+        return trace is null
+            ? ApiErrors.NotFound($"trace '{traceId}' not found.")
+            : TypedResults.Ok(new DataEnvelope<TraceDto>(trace.ToDto()));
+    }
+
+    public static async Task<Results<Accepted<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> StartReplay(
+        string traceId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        ReplayOverrides overrides;
+        using (document)
+        {
+            var (parsed, parseError) = document is null ? (ReplayOverrides.None, null) : ReplayRequestParser.Parse(document.RootElement);
+            if (parseError is not null)
+            {
+                return ApiErrors.Validation(parseError);
+            }
+
+            overrides = parsed!;
+        }
+
+        var result = await services.Grains.GetGrain<ITraceGrain>(traceId).StartReplayAsync(overrides);
+        if (result.Error is not null)
+        {
+            return ApiErrors.From(result.Error);
+        }
+
+        return TypedResults.Accepted($"/api/v1/replays/{result.Replay!.Id}", new DataEnvelope<ReplayDto>(result.Replay.ToDto()));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<ReplayDto>>>, JsonHttpResult<ApiErrorBody>>> ListReplays(
+        string traceId, [AsParameters] TraceServices services)
+    {
+        var grain = services.Grains.GetGrain<ITraceGrain>(traceId);
+        if (await grain.GetAsync() is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        var replays = await grain.GetReplaysAsync();
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ReplayDto>>([.. replays.Select(r => r.ToDto())]));
+    }
+
+    private static bool TryParseDate(string? text, out DateTimeOffset? value)
+    {
+        value = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Reads <c>{"model"?, "promptTemplateVersionId"?, "modelParameters"?}</c>; unknown fields are refused.</summary>
+public static class ReplayRequestParser
+{
+    public static (ReplayOverrides? Overrides, string? Error) Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, "The body must be a JSON object.");
+        }
+
+        string? model = null, version = null, parameters = null;
+        foreach (var property in root.EnumerateObject())
+        {
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "model" or "promptTemplateVersionId" when value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null):
+                    return (null, $"{property.Name} must be a string.");
+                case "model" when value.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(value.GetString()):
+                    return (null, "model must not be blank.");
+                case "model":
+                    model = value.GetString();
+                    break;
+                case "promptTemplateVersionId":
+                    version = value.GetString();
+                    break;
+                case "modelParameters" when value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null):
+                    return (null, "modelParameters must be an object.");
+                case "modelParameters":
+                    parameters = value.ValueKind == JsonValueKind.Null ? null : value.GetRawText();
+                    break;
+                default:
+                    return (null, $"unknown field '{property.Name}': expected model, promptTemplateVersionId or modelParameters.");
+            }
+        }
+
+        return (new ReplayOverrides(model, version, parameters), null);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using TraceReplay.Api.Apis;
+using TraceReplay.Api.Demo;
+using TraceReplay.Silo;
+
+namespace TraceReplay.Api.Infrastructure;
+
+/// <summary>How the API host is put together; Program.cs only calls these two methods.</summary>
+public static class ApiHosting
+{
+    /// <summary>The default address when neither --urls nor ASPNETCORE_URLS says otherwise.</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static WebApplicationBuilder AddTraceReplayApi(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.Section)
+            .PostConfigure<IConfiguration>((options, configuration) =>
+                options.ApiKey ??= configuration["TRACEREPLAY_API_KEY"] is { Length: > 0 } key ? key : ApiOptions.GenerateKey());
+        builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
+        });
+        builder.Services.AddProblemDetails();
+
+        // The all-in-one default co-hosts a silo; the API reaches grains through its IClusterClient.
+        builder.UseOrleans(silo => silo.AddTraceReplay().UseTraceReplayClustering(builder.Configuration));
+        builder.Services.AddHostedService<DemoDataSeeder>();
+        return builder;
+    }
+
+    public static WebApplication UseTraceReplayApi(this WebApplication app)
+    {
+        app.UseExceptionHandler(errors => errors.Run(WriteUnhandledErrorAsync));
+        app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
+            ? Task.CompletedTask
+            : ApiErrors.Create(context.HttpContext.Response.StatusCode, StatusCodeName(context.HttpContext.Response.StatusCode),
+                $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
+                .ExecuteAsync(context.HttpContext));
+
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
+        api.MapTracesApi();
+        api.MapReplaysApi();
+        api.MapModelsApi();
+
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
+        return app;
+    }
+
+    private static Task WriteUnhandledErrorAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        return error is BadHttpRequestException bad
+            ? ApiErrors.Create(bad.StatusCode, StatusCodeName(bad.StatusCode), "The request could not be read.").ExecuteAsync(context)
+            : ApiErrors.Create(StatusCodes.Status500InternalServerError, ApiErrors.InternalCode, "An internal error occurred.").ExecuteAsync(context);
+    }
+
+    private static string StatusCodeName(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => ApiErrors.NotFoundCode,
+        StatusCodes.Status405MethodNotAllowed => "METHOD_NOT_ALLOWED",
+        StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLargeCode,
+        StatusCodes.Status401Unauthorized => ApiErrors.UnauthorizedCode,
+        >= 500 => ApiErrors.InternalCode,
+        _ => ApiErrors.ValidationCode,
+    };
+
+    /// <summary>The URL and key go to the console only, never to a log sink.</summary>
+    private static void PrintBanner(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var key = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.ApiKey;
+        Console.WriteLine($"TraceReplay is running at {string.Join(", ", addresses ?? [])}");
+        Console.WriteLine($"API key (Authorization: Bearer ...): {key}");
+    }
+}

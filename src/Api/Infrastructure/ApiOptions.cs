@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+
+namespace TraceReplay.Api.Infrastructure;
+
+/// <summary>The HTTP front end (section <c>TraceReplay:Api</c>).</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "TraceReplay:Api";
+
+    /// <summary>
+    /// The default project's API key. Taken from TRACEREPLAY_API_KEY when set; otherwise a random key is generated
+    /// at start-up and printed once to the console, never logged.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Largest accepted request body. Default 10 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Load the demo traces and templates at start-up. Default true.</summary>
+    public bool SeedDemoData { get; set; } = true;
+
+    internal static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+}

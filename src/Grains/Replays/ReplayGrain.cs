@@ -1,0 +1,203 @@
+using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Grains.Replays;
+
+/// <summary>
+/// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/>, persisting each result as
+/// it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
+/// interleaving timer does the work right away; a reminder re-drives it after a crash or deactivation.
+/// </summary>
+public sealed partial class ReplayGrain(
+    [PersistentState("replay", TraceReplayNames.ReplayStorage)] IPersistentState<ReplayState> state,
+    LlmPool pool,
+    ModelPriceTable prices,
+    TimeProvider time,
+    ILogger<ReplayGrain> logger) : Grain, IReplayGrain, IRemindable
+{
+    private const string ReminderName = "drive-replay";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private IGrainTimer? _driver;
+
+    public async Task<ReplaySnapshot> StartAsync(ReplayStart start)
+    {
+        if (state.State.Lifecycle is null)
+        {
+            state.State = new ReplayState
+            {
+                SourceTraceId = start.SourceTraceId,
+                Overrides = start.Overrides,
+                Lifecycle = ReplayLifecycle.Created(start.CreatedAt),
+                TotalSpans = start.TotalSpans,
+                OverridesApplied = start.OverridesApplied,
+            };
+            await state.WriteStateAsync();
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        }
+
+        EnsureDriving();
+        return Snapshot()!;
+    }
+
+    public Task<ReplaySnapshot?> GetAsync() => Task.FromResult(Snapshot());
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        EnsureDriving();
+        return Task.CompletedTask;
+    }
+
+    private void EnsureDriving()
+    {
+        if (_driver is not null || state.State.Lifecycle is null)
+        {
+            return;
+        }
+
+        // Interleave: status reads must not wait behind a drive that queues for the LLM pool for minutes.
+        _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.Zero,
+            Period = Timeout.InfiniteTimeSpan,
+            Interleave = true,
+            KeepAlive = true,
+        });
+    }
+
+    private async Task DriveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (state.State.Lifecycle is { IsFinished: false })
+            {
+                await RunAsync(cancellationToken);
+            }
+
+            if (state.State.Lifecycle is { IsFinished: true } && !state.State.OriginNotified)
+            {
+                await ReportToOriginAsync();
+                state.State.OriginNotified = true;
+                await state.WriteStateAsync(cancellationToken);
+            }
+
+            if (state.State.OriginNotified)
+            {
+                await this.UnregisterReminder(await this.GetReminder(ReminderName) ?? throw new InvalidOperationException("Reminder vanished."));
+            }
+        }
+        catch (Exception ex)
+        {
+            // The reminder drives it again; a step that already finished is not repeated.
+            LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+        finally
+        {
+            _driver?.Dispose();
+            _driver = null;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var replayId = this.GetPrimaryKeyString();
+        var source = GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!);
+        var trace = await source.GetAsync();
+        if (trace is null)
+        {
+            await FailAsync(new ReplayError("TRACE_NOT_FOUND", $"trace '{state.State.SourceTraceId}' no longer exists."));
+            return;
+        }
+
+        if (state.State.Lifecycle!.Status == ReplayStatus.Pending)
+        {
+            state.State.Lifecycle = state.State.Lifecycle.Start(time.GetUtcNow());
+            await state.WriteStateAsync(cancellationToken);
+            await ReportToOriginAsync();
+        }
+
+        var (templates, templateError) = await TemplateContextLoader.LoadAsync(GrainFactory, trace, state.State.Overrides);
+        var plan = templateError is null ? ReplayPlanner.Plan(trace, state.State.Overrides, templates) : new ReplayPlan([], templateError);
+        if (plan.Error is not null)
+        {
+            await FailAsync(new ReplayError("INVALID_REPLAY", plan.Error));
+            return;
+        }
+
+        if (!await CallModelsAsync(plan, cancellationToken))
+        {
+            return;
+        }
+
+        var replayTrace = ReplayTraceBuilder.Build(
+            trace, replayId, plan.Calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
+        await GrainFactory.GetGrain<ITraceGrain>(replayTrace.Id).CreateFromReplayAsync(replayTrace);
+        var metrics = TraceMetrics.From(replayTrace.Spans);
+        state.State.ReplayTraceId = replayTrace.Id;
+        state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
+        state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
+        await state.WriteStateAsync(cancellationToken);
+        LogCompleted(logger, replayId, plan.Calls.Count);
+    }
+
+    /// <summary>Runs the calls not done yet concurrently (the pool bounds them); false when one failed the replay.</summary>
+    private async Task<bool> CallModelsAsync(ReplayPlan plan, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = plan.Calls
+            .Where(c => !state.State.Results.ContainsKey(c.Span.Id))
+            .ToDictionary(c => pool.CallAsync(c.Request, stop.Token), c => c);
+        while (running.Count > 0)
+        {
+            var finished = await Task.WhenAny(running.Keys);
+            var call = running[finished];
+            running.Remove(finished);
+            var result = await finished;
+            if (!result.Succeeded)
+            {
+                await stop.CancelAsync();
+                await FailAsync(new ReplayError("PROVIDER_ERROR", result.ErrorMessage ?? "The LLM call failed.", result.ErrorStatus, call.Span.Id));
+                return false;
+            }
+
+            state.State.Results[call.Span.Id] = new SpanResult(
+                call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
+                result.CompletionTokens, result.LatencyMs, result.WaitMs,
+                prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts);
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        return true;
+    }
+
+    private async Task FailAsync(ReplayError error)
+    {
+        state.State.Lifecycle = state.State.Lifecycle!.Fail(time.GetUtcNow(), error);
+        await state.WriteStateAsync();
+        LogFailed(logger, this.GetPrimaryKeyString(), error.Code, error.ProviderStatus);
+    }
+
+    private Task ReportToOriginAsync() =>
+        GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!).RecordReplayAsync(Snapshot()!);
+
+    private ReplaySnapshot? Snapshot()
+    {
+        var s = state.State;
+        if (s.Lifecycle is not { } life)
+        {
+            return null;
+        }
+
+        return new ReplaySnapshot(
+            this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
+            life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]
+    private static partial void LogDriveFailed(ILogger logger, Exception exception, string replayId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replay {ReplayId} completed ({Spans} LLM spans)")]
+    private static partial void LogCompleted(ILogger logger, string replayId, int spans);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replay {ReplayId} failed: {Code} (provider status {ProviderStatus})")]
+    private static partial void LogFailed(ILogger logger, string replayId, string code, int? providerStatus);
+}

@@ -1,0 +1,189 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TraceReplay.Grains.Templates;
+
+namespace TraceReplay.Grains.Replays;
+
+/// <summary>
+/// Turns a recorded trace and overrides into the exact requests a replay sends. Pure: the same trace, overrides
+/// and templates always give the same plan, so a resumed replay plans again instead of storing requests.
+/// </summary>
+public static class ReplayPlanner
+{
+    public static ReplayPlan Plan(TraceData trace, ReplayOverrides overrides, TemplateContext templates)
+    {
+        var (parameterOverrides, parameterError) = ModelParameterRules.Parse(overrides.ModelParametersJson);
+        if (parameterError is not null)
+        {
+            return new ReplayPlan([], parameterError);
+        }
+
+        var llmSpans = trace.Spans.Where(s => s.Type == SpanType.Llm).ToList();
+        if (llmSpans.Count == 0)
+        {
+            return new ReplayPlan([], $"trace '{trace.Id}' has no LLM spans to replay.");
+        }
+
+        var calls = new List<PlannedCall>(llmSpans.Count);
+        foreach (var span in llmSpans)
+        {
+            var (call, error) = PlanSpan(span, overrides, parameterOverrides, templates);
+            if (error is not null)
+            {
+                return new ReplayPlan([], error);
+            }
+
+            calls.Add(call!);
+        }
+
+        return new ReplayPlan(calls, null);
+    }
+
+    private static (PlannedCall? Call, string? Error) PlanSpan(
+        SpanData span, ReplayOverrides overrides, JsonObject? parameterOverrides, TemplateContext templates)
+    {
+        var model = overrides.Model ?? span.Model;
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return (null, $"LLM span '{span.Id}' has no recorded model; give a model override.");
+        }
+
+        if (!TryReadRequest(span.InputJson, out var body, out var messages))
+        {
+            return (null, $"LLM span '{span.Id}' has no replayable input: it must be an array of chat messages or an object with 'messages'.");
+        }
+
+        var templateChanged = false;
+        var templateVersionId = span.PromptTemplateVersionId;
+        if (templates.Override is { } version
+            && span.PromptTemplateVersionId is { } recorded
+            && templates.RecordedTemplateNames.TryGetValue(recorded, out var recordedName)
+            && recordedName == version.Name
+            && recorded != version.Id)
+        {
+            var rendered = PromptTemplateRenderer.Render(version.Content, span.PromptVariablesJson);
+            if (rendered.Error is not null)
+            {
+                return (null, $"promptTemplateVersionId: cannot render version {version.Version} of '{version.Name}' for span '{span.Id}': {rendered.Error}");
+            }
+
+            var index = span.PromptMessageIndex ?? FindSystemMessage(messages);
+            if (index < 0 || index >= messages.Count || messages[index] is not JsonObject message)
+            {
+                return (null, $"LLM span '{span.Id}' has no message at index {index} to re-render.");
+            }
+
+            message["content"] = rendered.Text;
+            templateChanged = true;
+            templateVersionId = version.Id;
+        }
+
+        var recordedParameters = ParseObject(span.ModelParametersJson) ?? [];
+        var parameters = (JsonObject)recordedParameters.DeepClone();
+        foreach (var (name, value) in parameterOverrides ?? [])
+        {
+            if (value is null)
+            {
+                parameters.Remove(name);
+            }
+            else
+            {
+                parameters[name] = value.DeepClone();
+            }
+        }
+
+        foreach (var (name, value) in parameters)
+        {
+            body[WireName(name, parameters)] = value?.DeepClone();
+        }
+
+        body["model"] = model;
+        var parametersJson = parameters.Count == 0 && span.ModelParametersJson is null ? null : parameters.ToJsonString();
+        var call = new PlannedCall(
+            span,
+            new LlmCallRequest(model, body.ToJsonString()),
+            parametersJson,
+            templateChanged ? ReplaceMessages(span.InputJson!, messages) : span.InputJson,
+            templateVersionId,
+            ModelChanged: overrides.Model is not null && overrides.Model != span.Model,
+            ParametersChanged: !JsonNode.DeepEquals(parameters, recordedParameters),
+            TemplateChanged: templateChanged);
+        return (call, null);
+    }
+
+    /// <summary>The request body from a recorded input: an array of messages, or an object with messages, tools….</summary>
+    private static bool TryReadRequest(string? inputJson, out JsonObject body, out JsonArray messages)
+    {
+        body = [];
+        messages = [];
+        JsonNode? input;
+        try
+        {
+            input = inputJson is null ? null : JsonNode.Parse(inputJson);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        switch (input)
+        {
+            case JsonArray array:
+                messages = (JsonArray)array.DeepClone();
+                body["messages"] = messages;
+                return true;
+            case JsonObject obj when obj["messages"] is JsonArray:
+                body = (JsonObject)obj.DeepClone();
+                messages = (JsonArray)body["messages"]!;
+                return true;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                messages = [new JsonObject { ["role"] = "user", ["content"] = value.GetValue<string>() }];
+                body["messages"] = messages;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Recorded input with the re-rendered messages, in the shape it was recorded in.</summary>
+    private static string ReplaceMessages(string inputJson, JsonArray messages)
+    {
+        var input = JsonNode.Parse(inputJson);
+        if (input is JsonObject obj)
+        {
+            obj["messages"] = messages.DeepClone();
+            return obj.ToJsonString();
+        }
+
+        return messages.ToJsonString();
+    }
+
+    private static int FindSystemMessage(JsonArray messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is JsonObject m && (string?)m["role"] is "system" or "developer")
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>OpenAI's current name for the token limit, unless the span already used the new one.</summary>
+    private static string WireName(string name, JsonObject parameters) =>
+        name == "max_tokens" && !parameters.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : name;
+
+    private static JsonObject? ParseObject(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonNode.Parse(json) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

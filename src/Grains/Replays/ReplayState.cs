@@ -1,0 +1,28 @@
+namespace TraceReplay.Grains.Replays;
+
+/// <summary>
+/// A replay's persisted state: its lifecycle, what it replays, and the result of every finished LLM call. The source
+/// trace and the requests are not copied here; they are re-read and re-planned when a replay resumes.
+/// </summary>
+[GenerateSerializer, Alias("TraceReplay.ReplayState")]
+public sealed class ReplayState
+{
+    [Id(0)] public string? SourceTraceId { get; set; }
+
+    [Id(1)] public ReplayOverrides Overrides { get; set; } = ReplayOverrides.None;
+
+    [Id(2)] public ReplayLifecycle? Lifecycle { get; set; }
+
+    [Id(3)] public int TotalSpans { get; set; }
+
+    [Id(4)] public OverrideCounts OverridesApplied { get; set; } = new(0, 0, 0);
+
+    [Id(5)] public Dictionary<string, SpanResult> Results { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(6)] public string? ReplayTraceId { get; set; }
+
+    [Id(7)] public ReplayResultSummary? Result { get; set; }
+
+    /// <summary>Whether the source trace has recorded this replay's final state in its history.</summary>
+    [Id(8)] public bool OriginNotified { get; set; }
+}

@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace TraceReplay.Grains.Replays;
+
+/// <summary>
+/// Builds the new trace of a finished replay: the source span tree with each replayed LLM span's new output,
+/// model, parameters, usage, latency and cost.
+/// </summary>
+/// <remarks>
+/// Timing: each replayed LLM span takes its new latency, and every span that started (ended) after an LLM span ended
+/// in the recording moves by that span's change in duration — the recorded steps are taken to run one after another.
+/// The whole tree then starts at <c>startedAt</c>. Final answers: a non-LLM ancestor whose recorded output equals a
+/// descendant LLM span's recorded answer carries that span's replayed answer, so evaluators score the new model.
+/// </remarks>
+public static class ReplayTraceBuilder
+{
+    public static string TraceIdFor(string replayId) => $"trace_{replayId}";
+
+    public static TraceData Build(
+        TraceData source, string replayId, IReadOnlyList<PlannedCall> calls,
+        IReadOnlyDictionary<string, SpanResult> results, DateTimeOffset startedAt, DateTimeOffset now)
+    {
+        var planned = calls.ToDictionary(c => c.Span.Id, StringComparer.Ordinal);
+        var deltas = calls
+            .Where(c => c.Span.EndTime is not null)
+            .Select(c => (End: c.Span.EndTime!.Value, Delta: results[c.Span.Id].LatencyMs - (c.Span.DurationMs ?? 0)))
+            .OrderBy(d => d.End)
+            .ToList();
+        var origin = source.Spans.Where(s => s.StartTime is not null).Select(s => s.StartTime!.Value).DefaultIfEmpty(source.Timestamp).Min();
+        var shift = startedAt - origin;
+
+        DateTimeOffset? Move(DateTimeOffset? time, bool inclusive) => time is null
+            ? null
+            : time.Value + shift + TimeSpan.FromMilliseconds(deltas.Where(d => inclusive ? d.End <= time : d.End < time).Sum(d => d.Delta));
+
+        var idMap = source.Spans.ToDictionary(s => s.Id, s => NewSpanId(replayId, s.Id), StringComparer.Ordinal);
+        var newOutputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var spans = new List<SpanData>(source.Spans.Count);
+        foreach (var span in source.Spans)
+        {
+            var copy = span with
+            {
+                Id = idMap[span.Id],
+                ParentSpanId = span.ParentSpanId is { } p && idMap.TryGetValue(p, out var np) ? np : span.ParentSpanId,
+                StartTime = Move(span.StartTime, inclusive: false),
+                EndTime = Move(span.EndTime, inclusive: true),
+                ReplayOfSpanId = span.Id,
+            };
+
+            if (planned.TryGetValue(span.Id, out var call))
+            {
+                var result = results[span.Id];
+                var output = OutputInRecordedShape(span.OutputJson, result.MessageJson);
+                newOutputs[span.Id] = output;
+                copy = copy with
+                {
+                    EndTime = copy.StartTime is { } s ? s + TimeSpan.FromMilliseconds(result.LatencyMs) : copy.EndTime,
+                    InputJson = call.InputJson,
+                    OutputJson = output?.ToJsonString(),
+                    Model = result.Model,
+                    ModelParametersJson = call.ModelParametersJson,
+                    PromptTokens = result.PromptTokens,
+                    CompletionTokens = result.CompletionTokens,
+                    Cost = result.Cost,
+                    Status = SpanStatus.Ok,
+                    PromptTemplateVersionId = call.TemplateVersionId,
+                    Simulated = result.Simulated,
+                };
+            }
+
+            spans.Add(copy);
+        }
+
+        CarryFinalAnswers(source, spans, newOutputs);
+        return new TraceData(
+            TraceIdFor(replayId), source.Name, source.MetadataJson, source.Tags, startedAt, now, spans,
+            new TraceLineage(source.Id, replayId), HasHeader: true, source.Project);
+    }
+
+    /// <summary>Text if the span recorded text and the model answered with text alone; else the message object.</summary>
+    private static JsonNode? OutputInRecordedShape(string? recordedOutputJson, string messageJson)
+    {
+        var message = JsonNode.Parse(messageJson) as JsonObject ?? [];
+        var recordedIsText = TryParse(recordedOutputJson) is JsonValue v && v.GetValueKind() == JsonValueKind.String;
+        var hasToolCalls = message["tool_calls"] is JsonArray { Count: > 0 };
+        return recordedIsText && !hasToolCalls ? JsonValue.Create(MessageText(message)) : message;
+    }
+
+    private static void CarryFinalAnswers(TraceData source, List<SpanData> spans, Dictionary<string, JsonNode?> newOutputs)
+    {
+        var byId = source.Spans.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var original = source.Spans[i];
+            if (original.Type == SpanType.Llm || TryParse(original.OutputJson) is not { } recorded)
+            {
+                continue;
+            }
+
+            // The latest-ending descendant LLM span whose recorded answer this span's output repeats.
+            var answer = source.Spans
+                .Where(s => s.Type == SpanType.Llm && newOutputs.ContainsKey(s.Id) && IsDescendant(s, original.Id, byId))
+                .Where(s => SameAnswer(recorded, TryParse(s.OutputJson)))
+                .OrderByDescending(s => s.EndTime)
+                .FirstOrDefault();
+            if (answer is not null)
+            {
+                var replayed = newOutputs[answer.Id];
+                var carried = recorded is JsonValue && replayed is JsonObject message ? JsonValue.Create(MessageText(message)) : replayed;
+                spans[i] = spans[i] with { OutputJson = carried?.ToJsonString() };
+            }
+        }
+    }
+
+    private static bool SameAnswer(JsonNode recorded, JsonNode? llmOutput) =>
+        llmOutput is not null && (JsonNode.DeepEquals(recorded, llmOutput)
+            || (recorded is JsonValue rv && rv.GetValueKind() == JsonValueKind.String && llmOutput is JsonObject m
+                && rv.GetValue<string>() == MessageText(m))
+            || (recorded is JsonObject ro && ro["content"] is JsonValue && llmOutput is JsonValue lv
+                && lv.GetValueKind() == JsonValueKind.String && MessageText(ro) == lv.GetValue<string>()));
+
+    private static bool IsDescendant(SpanData span, string ancestorId, Dictionary<string, SpanData> byId)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var parent = span.ParentSpanId; parent is not null && seen.Add(parent); parent = byId.GetValueOrDefault(parent)?.ParentSpanId)
+        {
+            if (parent == ancestorId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static string MessageText(JsonObject message) => message["content"] switch
+    {
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["text"] ?? string.Empty)),
+        _ => string.Empty,
+    };
+
+    private static JsonNode? TryParse(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A replay span's id: stable for a given replay and source span, so a rebuilt trace is identical.</summary>
+    private static string NewSpanId(string replayId, string sourceSpanId) =>
+        "sp_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(replayId + "\n" + sourceSpanId)))[..20];
+}

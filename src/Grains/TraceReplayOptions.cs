@@ -1,0 +1,10 @@
+namespace TraceReplay.Grains;
+
+/// <summary>Service-wide behaviour (section <c>TraceReplay</c>).</summary>
+public sealed class TraceReplayOptions
+{
+    public const string Section = "TraceReplay";
+
+    /// <summary>Traces older than this many days can no longer be replayed (410). 0 keeps them forever. Default 30.</summary>
+    public int RetentionDays { get; set; } = 30;
+}

@@ -1,0 +1,74 @@
+using System.Text;
+
+namespace TraceReplay.Grains.Traces;
+
+/// <summary>The catalog of the all-in-one mode: one silo, so one process-wide index.</summary>
+public sealed class InMemoryTraceCatalog : ITraceCatalog
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, TraceCatalogRow> _rows = new(StringComparer.Ordinal);
+
+    public Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            _rows[row.Project + "/" + row.Id] = row;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
+    {
+        var after = TraceCursor.Decode(query.Cursor);
+        List<TraceCatalogRow> matches;
+        lock (_lock)
+        {
+            matches = [.. _rows.Values
+                .Where(r => r.Project == query.Project)
+                .Where(r => query.Name is null || r.Name.Contains(query.Name, StringComparison.OrdinalIgnoreCase))
+                .Where(r => query.Status is null || r.Status == query.Status)
+                .Where(r => query.Tags is null || query.Tags.All(t => r.Tags.Contains(t, StringComparer.Ordinal)))
+                .Where(r => query.StartDate is null || r.Timestamp >= query.StartDate)
+                .Where(r => query.EndDate is null || r.Timestamp <= query.EndDate)
+                .Where(r => after is null || TraceCursor.IsAfter(r, after.Value))
+                .OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id, StringComparer.Ordinal)
+                .Take(query.Limit + 1)];
+        }
+
+        var page = matches.Take(query.Limit).ToList();
+        var next = matches.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
+        return Task.FromResult(new TracePage(page, next));
+    }
+}
+
+/// <summary>Opaque keyset cursor: the (timestamp, id) of the last row of a page.</summary>
+public static class TraceCursor
+{
+    public static string Encode(TraceCatalogRow row) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{row.Timestamp.UtcTicks}|{row.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The decoded position, or null for no cursor. Throws FormatException for a cursor we did not make.</summary>
+    public static (long Ticks, string Id)? Decode(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        var base64 = cursor.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+        var text = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+        var bar = text.IndexOf('|');
+        if (bar <= 0 || !long.TryParse(text.AsSpan(0, bar), out var ticks))
+        {
+            throw new FormatException("The cursor is not one this service issued.");
+        }
+
+        return (ticks, text[(bar + 1)..]);
+    }
+
+    public static bool IsAfter(TraceCatalogRow row, (long Ticks, string Id) cursor) =>
+        row.Timestamp.UtcTicks < cursor.Ticks
+        || (row.Timestamp.UtcTicks == cursor.Ticks && string.CompareOrdinal(row.Id, cursor.Id) < 0);
+}

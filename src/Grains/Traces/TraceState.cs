@@ -1,0 +1,10 @@
+namespace TraceReplay.Grains.Traces;
+
+/// <summary>A trace's persisted state: the trace and its replay history (summaries, newest first).</summary>
+[GenerateSerializer, Alias("TraceReplay.TraceState")]
+public sealed class TraceState
+{
+    [Id(0)] public TraceData? Trace { get; set; }
+
+    [Id(1)] public List<ReplaySnapshot> Replays { get; set; } = [];
+}
