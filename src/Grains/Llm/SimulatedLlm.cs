@@ -104,7 +104,8 @@ public sealed partial class SimulatedLlm(IOptions<LlmOptions> options, TimeProvi
         "most", "much", "need", "only", "other", "over", "please", "same", "should", "show", "some", "such",
         "tell", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through",
         "under", "until", "very", "want", "were", "what", "when", "where", "which", "while", "will", "with",
-        "would", "write", "your", "yours",
+        "would", "write", "your", "yours", "answer", "compare", "create", "describe", "find", "generate", "list",
+        "provide", "question", "summarise", "summarize", "thank", "thanks", "think", "using",
     };
 
     /// <summary>Answers one chat-completion request offline.</summary>
