@@ -19,6 +19,17 @@ public sealed partial class ReplayGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private IGrainTimer? _driver;
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A replay that was running when its previous activation ended (deactivation, silo loss) resumes at once.
+        if (state.State.Lifecycle is not null && (!state.State.Lifecycle.IsFinished || !state.State.OriginNotified))
+        {
+            EnsureDriving();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<ReplaySnapshot> StartAsync(ReplayStart start)
     {
         if (state.State.Lifecycle is null)
