@@ -1,0 +1,165 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Templates;
+
+namespace TraceReplay.Api.Apis;
+
+/// <summary>The body of <c>POST /api/v1/prompt-templates</c>; every field is nullable so that we report what is missing.</summary>
+public sealed record CreatePromptTemplateRequest(
+    string? Name,
+    string? Content,
+    IReadOnlyList<string>? Variables,
+    string? Description,
+    string? CommitMessage);
+
+/// <summary>One template in the list: its newest version and how many versions it has.</summary>
+public sealed record PromptTemplateSummary(string Name, int LatestVersion, int VersionCount, PromptTemplateVersion Latest);
+
+/// <summary>Every template of a project, by name.</summary>
+public sealed record PromptTemplateList(IReadOnlyList<PromptTemplateSummary> Templates);
+
+/// <summary>Prompt templates: immutable, numbered versions of mustache prompts.</summary>
+public static class PromptTemplatesApi
+{
+    /// <summary>The longest template name accepted.</summary>
+    public const int MaxNameLength = 200;
+
+    private const int MaxConcurrentReads = 16;
+
+    public static IEndpointRouteBuilder MapPromptTemplatesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/prompt-templates").WithTags("Prompt templates");
+
+        api.MapPost("/", CreateVersion)
+            .WithName("CreatePromptTemplateVersion")
+            .WithSummary("Create a template, or the next version of it");
+        api.MapGet("/", GetTemplates)
+            .WithName("GetPromptTemplates")
+            .WithSummary("List templates, or get a template's latest (?name=) or a given version (?name=&version=)");
+        api.MapGet("/versions/{id}", GetVersionById)
+            .WithName("GetPromptTemplateVersion")
+            .WithSummary("Get a template version by its id");
+
+        return app;
+    }
+
+    public static async Task<Results<Created<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> CreateVersion(
+        CreatePromptTemplateRequest? request,
+        IGrainFactory grains)
+    {
+        if (request is null)
+        {
+            return ApiErrors.Validation("a JSON body with name and content is required");
+        }
+
+        if (ValidateName(request.Name) is { } badName)
+        {
+            return badName;
+        }
+
+        if (request.Content is null)
+        {
+            return ApiErrors.Validation("content is required");
+        }
+
+        var result = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, request.Name!)
+            .CreateVersionAsync(new NewPromptTemplateVersion(request.Content, request.Variables, request.Description, request.CommitMessage));
+        if (result.Error is { } error)
+        {
+            return ApiErrors.From(error);
+        }
+
+        var version = result.Version!;
+        return TypedResults.Created($"/api/v1/prompt-templates/versions/{Uri.EscapeDataString(version.Id)}", new DataEnvelope<PromptTemplateVersion>(version));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<PromptTemplateList>>, Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetTemplates(
+        string? name,
+        string? version,
+        IGrainFactory grains)
+    {
+        if (name is null)
+        {
+            if (version is not null)
+            {
+                return ApiErrors.Validation("name is required when version is given");
+            }
+
+            return TypedResults.Ok(new DataEnvelope<PromptTemplateList>(await ListAsync(grains, TraceReplayNames.DefaultProject)));
+        }
+
+        if (ValidateName(name) is { } badName)
+        {
+            return badName;
+        }
+
+        int? number = null;
+        if (version is not null)
+        {
+            if (!int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed < 1)
+            {
+                return ApiErrors.Validation("version must be a positive integer");
+            }
+
+            number = parsed;
+        }
+
+        var versions = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, name).GetVersionsAsync();
+        if (versions.Count == 0)
+        {
+            return ApiErrors.NotFound($"prompt template '{name}' was not found");
+        }
+
+        if (number is null)
+        {
+            return TypedResults.Ok(new DataEnvelope<PromptTemplateVersion>(versions[^1]));
+        }
+
+        // Versions are numbered 1, 2, ... in order, so the number is the position.
+        return number.Value <= versions.Count
+            ? TypedResults.Ok(new DataEnvelope<PromptTemplateVersion>(versions[number.Value - 1]))
+            : ApiErrors.NotFound($"prompt template '{name}' has no version {number.Value}");
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetVersionById(
+        string id,
+        IGrainFactory grains)
+    {
+        var version = await PromptTemplateLookup.FindVersionAsync(grains, TraceReplayNames.DefaultProject, id);
+        return version is null
+            ? ApiErrors.NotFound($"prompt template version '{id}' was not found")
+            : TypedResults.Ok(new DataEnvelope<PromptTemplateVersion>(version));
+    }
+
+    /// <summary>Every template of <paramref name="project"/> with its latest version, by name.</summary>
+    public static async Task<PromptTemplateList> ListAsync(IGrainFactory grains, string project, CancellationToken cancellationToken = default)
+    {
+        var names = await grains.GetGrain<IPromptTemplateIndexGrain>(project).GetNamesAsync();
+        var summaries = new PromptTemplateSummary?[names.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, names.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentReads, CancellationToken = cancellationToken },
+            async (i, _) =>
+            {
+                var versions = await PromptTemplateLookup.GetTemplate(grains, project, names[i]).GetVersionsAsync();
+                if (versions.Count > 0)
+                {
+                    summaries[i] = new PromptTemplateSummary(names[i], versions[^1].Version, versions.Count, versions[^1]);
+                }
+            });
+
+        return new PromptTemplateList([.. summaries.OfType<PromptTemplateSummary>()]);
+    }
+
+    private static JsonHttpResult<ApiErrorBody>? ValidateName(string? name) => name switch
+    {
+        null => ApiErrors.Validation("name is required"),
+        _ when string.IsNullOrWhiteSpace(name) => ApiErrors.Validation("name must not be blank"),
+        _ when name.Length > MaxNameLength => ApiErrors.Validation($"name must be at most {MaxNameLength} characters"),
+        _ when name != name.Trim() => ApiErrors.Validation("name must not start or end with whitespace"),
+        _ when name.Any(char.IsControl) => ApiErrors.Validation("name must not contain control characters"),
+        _ => null,
+    };
+}
