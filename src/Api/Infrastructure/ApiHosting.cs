@@ -54,6 +54,7 @@ public static class ApiHosting
         api.MapTracesApi();
         api.MapReplaysApi();
         api.MapModelsApi();
+        api.MapPromptTemplatesApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;

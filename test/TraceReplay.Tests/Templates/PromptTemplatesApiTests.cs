@@ -7,48 +7,12 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 using TraceReplay.Api.Apis;
 using TraceReplay.Grains;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Templates;
 
-/// <summary>An in-process silo with memory storage behind the prompt template endpoints, shared by the class.</summary>
-public sealed class PromptTemplatesApiHost : IAsyncLifetime
-{
-    private WebApplication? _app;
-
-    public HttpClient Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Host.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort())
-            .AddMemoryGrainStorage(TraceReplayNames.TemplateStorage));
-        _app = builder.Build();
-        _app.MapPromptTemplatesApi();
-        await _app.StartAsync();
-        Client = _app.GetTestClient();
-    }
-
-    // Other test runs share this machine, so the silo takes whichever ports are free.
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-    }
-}
-
-public sealed class PromptTemplatesApiTests(PromptTemplatesApiHost host) : IClassFixture<PromptTemplatesApiHost>
+[Collection(ApiCollection.Name)]
+public sealed class PromptTemplatesApiTests(ApiFixture host)
 {
     private readonly HttpClient _client = host.Client;
 
