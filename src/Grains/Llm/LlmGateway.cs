@@ -91,8 +91,9 @@ public sealed partial class LlmGateway
         LlmProviderException error => (null, error.Message),
         OperationCanceledException or TimeoutException =>
             (null, $"provider {provider} did not answer within the attempt timeout."),
+        // The retry policy aggregates the exceptions of all attempts when every one of them threw.
         AggregateException { InnerExceptions.Count: > 0 } all =>
-            (null, $"provider {provider} failed after {all.InnerExceptions.Count} attempts; last error: {Describe(provider, all.InnerExceptions[^1]).Message}"),
+            (null, $"{Describe(provider, all.InnerExceptions[^1]).Message.TrimEnd('.')} (all {all.InnerExceptions.Count} attempts failed)."),
         _ => (null, $"provider {provider} call failed: {Innermost(ex).Message}"),
     };
 

@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Fakes;
@@ -89,7 +92,7 @@ public sealed class LlmGatewayTests : IAsyncLifetime
         try
         {
             var options = LlmTestContext.ProviderOptions(_server.BaseUrl, apiKeyVariable: variable);
-            var registry = new LlmProviderRegistry(Microsoft.Extensions.Options.Options.Create(options), LlmTestContext.Prices("gpt-4o"));
+            var registry = new LlmProviderRegistry(Options.Create(options), LlmTestContext.Prices("gpt-4o"));
 
             var result = await LlmTestContext.Gateway(options, registry).CompleteAsync(Request("Hello"));
 
@@ -210,6 +213,88 @@ public sealed class LlmGatewayTests : IAsyncLifetime
         Assert.Null(result.ErrorStatus);
         Assert.Equal("no provider serves model 'mystery-model'. Served models: local-a, local-b.", result.ErrorMessage);
         Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public async Task AnAttemptThatOutlivesTheAttemptTimeoutIsRetriedThenFailsWithoutAStatus()
+    {
+        _server.Delay = TimeSpan.FromSeconds(5);
+        var options = LlmTestContext.ProviderOptions(_server.BaseUrl, "local", KeyVariable);
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+        options.Retry.MaxRetries = 1;
+        var gateway = LlmTestContext.Gateway(options, LlmTestContext.Registry(options, environment: Environment));
+
+        var result = await gateway.CompleteAsync(Request("Hello"));
+
+        Assert.False(result.Succeeded);
+        Assert.Null(result.ErrorStatus);
+        Assert.Equal(2, result.Attempts);
+        Assert.Contains("provider local", result.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("timeout", result.ErrorMessage, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ARetryAfterBeyondTheTotalDelayBudgetIsNotWaitedFor()
+    {
+        _server.Responder = _ => new FakeReply(429, Content: "slow down", RetryAfterSeconds: 2);
+        var options = LlmTestContext.ProviderOptions(_server.BaseUrl, "local", KeyVariable);
+        options.Retry.MaxTotalDelay = TimeSpan.FromSeconds(1);
+        var gateway = LlmTestContext.Gateway(options, LlmTestContext.Registry(options, environment: Environment));
+
+        var result = await gateway.CompleteAsync(Request("Hello"));
+
+        Assert.Equal(429, result.ErrorStatus);
+        Assert.Equal(1, result.Attempts);
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task ACallerCancellationIsNotTurnedIntoAFailure()
+    {
+        _server.Delay = TimeSpan.FromSeconds(5);
+        using var cancellation = new CancellationTokenSource();
+        var call = Gateway().CompleteAsync(Request("Hello"), cancellation.Token);
+        await _server.WaitForRequestsAsync(1, TimeSpan.FromSeconds(5));
+
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task ConcurrentCallsToOneProviderRunInParallel()
+    {
+        _server.Delay = TimeSpan.FromMilliseconds(300);
+        var gateway = Gateway();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => gateway.CompleteAsync(Request($"Question {i}"))));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.ErrorMessage));
+        Assert.Equal(4, _server.MaxConcurrent);
+        Assert.Equal(0, _server.InFlight);
+    }
+
+    [Fact]
+    public void AddLlmGatewayResolvesTheGatewayWithOptionsFromConfiguration()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["TraceReplay:Llm:Providers:vllm:BaseUrl"] = "http://localhost:8000/v1",
+                ["TraceReplay:Llm:Providers:vllm:Models:0"] = "llama-3-8b",
+                ["TraceReplay:Llm:Retry:MaxRetries"] = "5",
+            })
+            .Build();
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging()
+            .AddLlmGateway()
+            .BuildServiceProvider();
+
+        Assert.NotNull(services.GetRequiredService<LlmGateway>());
+        Assert.Equal(5, services.GetRequiredService<IOptions<LlmOptions>>().Value.Retry.MaxRetries);
+        Assert.Equal("vllm", services.GetRequiredService<LlmProviderRegistry>().Find("llama-3-8b")?.ProviderName);
     }
 
     [Fact]
