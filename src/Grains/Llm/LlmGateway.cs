@@ -1,7 +1,171 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
 namespace TraceReplay.Grains.Llm;
 
-// STUB: replaced by the gateway branch.
-public sealed class LlmGateway
+/// <summary>
+/// The one way to call an LLM: routes each call to the offline simulator or an OpenAI-compatible provider and turns
+/// every outcome, errors included, into an <see cref="LlmCallResult"/>. Error messages never contain an API key.
+/// </summary>
+public sealed partial class LlmGateway
 {
-    public Task<LlmCallResult> CompleteAsync(LlmCallRequest request, CancellationToken ct = default) => throw new NotImplementedException();
+    private const int MaxErrorDetailLength = 500;
+
+    private readonly LlmProviderRegistry _registry;
+    private readonly SimulatedLlm _simulator;
+    private readonly OpenAiCompatibleClients _clients;
+    private readonly ILogger<LlmGateway> _logger;
+
+    public LlmGateway(LlmProviderRegistry registry, SimulatedLlm simulator, IOptions<LlmOptions> options, ILogger<LlmGateway> logger)
+    {
+        _registry = registry;
+        _simulator = simulator;
+        _clients = new OpenAiCompatibleClients(registry, options.Value);
+        _logger = logger;
+    }
+
+    public Task<LlmCallResult> CompleteAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+
+        var route = _registry.Find(request.Model);
+        if (route is null)
+        {
+            var served = _registry.ServedModels.Count == 0 ? "none" : string.Join(", ", _registry.ServedModels);
+            LogModelNotServed(_logger, request.Model);
+            return Task.FromResult(LlmCallResult.Failure(
+                null, $"no provider serves model '{request.Model}'. Served models: {served}."));
+        }
+
+        LogRouted(_logger, request.Model, route.ProviderName);
+        return route.Simulated
+            ? _simulator.CompleteAsync(request, cancellationToken)
+            : CallProviderAsync(route, request, cancellationToken);
+    }
+
+    private async Task<LlmCallResult> CallProviderAsync(LlmRoute route, LlmCallRequest request, CancellationToken cancellationToken)
+    {
+        var timer = new AttemptTimer();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await _clients.CompleteAsync(route, request, timer, cancellationToken).ConfigureAwait(false);
+            var (latency, wait) = Split(started, timer);
+            LogSucceeded(_logger, route.ProviderName, request.Model, timer.Attempts, latency);
+            return result with { LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts) };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var (status, message) = Describe(route.ProviderName, ex);
+            message = Scrub(message, _clients.CurrentApiKey(route.ProviderName));
+            var (latency, wait) = Split(started, timer);
+            LogFailed(_logger, route.ProviderName, request.Model, status, timer.Attempts, message);
+            return LlmCallResult.Failure(status, message, latency, Math.Max(1, timer.Attempts)) with { WaitMs = wait };
+        }
+    }
+
+    /// <summary>
+    /// Latency is the last attempt alone (the successful one, on success); everything else, backoff included, is wait.
+    /// </summary>
+    private static (double LatencyMs, double WaitMs) Split(long started, AttemptTimer timer)
+    {
+        var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var latency = Math.Min(timer.LastAttempt.TotalMilliseconds, total);
+        return (latency, total - latency);
+    }
+
+    private static (int? Status, string Message) Describe(string provider, Exception ex) => ex switch
+    {
+        ClientResultException { Status: > 0 } error =>
+            (error.Status, $"provider {provider} returned {error.Status}: {ErrorDetail(error)}"),
+        ClientResultException error =>
+            (null, $"provider {provider} could not be reached: {Innermost(error).Message}"),
+        LlmProviderException error => (null, error.Message),
+        OperationCanceledException or TimeoutException =>
+            (null, $"provider {provider} did not answer within the attempt timeout."),
+        // The retry policy aggregates the exceptions of all attempts when every one of them threw.
+        AggregateException { InnerExceptions.Count: > 0 } all =>
+            (null, $"{Describe(provider, all.InnerExceptions[^1]).Message.TrimEnd('.')} (all {all.InnerExceptions.Count} attempts failed)."),
+        _ => (null, $"provider {provider} call failed: {Innermost(ex).Message}"),
+    };
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
+    }
+
+    /// <summary>The provider's own explanation: error.message of an OpenAI-style body, else the body's start.</summary>
+    private static string ErrorDetail(ClientResultException error)
+    {
+        var body = error.GetRawResponse()?.Content?.ToString();
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return error.GetRawResponse()?.ReasonPhrase is { Length: > 0 } reason ? reason : "no error details";
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (root.TryGetProperty("error", out var inner))
+                {
+                    if (inner.ValueKind == JsonValueKind.Object && inner.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String)
+                    {
+                        return Truncate(message.GetString()!);
+                    }
+
+                    if (inner.ValueKind == JsonValueKind.String)
+                    {
+                        return Truncate(inner.GetString()!);
+                    }
+                }
+
+                foreach (var name in (ReadOnlySpan<string>)["message", "detail"])
+                {
+                    if (root.TryGetProperty(name, out var text) && text.ValueKind == JsonValueKind.String)
+                    {
+                        return Truncate(text.GetString()!);
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: fall back to the raw text.
+        }
+
+        return Truncate(body.Trim());
+    }
+
+    private static string Truncate(string text) =>
+        text.Length <= MaxErrorDetailLength ? text : string.Concat(text.AsSpan(0, MaxErrorDetailLength), "…");
+
+    /// <summary>Removes the provider's key, and anything shaped like an OpenAI secret key, from a message.</summary>
+    internal static string Scrub(string message, string? apiKey)
+    {
+        if (!string.IsNullOrEmpty(apiKey) && apiKey != OpenAiCompatibleClients.PlaceholderApiKey)
+        {
+            message = message.Replace(apiKey, "***", StringComparison.Ordinal);
+        }
+
+        return SecretKeyPattern().Replace(message, "sk-***");
+    }
+
+    [GeneratedRegex(@"sk-[A-Za-z0-9_\-]{8,}")]
+    private static partial Regex SecretKeyPattern();
 }

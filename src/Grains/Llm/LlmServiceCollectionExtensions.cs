@@ -1,9 +1,20 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace TraceReplay.Grains.Llm;
 
-// STUB: replaced by the gateway branch.
+/// <summary>Registers the LLM gateway, its provider registry, the price table and the simulator.</summary>
 public static class LlmServiceCollectionExtensions
 {
-    public static IServiceCollection AddLlmGateway(this IServiceCollection services) => services;
+    /// <summary>Adds <see cref="LlmGateway"/> and its dependencies, with <see cref="LlmOptions"/> bound to its section.</summary>
+    public static IServiceCollection AddLlmGateway(this IServiceCollection services)
+    {
+        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ModelPriceTable>();
+        services.TryAddSingleton<LlmProviderRegistry>();
+        services.TryAddSingleton<SimulatedLlm>();
+        services.TryAddSingleton<LlmGateway>();
+        return services;
+    }
 }

@@ -1,0 +1,54 @@
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+
+namespace TraceReplay.Grains.Llm;
+
+/// <summary>
+/// A per-call pipeline policy placed after the retry policy, so it runs once per attempt: it counts the attempts
+/// and times the last one (sending the request and reading the whole response), which is the successful one when
+/// the call succeeds.
+/// </summary>
+internal sealed class AttemptTimer : PipelinePolicy
+{
+    private int _attempts;
+    private long _lastAttemptTicks;
+
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    public TimeSpan LastAttempt => TimeSpan.FromTicks(Volatile.Read(ref _lastAttemptTicks));
+
+    public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+    {
+        var started = Begin();
+        try
+        {
+            ProcessNext(message, pipeline, currentIndex);
+        }
+        finally
+        {
+            End(started);
+        }
+    }
+
+    public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+    {
+        var started = Begin();
+        try
+        {
+            await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
+        }
+        finally
+        {
+            End(started);
+        }
+    }
+
+    private long Begin()
+    {
+        Interlocked.Increment(ref _attempts);
+        return Stopwatch.GetTimestamp();
+    }
+
+    private void End(long started) =>
+        Volatile.Write(ref _lastAttemptTicks, Stopwatch.GetElapsedTime(started).Ticks);
+}
