@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
 
@@ -19,8 +20,10 @@ public sealed record LineageDto(string TraceId, string ReplayId);
 public sealed record TraceDto(
     string Id, string Name, SpanStatus Status, DateTimeOffset StartTime, DateTimeOffset? EndTime, double? DurationMs,
     decimal? TotalCost, long TotalTokens, IReadOnlyList<string> Tags, JsonNode? Metadata, int SpanCount, int ScoreCount,
-    DateTimeOffset CreatedAt, bool Simulated, LineageDto? ReplayOf, IReadOnlyList<SpanDto>? Spans = null,
-    long? PromptTokens = null, long? CompletionTokens = null);
+    DateTimeOffset CreatedAt, bool Simulated, LineageDto? ReplayOf,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SpanDto>? Spans = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PromptTokens = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CompletionTokens = null);
 
 public sealed record TraceListDto(IReadOnlyList<TraceDto> Traces, string? NextCursor);
 

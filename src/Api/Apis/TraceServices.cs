@@ -5,13 +5,7 @@ using TraceReplay.Grains.Traces;
 namespace TraceReplay.Api.Apis;
 
 /// <summary>What the trace and replay handlers need, bundled for <c>[AsParameters]</c>.</summary>
-public sealed class TraceServices(IClusterClient grains, ITraceCatalog catalog, IOptions<ApiOptions> options, TimeProvider time)
+public sealed record TraceServices(IClusterClient Grains, ITraceCatalog Catalog, IOptions<ApiOptions> ApiOptions, TimeProvider Time)
 {
-    public IClusterClient Grains { get; } = grains;
-
-    public ITraceCatalog Catalog { get; } = catalog;
-
-    public ApiOptions Options { get; } = options.Value;
-
-    public TimeProvider Time { get; } = time;
+    public ApiOptions Options => ApiOptions.Value;
 }
