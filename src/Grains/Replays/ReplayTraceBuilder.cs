@@ -10,7 +10,7 @@ namespace TraceReplay.Grains.Replays;
 /// model, parameters, usage, latency and cost.
 /// </summary>
 /// <remarks>
-/// Timing: each replayed LLM span takes its new latency, and every span that started (ended) after an LLM span ended
+/// Timing: each replayed LLM span takes its new latency, and every span that starts (ends) at or after the moment an LLM span ended
 /// in the recording moves by that span's change in duration — the recorded steps are taken to run one after another.
 /// The whole tree then starts at <c>startedAt</c>. Final answers: a non-LLM ancestor whose recorded output equals a
 /// descendant LLM span's recorded answer carries that span's replayed answer, so evaluators score the new model.
@@ -32,9 +32,9 @@ public static class ReplayTraceBuilder
         var origin = source.Spans.Where(s => s.StartTime is not null).Select(s => s.StartTime!.Value).DefaultIfEmpty(source.Timestamp).Min();
         var shift = startedAt - origin;
 
-        DateTimeOffset? Move(DateTimeOffset? time, bool inclusive) => time is null
+        DateTimeOffset? Move(DateTimeOffset? time) => time is null
             ? null
-            : time.Value + shift + TimeSpan.FromMilliseconds(deltas.Where(d => inclusive ? d.End <= time : d.End < time).Sum(d => d.Delta));
+            : time.Value + shift + TimeSpan.FromMilliseconds(deltas.Where(d => d.End <= time).Sum(d => d.Delta));
 
         var idMap = source.Spans.ToDictionary(s => s.Id, s => NewSpanId(replayId, s.Id), StringComparer.Ordinal);
         var newOutputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -45,8 +45,8 @@ public static class ReplayTraceBuilder
             {
                 Id = idMap[span.Id],
                 ParentSpanId = span.ParentSpanId is { } p && idMap.TryGetValue(p, out var np) ? np : span.ParentSpanId,
-                StartTime = Move(span.StartTime, inclusive: false),
-                EndTime = Move(span.EndTime, inclusive: true),
+                StartTime = Move(span.StartTime),
+                EndTime = Move(span.EndTime),
                 ReplayOfSpanId = span.Id,
             };
 
