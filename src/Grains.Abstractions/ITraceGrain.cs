@@ -27,4 +27,12 @@ public interface ITraceGrain : IGrainWithStringKey
     /// <summary>Creates this trace from a replay's result; a second call with the same id changes nothing.</summary>
     [Alias("CreateFromReplayAsync")]
     Task CreateFromReplayAsync(TraceData trace);
+
+    /// <summary>Records a score; one with the same evaluator, version and span replaces the earlier one.</summary>
+    [Alias("AddScoreAsync")]
+    Task AddScoreAsync(TraceScore score);
+
+    /// <summary>Every score of this trace.</summary>
+    [Alias("GetScoresAsync"), AlwaysInterleave]
+    Task<IReadOnlyList<TraceScore>> GetScoresAsync();
 }

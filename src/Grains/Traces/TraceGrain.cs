@@ -139,6 +139,15 @@ public sealed partial class TraceGrain(
         await catalog.UpsertAsync(TraceCatalogRow.From(trace));
     }
 
+    public async Task AddScoreAsync(TraceScore score)
+    {
+        state.State.Scores.RemoveAll(s => s.EvaluatorId == score.EvaluatorId && s.EvaluatorVersion == score.EvaluatorVersion && s.SpanId == score.SpanId);
+        state.State.Scores.Add(score);
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores]);
+
     /// <summary>An LLM span recorded without a cost gets one from the price table when its usage is known.</summary>
     private SpanData PriceSpan(SpanData span) =>
         span.Type == SpanType.Llm && span.Cost is null ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens) } : span;

@@ -7,4 +7,6 @@ public sealed class TraceState
     [Id(0)] public TraceData? Trace { get; set; }
 
     [Id(1)] public List<ReplaySnapshot> Replays { get; set; } = [];
+
+    [Id(2)] public List<TraceScore> Scores { get; set; } = [];
 }
