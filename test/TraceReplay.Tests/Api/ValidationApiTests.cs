@@ -66,6 +66,8 @@ public sealed class ValidationApiTests(ApiFixture api)
         { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "TOOL", "start_time": "yesterday"}}""", "batch[1].body.start_time" },
         { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "usage": {"prompt_tokens": -1, "completion_tokens": 5}}}""", "batch[1].body.usage.prompt_tokens" },
         { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "usage": {"prompt_tokens": 1, "completion_tokens": -5}}}""", "batch[1].body.usage.completion_tokens" },
+        { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "usage": {"input_tokens": -1, "output_tokens": 5}}}""", "batch[1].body.usage.input_tokens" },
+        { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "usage": {"input_tokens": 1, "output_tokens": 2.5}}}""", "batch[1].body.usage.output_tokens" },
         { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "cost": -0.5}}""", "batch[1].body.cost" },
         { """{"type": "span-create", "body": {"trace_id": "TRACE", "id": "s", "name": "n", "type": "LLM", "status": "MAYBE"}}""", "batch[1].body.status" },
     };
