@@ -159,8 +159,14 @@ public sealed class ReplayApiTests(ApiFixture api)
         Assert.Contains(providerMessage, (string?)done["error"]!["message"]);
         Assert.DoesNotContain(FakeLlmConfiguration.ApiKey, done.ToJsonString());
         Assert.True(JsonNode.DeepEquals(before, await api.GetDataAsync($"/api/v1/traces/{id}")), "the original trace changed");
-        var history = (await api.GetDataAsync($"/api/v1/traces/{id}/replays")).AsArray();
+        // The replay reports its end to the trace's history after the fact; the history catches up.
+        var history = (await Eventually.ReturnsAsync(
+            () => api.GetDataAsync($"/api/v1/traces/{id}/replays"),
+            h => h.AsArray().All(r => (string?)r!["status"] == "FAILED"),
+            TimeSpan.FromSeconds(30),
+            "the history to record the failure")).AsArray();
         Assert.Equal("FAILED", (string?)Assert.Single(history)!["status"]);
+        Assert.Equal(500, (int)history[0]!["error"]!["providerStatus"]!);
     }
 
     [Fact]
