@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Templates;
@@ -12,7 +14,58 @@ public sealed record CreatePromptTemplateRequest(
     string? Content,
     IReadOnlyList<string>? Variables,
     string? Description,
-    string? CommitMessage);
+    string? CommitMessage)
+{
+    /// <summary>Reads the body field by field, so that a wrong type is an error naming the field.</summary>
+    public static (CreatePromptTemplateRequest? Request, string? Error) Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, "the body must be a JSON object with name and content");
+        }
+
+        var name = OptionalString(root, "name", out var error);
+        var content = error is null ? OptionalString(root, "content", out error) : null;
+        var variables = error is null ? OptionalStrings(root, "variables", out error) : null;
+        var description = error is null ? OptionalString(root, "description", out error) : null;
+        var commitMessage = error is null ? OptionalString(root, "commitMessage", out error) : null;
+        return error is null ? (new CreatePromptTemplateRequest(name, content, variables, description, commitMessage), null) : (null, error);
+    }
+
+    private static string? OptionalString(JsonElement root, string field, out string? error)
+    {
+        error = null;
+        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            error = $"{field} must be a string";
+            return null;
+        }
+
+        return value.GetString();
+    }
+
+    private static IReadOnlyList<string>? OptionalStrings(JsonElement root, string field, out string? error)
+    {
+        error = null;
+        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+        {
+            error = $"{field} must be an array of strings";
+            return null;
+        }
+
+        return [.. value.EnumerateArray().Select(v => v.GetString()!)];
+    }
+}
 
 /// <summary>One template in the list: its newest version and how many versions it has.</summary>
 public sealed record PromptTemplateSummary(string Name, int LatestVersion, int VersionCount, PromptTemplateVersion Latest);
@@ -46,12 +99,32 @@ public static class PromptTemplatesApi
     }
 
     public static async Task<Results<Created<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> CreateVersion(
-        CreatePromptTemplateRequest? request,
-        IGrainFactory grains)
+        HttpRequest httpRequest,
+        IGrainFactory grains,
+        IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
     {
-        if (request is null)
+        var (document, readError) = await RequestBody.ReadJsonAsync(httpRequest, options.Value.MaxRequestBodyBytes, cancellationToken);
+        if (readError is not null)
         {
-            return ApiErrors.Validation("a JSON body with name and content is required");
+            return readError;
+        }
+
+        CreatePromptTemplateRequest request;
+        using (document)
+        {
+            if (document is null)
+            {
+                return ApiErrors.Validation("a JSON body with name and content is required");
+            }
+
+            var (parsed, parseError) = CreatePromptTemplateRequest.Parse(document.RootElement);
+            if (parseError is not null)
+            {
+                return ApiErrors.Validation(parseError);
+            }
+
+            request = parsed!;
         }
 
         if (ValidateName(request.Name) is { } badName)

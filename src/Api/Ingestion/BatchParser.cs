@@ -193,7 +193,14 @@ public static class BatchParser
 
     private static int? Tokens(JsonElement usage, string name, string alias, string at, out string? error)
     {
-        var value = OptionalNumber(usage, name, at, out error) ?? (error is null ? OptionalNumber(usage, alias, at, out error) : null);
+        var value = OptionalNumber(usage, name, at, out error);
+        if (value is null && error is null)
+        {
+            // Name the field the client actually sent in any error below.
+            name = alias;
+            value = OptionalNumber(usage, alias, at, out error);
+        }
+
         if (value is null || error is not null)
         {
             return null;

@@ -54,6 +54,12 @@ public sealed class PromptTemplatesApiTests(ApiFixture host)
     [InlineData("""{"name": "t"}""", "content")]
     [InlineData("""{"name": "t", "content": "{{#open}}"}""", "content")]
     [InlineData("""{"name": "t", "content": "{{a}} {{b}}", "variables": ["a"]}""", "variables")]
+    [InlineData("""{"name": 5, "content": "x"}""", "name")]
+    [InlineData("""{"name": "t", "content": ["x"]}""", "content")]
+    [InlineData("""{"name": "t", "content": "x", "variables": "a"}""", "variables")]
+    [InlineData("""{"name": "t", "content": "x", "variables": [1]}""", "variables")]
+    [InlineData("""{"name": "t", "content": "x", "description": {}}""", "description")]
+    [InlineData("""{"name": "t", "content": "x", "commitMessage": 1}""", "commitMessage")]
     public async Task CreatingWithABadFieldIsAValidationErrorNamingIt(string body, string field)
     {
         var response = await _client.PostAsync("/api/v1/prompt-templates", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
@@ -62,6 +68,19 @@ public sealed class PromptTemplatesApiTests(ApiFixture host)
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
         Assert.Equal("VALIDATION_ERROR", error.GetProperty("code").GetString());
         Assert.StartsWith(field, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task CreatingWithMalformedJsonIsAValidationErrorInTheDocumentedShape()
+    {
+        var name = $"t-{Guid.NewGuid():N}";
+
+        var response = await _client.PostAsync("/api/v1/prompt-templates",
+            new StringContent($$"""{"name": "{{name}}", "content": """, System.Text.Encoding.UTF8, "application/json"));
+
+        var message = await ApiFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        Assert.Contains("JSON", message);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/api/v1/prompt-templates?name={name}")).StatusCode);
     }
 
     [Fact]
