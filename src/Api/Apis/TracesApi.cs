@@ -63,16 +63,15 @@ public static class TracesApi
             return ApiErrors.Validation($"limit must be a whole number from 1 to 100; got '{limit}'.");
         }
 
-        SpanStatus? statusFilter = status?.ToUpperInvariant() switch
+        SpanStatus? statusFilter = null;
+        if (status is not null)
         {
-            null => null,
-            "OK" => SpanStatus.Ok,
-            "ERROR" => SpanStatus.Error,
-            _ => (SpanStatus)(-1),
-        };
-        if (statusFilter == (SpanStatus)(-1))
-        {
-            return ApiErrors.Validation($"status must be OK or ERROR; got '{status}'.");
+            if (!Enum.TryParse<SpanStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || char.IsDigit(status[0]))
+            {
+                return ApiErrors.Validation($"status must be OK or ERROR; got '{status}'.");
+            }
+
+            statusFilter = parsed;
         }
 
         if (!TryParseDate(startDate, out var from) || !TryParseDate(endDate, out var to))
@@ -143,7 +142,11 @@ public static class TracesApi
             return ApiErrors.NotFound($"trace '{traceId}' not found.");
         }
 
-        var replays = await grain.GetReplaysAsync();
+        // History entries of unfinished replays are refreshed from the replay itself, so the list never lags behind it.
+        var replays = await Task.WhenAll((await grain.GetReplaysAsync()).Select(async r =>
+            r.Status is ReplayStatus.Completed or ReplayStatus.Failed
+                ? r
+                : await services.Grains.GetGrain<IReplayGrain>(r.Id).GetAsync() ?? r));
         return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ReplayDto>>([.. replays.Select(r => r.ToDto())]));
     }
 
