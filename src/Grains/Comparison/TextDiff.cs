@@ -1,3 +1,4 @@
+using System.Text;
 using DiffPlex;
 using DiffPlex.Chunkers;
 using DiffPlex.Model;
@@ -45,6 +46,7 @@ public static class TextDiffer
         }
 
         Add(segments, DiffSegmentType.Equal, result.PiecesOld, indexA, result.PiecesOld.Count - indexA);
+        segments = Coalesce(segments);
         return new TextDiff(
             segments,
             segments.Where(s => s.Type == DiffSegmentType.Deleted).Sum(s => s.Text.Length),
@@ -52,6 +54,57 @@ public static class TextDiffer
     }
 
     private static readonly char[] WordDelimiters = [' ', '\t', '\r', '\n', '.', ',', ';', ':', '!', '?', '(', ')', '[', ']', '{', '}', '"', '\''];
+
+    /// <summary>
+    /// A change of several words shares the spaces between them with the other side; left alone, that reads as
+    /// "-is- +has+ -on- +shipped+". Whitespace between two changes joins them, so each run of changes is one
+    /// deletion followed by one insertion.
+    /// </summary>
+    private static List<DiffSegment> Coalesce(List<DiffSegment> segments)
+    {
+        var result = new List<DiffSegment>();
+        var (deleted, inserted) = (new StringBuilder(), new StringBuilder());
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            var joins = segment.Type == DiffSegmentType.Equal && i > 0 && i < segments.Count - 1 && string.IsNullOrWhiteSpace(segment.Text);
+            if (segment.Type == DiffSegmentType.Equal && !joins)
+            {
+                Flush(result, deleted, inserted);
+                result.Add(segment);
+                continue;
+            }
+
+            if (segment.Type != DiffSegmentType.Inserted)
+            {
+                deleted.Append(segment.Text);
+            }
+
+            if (segment.Type != DiffSegmentType.Deleted)
+            {
+                inserted.Append(segment.Text);
+            }
+        }
+
+        Flush(result, deleted, inserted);
+        return result;
+    }
+
+    private static void Flush(List<DiffSegment> result, StringBuilder deleted, StringBuilder inserted)
+    {
+        if (deleted.Length > 0)
+        {
+            result.Add(new DiffSegment(DiffSegmentType.Deleted, deleted.ToString()));
+        }
+
+        if (inserted.Length > 0)
+        {
+            result.Add(new DiffSegment(DiffSegmentType.Inserted, inserted.ToString()));
+        }
+
+        deleted.Clear();
+        inserted.Clear();
+    }
 
     /// <summary>Appends pieces as one segment, merged into the previous segment when it has the same type.</summary>
     private static void Add(List<DiffSegment> segments, DiffSegmentType type, IReadOnlyList<string> pieces, int start, int count)
