@@ -182,7 +182,7 @@ public static class SpanAligner
 
         private Tree(IReadOnlyList<SpanData> roots) => Roots = roots;
 
-        public IReadOnlyList<SpanData> Roots { get; private set; }
+        public IReadOnlyList<SpanData> Roots { get; }
 
         public IReadOnlyList<SpanData> ChildrenOf(SpanData span) => _children.TryGetValue(span.Id, out var children) ? children : [];
 
