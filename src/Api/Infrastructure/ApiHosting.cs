@@ -53,6 +53,7 @@ public static class ApiHosting
         var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
         api.MapTracesApi();
         api.MapReplaysApi();
+        api.MapComparisonApi();
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
 

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Comparison;
+
+namespace TraceReplay.Api.Apis;
+
+/// <summary>Comparing two traces, or a replay against its original (see <see cref="TraceComparer"/>).</summary>
+public static class ComparisonApi
+{
+    /// <summary>A replay that has not completed has no trace to compare yet.</summary>
+    public const string NotReadyCode = "CONFLICT";
+
+    public static IEndpointRouteBuilder MapComparisonApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/traces/{traceId}/compare/{otherTraceId}", CompareTraces)
+            .WithName("CompareTraces").WithTags("Comparison")
+            .WithSummary("Trace B against trace A: metric deltas, aligned spans with diffs, scores and a summary line");
+        app.MapGet("/api/v1/replays/{replayId}/comparison", CompareReplay)
+            .WithName("CompareReplay").WithTags("Comparison", "Replays")
+            .WithSummary("A completed replay's trace against its original");
+        return app;
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareTraces(
+        string traceId, string otherTraceId, IClusterClient grains) =>
+        await CompareAsync(grains, traceId, otherTraceId);
+
+    public static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareReplay(
+        string replayId, IClusterClient grains)
+    {
+        var replay = await grains.GetGrain<IReplayGrain>(replayId).GetAsync();
+        if (replay is null)
+        {
+            return ApiErrors.NotFound($"replay '{replayId}' not found.");
+        }
+
+        if (replay.Status != ReplayStatus.Completed || replay.ReplayTraceId is null)
+        {
+            var why = replay.Status == ReplayStatus.Failed
+                ? $"replay '{replayId}' FAILED ({replay.Error?.Message}), so it has no trace to compare."
+                : $"replay '{replayId}' is {replay.Status.ToString().ToUpperInvariant()}; its comparison is available once it is COMPLETED.";
+            return ApiErrors.Create(StatusCodes.Status409Conflict, NotReadyCode, why);
+        }
+
+        return await CompareAsync(grains, replay.TraceId, replay.ReplayTraceId);
+    }
+
+    private static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareAsync(
+        IClusterClient grains, string traceIdA, string traceIdB)
+    {
+        var grainA = grains.GetGrain<ITraceGrain>(traceIdA);
+        var grainB = grains.GetGrain<ITraceGrain>(traceIdB);
+        var (a, b) = (await grainA.GetAsync(), await grainB.GetAsync());
+        if (a is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceIdA}' not found.");
+        }
+
+        // Traces of another project are not visible here, so they are reported as not found.
+        if (b is null || b.Project != a.Project)
+        {
+            return ApiErrors.NotFound($"trace '{traceIdB}' not found.");
+        }
+
+        var (scoresA, scoresB) = (await grainA.GetScoresAsync(), await grainB.GetScoresAsync());
+        return TypedResults.Ok(new DataEnvelope<TraceComparison>(TraceComparer.Compare(a, b, scoresA, scoresB)));
+    }
+}
