@@ -9,7 +9,6 @@ namespace TraceReplay.Api.Apis;
 public static class ComparisonApi
 {
     /// <summary>A replay that has not completed has no trace to compare yet.</summary>
-    public const string NotReadyCode = "CONFLICT";
 
     public static IEndpointRouteBuilder MapComparisonApi(this IEndpointRouteBuilder app)
     {
@@ -40,7 +39,7 @@ public static class ComparisonApi
             var why = replay.Status == ReplayStatus.Failed
                 ? $"replay '{replayId}' FAILED ({replay.Error?.Message}), so it has no trace to compare."
                 : $"replay '{replayId}' is {replay.Status.ToString().ToUpperInvariant()}; its comparison is available once it is COMPLETED.";
-            return ApiErrors.Create(StatusCodes.Status409Conflict, NotReadyCode, why);
+            return ApiErrors.Conflict(why);
         }
 
         return await CompareAsync(grains, replay.TraceId, replay.ReplayTraceId);

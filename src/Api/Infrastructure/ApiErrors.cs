@@ -19,6 +19,7 @@ public static class ApiErrors
     public const string GoneCode = "GONE";
     public const string UnauthorizedCode = "UNAUTHORIZED";
     public const string PayloadTooLargeCode = "PAYLOAD_TOO_LARGE";
+    public const string ConflictCode = "CONFLICT";
     public const string InternalCode = "INTERNAL_ERROR";
 
     public static JsonHttpResult<ApiErrorBody> Validation(string message) => Create(StatusCodes.Status400BadRequest, ValidationCode, message);
@@ -28,6 +29,8 @@ public static class ApiErrors
     public static JsonHttpResult<ApiErrorBody> Gone(string message) => Create(StatusCodes.Status410Gone, GoneCode, message);
 
     public static JsonHttpResult<ApiErrorBody> Unauthorized(string message) => Create(StatusCodes.Status401Unauthorized, UnauthorizedCode, message);
+
+    public static JsonHttpResult<ApiErrorBody> Conflict(string message) => Create(StatusCodes.Status409Conflict, ConflictCode, message);
 
     public static JsonHttpResult<ApiErrorBody> PayloadTooLarge(string message) => Create(StatusCodes.Status413PayloadTooLarge, PayloadTooLargeCode, message);
 
