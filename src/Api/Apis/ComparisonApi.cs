@@ -8,8 +8,6 @@ namespace TraceReplay.Api.Apis;
 /// <summary>Comparing two traces, or a replay against its original (see <see cref="TraceComparer"/>).</summary>
 public static class ComparisonApi
 {
-    /// <summary>A replay that has not completed has no trace to compare yet.</summary>
-
     public static IEndpointRouteBuilder MapComparisonApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/traces/{traceId}/compare/{otherTraceId}", CompareTraces)
