@@ -35,4 +35,8 @@ public interface ITraceGrain : IGrainWithStringKey
     /// <summary>Every score of this trace.</summary>
     [Alias("GetScoresAsync"), AlwaysInterleave]
     Task<IReadOnlyList<TraceScore>> GetScoresAsync();
+
+    /// <summary>The evaluators this trace was created with and those still waiting for a score.</summary>
+    [Alias("GetEvaluationStatusAsync"), AlwaysInterleave]
+    Task<EvaluationStatus> GetEvaluationStatusAsync();
 }

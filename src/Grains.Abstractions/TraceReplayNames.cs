@@ -12,6 +12,15 @@ public static class TraceReplayNames
     /// <summary>Grain storage for prompt templates.</summary>
     public const string TemplateStorage = "templates";
 
+    /// <summary>Grain storage for each project's evaluator registry.</summary>
+    public const string EvaluatorStorage = "evaluators";
+
+    /// <summary>The stream provider that carries trace events.</summary>
+    public const string StreamProvider = "trace-events";
+
+    /// <summary>The stream namespace of <see cref="TraceCreated"/> events; the stream key is the trace id.</summary>
+    public const string TraceCreatedNamespace = "trace-created";
+
     /// <summary>The project every object belongs to until projects arrive with the hardening work.</summary>
     public const string DefaultProject = "default";
 }

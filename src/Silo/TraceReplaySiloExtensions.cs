@@ -25,6 +25,7 @@ public static class TraceReplaySiloExtensions
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.AddLlmGateway();
         services.AddSingleton<LlmPool>();
+        silo.AddTraceEvaluation();
         return silo;
     }
 

@@ -23,7 +23,16 @@ public sealed record TraceDto(
     DateTimeOffset CreatedAt, bool Simulated, LineageDto? ReplayOf,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SpanDto>? Spans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PromptTokens = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CompletionTokens = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CompletionTokens = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null);
+
+/// <summary>Automatic scoring: NONE (no evaluator was enabled), PENDING or DONE, with counts.</summary>
+public sealed record EvaluationsDto(string Status, int Total, int Done, int Pending)
+{
+    public static EvaluationsDto? From(EvaluationStatus? status) => status is null
+        ? null
+        : new(status.Total == 0 ? "NONE" : status.Pending.Count > 0 ? "PENDING" : "DONE", status.Total, status.Done, status.Pending.Count);
+}
 
 public sealed record TraceListDto(IReadOnlyList<TraceDto> Traces, string? NextCursor);
 
@@ -38,7 +47,8 @@ public sealed record ReplayResultDto(decimal? TotalCost, long TotalTokens, doubl
 public sealed record ReplayDto(
     string Id, string TraceId, ReplayStatus Status, OverridesDto Overrides, DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, ReplayErrorDto? Error, ProgressDto Progress,
-    string? ReplayTraceId, OverrideCounts OverridesApplied, ReplayResultDto? Result);
+    string? ReplayTraceId, OverrideCounts OverridesApplied, ReplayResultDto? Result,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null);
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,

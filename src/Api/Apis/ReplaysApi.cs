@@ -18,8 +18,15 @@ public static class ReplaysApi
         string replayId, IClusterClient grains)
     {
         var replay = await grains.GetGrain<IReplayGrain>(replayId).GetAsync();
-        return replay is null
-            ? ApiErrors.NotFound($"replay '{replayId}' not found.")
-            : TypedResults.Ok(new DataEnvelope<ReplayDto>(replay.ToDto()));
+        if (replay is null)
+        {
+            return ApiErrors.NotFound($"replay '{replayId}' not found.");
+        }
+
+        // The new trace's scoring, so a client polling the replay sees when its scores are complete.
+        var evaluations = replay.ReplayTraceId is { } traceId
+            ? EvaluationsDto.From(await grains.GetGrain<ITraceGrain>(traceId).GetEvaluationStatusAsync())
+            : null;
+        return TypedResults.Ok(new DataEnvelope<ReplayDto>(replay.ToDto() with { Evaluations = evaluations }));
     }
 }

@@ -97,10 +97,15 @@ public static class TracesApi
     public static async Task<Results<Ok<DataEnvelope<TraceDto>>, JsonHttpResult<ApiErrorBody>>> GetTrace(
         string traceId, [AsParameters] TraceServices services)
     {
-        var trace = await services.Grains.GetGrain<ITraceGrain>(traceId).GetAsync();
+        var grain = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var trace = await grain.GetAsync();
         return trace is null
             ? ApiErrors.NotFound($"trace '{traceId}' not found.")
-            : TypedResults.Ok(new DataEnvelope<TraceDto>(trace.ToDto()));
+            : TypedResults.Ok(new DataEnvelope<TraceDto>(trace.ToDto() with
+            {
+                ScoreCount = (await grain.GetScoresAsync()).Count,
+                Evaluations = EvaluationsDto.From(await grain.GetEvaluationStatusAsync()),
+            }));
     }
 
     public static async Task<Results<Accepted<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> StartReplay(

@@ -58,6 +58,7 @@ public sealed partial class TraceGrain(
         state.State.Trace = trace;
         await state.WriteStateAsync();
         await catalog.UpsertAsync(TraceCatalogRow.From(trace));
+        await ScheduleEvaluationsAsync(complete: false);
     }
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
@@ -137,13 +138,19 @@ public sealed partial class TraceGrain(
         state.State.Trace = trace;
         await state.WriteStateAsync();
         await catalog.UpsertAsync(TraceCatalogRow.From(trace));
+        await ScheduleEvaluationsAsync(complete: true);
     }
 
     public async Task AddScoreAsync(TraceScore score)
     {
         state.State.Scores.RemoveAll(s => s.EvaluatorId == score.EvaluatorId && s.EvaluatorVersion == score.EvaluatorVersion && s.SpanId == score.SpanId);
         state.State.Scores.Add(score);
+        var lastPending = MarkEvaluated(score);
         await state.WriteStateAsync();
+        if (lastPending)
+        {
+            await StopRedrivingAsync();
+        }
     }
 
     public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores]);

@@ -9,4 +9,7 @@ public sealed class TraceState
     [Id(1)] public List<ReplaySnapshot> Replays { get; set; } = [];
 
     [Id(2)] public List<TraceScore> Scores { get; set; } = [];
+
+    /// <summary>The evaluators snapshotted when the trace counted as created; null until then.</summary>
+    [Id(3)] public EvaluationStatus? Evaluation { get; set; }
 }

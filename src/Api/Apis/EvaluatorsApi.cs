@@ -1,0 +1,264 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+
+namespace TraceReplay.Api.Apis;
+
+public sealed record EvaluatorDto(
+    string Id, string Name, string Type, JsonNode? Config, bool Enabled, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ScoreDto(
+    string TraceId, string? SpanId, string EvaluatorId, string Name, string Type, double? Score, string? Label,
+    string? Reasoning, int EvaluatorVersion, string? Error, string Source, bool HigherIsBetter, DateTimeOffset CreatedAt);
+
+/// <summary>Evaluator configuration (<c>/api/v1/evaluators</c>) and scores (<c>/api/v1/scores</c>, a trace's scores).</summary>
+public static class EvaluatorsApi
+{
+    public const string ApiSource = "API";
+
+    public static IEndpointRouteBuilder MapEvaluatorsApi(this IEndpointRouteBuilder app)
+    {
+        var evaluators = app.MapGroup("/api/v1/evaluators").WithTags("Evaluators");
+        evaluators.MapPost("/", CreateEvaluator).WithName("CreateEvaluator").WithSummary("Create an evaluator; new traces are scored by every enabled one");
+        evaluators.MapGet("/", ListEvaluators).WithName("ListEvaluators").WithSummary("The project's evaluators, oldest first");
+        evaluators.MapGet("/{evaluatorId}", GetEvaluator).WithName("GetEvaluator").WithSummary("One evaluator");
+        evaluators.MapPatch("/{evaluatorId}", UpdateEvaluator).WithName("UpdateEvaluator").WithSummary("Change name, config or enabled; a new config bumps the version");
+        evaluators.MapDelete("/{evaluatorId}", DeleteEvaluator).WithName("DeleteEvaluator").WithSummary("Delete an evaluator");
+        app.MapPost("/api/v1/scores", CreateScore).WithTags("Scores").WithName("CreateScore").WithSummary("Record a custom score for a trace or one of its spans");
+        app.MapGet("/api/v1/traces/{traceId}/scores", ListTraceScores).WithTags("Scores").WithName("ListTraceScores").WithSummary("A trace's scores");
+        return app;
+    }
+
+    public static async Task<Results<Created<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> CreateEvaluator(
+        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? name = null, type = null, config = null;
+        var enabled = true;
+        foreach (var property in body!)
+        {
+            switch (property.Key)
+            {
+                case "name" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
+                    name = text;
+                    break;
+                case "type" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
+                    type = text;
+                    break;
+                case "config" when property.Value is JsonObject:
+                    config = property.Value.ToJsonString();
+                    break;
+                case "enabled" when property.Value is JsonValue v && v.TryGetValue<bool>(out var flag):
+                    enabled = flag;
+                    break;
+                case "name" or "type":
+                    return ApiErrors.Validation($"{property.Key} must be a string.");
+                case "config":
+                    return ApiErrors.Validation("config must be a JSON object.");
+                case "enabled":
+                    return ApiErrors.Validation("enabled must be true or false.");
+                default:
+                    return ApiErrors.Validation($"unknown field '{property.Key}': expected name, type, config or enabled.");
+            }
+        }
+
+        if (name is null || type is null)
+        {
+            return ApiErrors.Validation($"{(name is null ? "name" : "type")} is required.");
+        }
+
+        var result = await Registry(services).CreateAsync(new NewEvaluator(name, type, config ?? "{}", enabled));
+        return result.Error is not null
+            ? ApiErrors.From(result.Error)
+            : TypedResults.Created($"/api/v1/evaluators/{result.Evaluator!.Id}", new DataEnvelope<EvaluatorDto>(result.Evaluator.ToDto()));
+    }
+
+    public static async Task<Ok<DataEnvelope<IReadOnlyList<EvaluatorDto>>>> ListEvaluators([AsParameters] TraceServices services) =>
+        TypedResults.Ok(new DataEnvelope<IReadOnlyList<EvaluatorDto>>([.. (await Registry(services).ListAsync()).Select(e => e.ToDto())]));
+
+    public static async Task<Results<Ok<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> GetEvaluator(
+        string evaluatorId, [AsParameters] TraceServices services) =>
+        await Registry(services).GetAsync(evaluatorId) is { } evaluator
+            ? TypedResults.Ok(new DataEnvelope<EvaluatorDto>(evaluator.ToDto()))
+            : ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
+
+    public static async Task<Results<Ok<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> UpdateEvaluator(
+        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var current = await Registry(services).GetAsync(evaluatorId);
+        if (current is null)
+        {
+            return ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
+        }
+
+        string? name = null, config = null;
+        bool? enabled = null;
+        foreach (var property in body!)
+        {
+            switch (property.Key)
+            {
+                case "name" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
+                    name = text;
+                    break;
+                case "config" when property.Value is JsonObject:
+                    config = property.Value.ToJsonString();
+                    break;
+                case "enabled" when property.Value is JsonValue v && v.TryGetValue<bool>(out var flag):
+                    enabled = flag;
+                    break;
+                case "type" when property.Value is JsonValue v && v.TryGetValue<string>(out var text) && string.Equals(text, current.Type, StringComparison.OrdinalIgnoreCase):
+                    break;
+                case "type":
+                    return ApiErrors.Validation($"type cannot change (it is {current.Type}); create a new evaluator instead.");
+                case "name":
+                    return ApiErrors.Validation("name must be a string.");
+                case "config":
+                    return ApiErrors.Validation("config must be a JSON object.");
+                case "enabled":
+                    return ApiErrors.Validation("enabled must be true or false.");
+                default:
+                    return ApiErrors.Validation($"unknown field '{property.Key}': expected name, config or enabled.");
+            }
+        }
+
+        var result = await Registry(services).UpdateAsync(evaluatorId, new EvaluatorPatch(name, config, enabled));
+        return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<EvaluatorDto>(result.Evaluator!.ToDto()));
+    }
+
+    public static async Task<Results<NoContent, JsonHttpResult<ApiErrorBody>>> DeleteEvaluator(string evaluatorId, [AsParameters] TraceServices services) =>
+        await Registry(services).DeleteAsync(evaluatorId) ? TypedResults.NoContent() : ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
+
+    /// <summary>
+    /// 2Signal's body {traceId, spanId?, evaluatorName, value, label?, reasoning?}; name and score are accepted for
+    /// evaluatorName and value. A second score with the same name (and span) replaces the first.
+    /// </summary>
+    public static async Task<Results<Created<DataEnvelope<ScoreDto>>, JsonHttpResult<ApiErrorBody>>> CreateScore(
+        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? traceId = null, spanId = null, name = null, label = null, reasoning = null;
+        double? value = null;
+        foreach (var property in body!)
+        {
+            var text = property.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            switch (property.Key)
+            {
+                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number:
+                    value = n.GetValue<double>();
+                    break;
+                case "value" or "score":
+                    return ApiErrors.Validation($"{property.Key} must be a number from 0 to 1.");
+                case "spanId" or "label" or "reasoning" when property.Value is null:
+                    break;
+                case "traceId" or "spanId" or "evaluatorName" or "name" or "label" or "reasoning" when text is null:
+                    return ApiErrors.Validation($"{property.Key} must be a string.");
+                case "traceId":
+                    traceId = text;
+                    break;
+                case "spanId":
+                    spanId = text;
+                    break;
+                case "evaluatorName" or "name":
+                    name = text;
+                    break;
+                case "label":
+                    label = text;
+                    break;
+                case "reasoning":
+                    reasoning = text;
+                    break;
+                default:
+                    return ApiErrors.Validation($"unknown field '{property.Key}': expected traceId, spanId, evaluatorName, value, label or reasoning.");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(traceId))
+        {
+            return ApiErrors.Validation("traceId is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return ApiErrors.Validation("evaluatorName is required.");
+        }
+
+        if (value is not (>= 0 and <= 1))
+        {
+            return ApiErrors.Validation("value is required: a number from 0 to 1.");
+        }
+
+        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var data = await trace.GetAsync();
+        if (data is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        if (spanId is not null && data.Spans.All(s => s.Id != spanId))
+        {
+            return ApiErrors.NotFound($"span '{spanId}' not found in trace '{traceId}'.");
+        }
+
+        var score = new TraceScore($"api:{name.Trim()}", name.Trim(), "CUSTOM", value, label, reasoning, 1, services.Time.GetUtcNow(),
+            SpanId: spanId, Source: ApiSource);
+        await trace.AddScoreAsync(score);
+        return TypedResults.Created($"/api/v1/traces/{traceId}/scores", new DataEnvelope<ScoreDto>(score.ToDto(traceId)));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<ScoreDto>>>, JsonHttpResult<ApiErrorBody>>> ListTraceScores(
+        string traceId, [AsParameters] TraceServices services)
+    {
+        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        if (await trace.GetAsync() is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        var scores = await trace.GetScoresAsync();
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ScoreDto>>([.. scores.OrderBy(s => s.CreatedAt).Select(s => s.ToDto(traceId))]));
+    }
+
+    public static EvaluatorDto ToDto(this EvaluatorDefinition e) =>
+        new(e.Id, e.Name, e.Type, JsonNode.Parse(e.ConfigJson), e.Enabled, e.Version, e.CreatedAt, e.UpdatedAt);
+
+    public static ScoreDto ToDto(this TraceScore s, string traceId) =>
+        new(traceId, s.SpanId, s.EvaluatorId, s.Name, s.Type, s.Score, s.Label, s.Reasoning, s.EvaluatorVersion, s.Error, s.Source, s.HigherIsBetter, s.CreatedAt);
+
+    private static IEvaluatorRegistryGrain Registry(TraceServices services) =>
+        services.Grains.GetGrain<IEvaluatorRegistryGrain>(TraceReplayNames.DefaultProject);
+
+    private static async Task<(JsonObject? Body, JsonHttpResult<ApiErrorBody>? Error)> ReadObjectAsync(
+        HttpRequest request, TraceServices services, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        using (document)
+        {
+            return document?.RootElement.ValueKind == JsonValueKind.Object
+                ? (JsonObject.Create(document.RootElement.Clone()), null)
+                : (null, ApiErrors.Validation("The body must be a JSON object."));
+        }
+    }
+}

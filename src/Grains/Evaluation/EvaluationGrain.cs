@@ -1,0 +1,92 @@
+using Orleans.Streams;
+using TraceReplay.Grains.Evaluation.Evaluators;
+
+namespace TraceReplay.Grains.Evaluation;
+
+/// <summary>
+/// Scores one trace (key: trace id). Its implicit stream subscription receives the trace's TraceCreated event; the
+/// trace's reminder calls <see cref="StartAsync"/> when the event was lost. Either way an interleaving one-shot timer
+/// reads the evaluators still pending on the trace, runs them and records each score as it arrives. The trace keys
+/// scores by evaluator and version and drops them from its pending list, so a redelivered event adds nothing.
+/// </summary>
+[ImplicitStreamSubscription(TraceReplayNames.TraceCreatedNamespace)]
+public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvider time, ILogger<EvaluationGrain> logger) : Grain, IEvaluationGrain
+{
+    private IGrainTimer? _driver;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var stream = this.GetStreamProvider(TraceReplayNames.StreamProvider)
+            .GetStream<TraceCreated>(StreamId.Create(TraceReplayNames.TraceCreatedNamespace, this.GetPrimaryKeyString()));
+        await stream.SubscribeAsync((created, _) => StartAsync(created));
+    }
+
+    public Task StartAsync(TraceCreated created)
+    {
+        if (_driver is null)
+        {
+            var wait = created.EvaluateAfter - time.GetUtcNow();
+
+            // Interleave: the trace's reminder may call StartAsync while a drive waits for LLM slots for minutes.
+            _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
+            {
+                DueTime = wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+                Period = Timeout.InfiniteTimeSpan,
+                Interleave = true,
+                KeepAlive = true,
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task DriveAsync(CancellationToken cancellationToken)
+    {
+        var traceId = this.GetPrimaryKeyString();
+        try
+        {
+            var traceGrain = GrainFactory.GetGrain<ITraceGrain>(traceId);
+            var status = await traceGrain.GetEvaluationStatusAsync();
+            if (status.Pending.Count == 0 || await traceGrain.GetAsync() is not { } trace)
+            {
+                return;
+            }
+
+            var expected = await ReferenceOutputAsync(trace);
+            await Task.WhenAll(status.Pending.Select(async evaluator =>
+            {
+                var score = await runner.RunAsync(evaluator, trace, expected, cancellationToken);
+                await traceGrain.AddScoreAsync(score);
+            }));
+            LogEvaluated(logger, traceId, status.Pending.Count);
+        }
+        catch (Exception ex)
+        {
+            // The trace's reminder drives it again; evaluators that already scored are no longer pending.
+            LogDriveFailed(logger, ex, traceId);
+        }
+        finally
+        {
+            _driver?.Dispose();
+            _driver = null;
+        }
+    }
+
+    /// <summary>For a replay, the original trace's root output: what reference-based evaluators compare with.</summary>
+    private async Task<string?> ReferenceOutputAsync(TraceData trace)
+    {
+        if (trace.ReplayOf is not { } lineage)
+        {
+            return null;
+        }
+
+        var original = await GrainFactory.GetGrain<ITraceGrain>(lineage.TraceId).GetAsync();
+        return original is not null && EvaluationRunner.Root(original) is { OutputJson: { } output } ? TextOf.Payload(output) : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trace {TraceId} scored by {Count} evaluators")]
+    private static partial void LogEvaluated(ILogger logger, string traceId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluating trace {TraceId} failed; its reminder will retry")]
+    private static partial void LogDriveFailed(ILogger logger, Exception exception, string traceId);
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using TraceReplay.Grains.Evaluation.Evaluators;
+
+namespace TraceReplay.Grains.Evaluation;
+
+/// <summary>Runs one evaluator on one trace and turns the outcome into the score the trace keeps.</summary>
+public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvider time, ILogger<EvaluationRunner> logger)
+{
+    /// <param name="expectedOutput">The reference: for a replay, the original trace's root output.</param>
+    public async Task<TraceScore> RunAsync(EvaluatorDefinition evaluator, TraceData trace, string? expectedOutput, CancellationToken cancellationToken = default)
+    {
+        var implementation = catalog.Find(evaluator.Type);
+        EvaluationOutcome outcome;
+        if (implementation is null)
+        {
+            outcome = EvaluationOutcome.Failed($"unknown evaluator type '{evaluator.Type}'.");
+        }
+        else
+        {
+            using var config = JsonDocument.Parse(evaluator.ConfigJson);
+            var root = Root(trace);
+            var input = new EvaluationInput(
+                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(root?.OutputJson), expectedOutput, trace, config.RootElement);
+            try
+            {
+                outcome = await implementation.EvaluateAsync(input, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A bug or an unexpected failure is the evaluator's error, recorded as such; never a score.
+                LogEvaluatorFailed(logger, ex, evaluator.Id, trace.Id);
+                outcome = EvaluationOutcome.Failed($"the evaluator failed unexpectedly: {ex.GetType().Name}.");
+            }
+        }
+
+        return new TraceScore(
+            evaluator.Id, evaluator.Name, evaluator.Type, outcome.Error is null ? outcome.Score : null, outcome.Error is null ? outcome.Label : null,
+            outcome.Reasoning, evaluator.Version, time.GetUtcNow(), outcome.Error, null, implementation?.HigherIsBetter ?? true);
+    }
+
+    /// <summary>The root span: the first without a parent in the trace.</summary>
+    public static SpanData? Root(TraceData trace)
+    {
+        var ids = trace.Spans.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        return trace.Spans.FirstOrDefault(s => s.ParentSpanId is null) ?? trace.Spans.FirstOrDefault(s => !ids.Contains(s.ParentSpanId!));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluator {EvaluatorId} failed on trace {TraceId}")]
+    private static partial void LogEvaluatorFailed(ILogger logger, Exception exception, string evaluatorId, string traceId);
+}

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Providers;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Evaluation;
+using TraceReplay.Grains.Evaluation.Evaluators;
+
+namespace TraceReplay.Silo;
+
+/// <summary>The evaluation pipeline's silo configuration: registry storage, the trace-events stream and the services.</summary>
+public static class EvaluationSiloExtensions
+{
+    /// <summary>
+    /// Memory streams (with their PubSubStore) carry TraceCreated in every mode today; a durable provider on
+    /// PostgreSQL belongs to the cluster-mode storage work. Lost events are re-driven by each trace's reminder.
+    /// </summary>
+    public static ISiloBuilder AddTraceEvaluation(this ISiloBuilder silo)
+    {
+        silo.AddMemoryGrainStorage(TraceReplayNames.EvaluatorStorage);
+        silo.AddMemoryGrainStorage(ProviderConstants.DEFAULT_PUBSUB_PROVIDER_NAME);
+        silo.AddMemoryStreams(TraceReplayNames.StreamProvider);
+
+        var services = silo.Services;
+        services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section);
+
+        // Let a configured re-drive interval below Orleans' one-minute default take effect (tests use seconds).
+        services.AddOptions<ReminderOptions>().Configure<IOptions<EvaluationOptions>>((reminders, evaluation) =>
+            reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, evaluation.Value.RedriveInterval.Ticks)));
+        services.AddHttpClient(WebhookEvaluator.HttpClientName);
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<EvaluatorCatalog>(
+            sp, sp.GetRequiredService<TraceReplay.Grains.Llm.LlmPool>(), sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<EvaluationOptions>>()));
+        services.TryAddSingleton<EvaluationRunner>();
+        services.TryAddSingleton<ITraceEventPublisher, StreamTraceEventPublisher>();
+        return silo;
+    }
+}
