@@ -55,6 +55,7 @@ public static class ApiHosting
         api.MapReplaysApi();
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
+        api.MapOtlpApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
