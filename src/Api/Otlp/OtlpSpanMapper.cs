@@ -57,9 +57,9 @@ public static class OtlpSpanMapper
         if (llm is null)
         {
             input ??= attributes.Json("gen_ai.tool.call.arguments") ?? attributes.Json("ai.toolCall.input") ?? attributes.Json("ai.toolCall.args")
-                ?? attributes.Json("traceloop.entity.input");
+                ?? attributes.Json("ai.prompt") ?? attributes.Json("traceloop.entity.input");
             output ??= attributes.Json("gen_ai.tool.call.result") ?? attributes.Json("ai.toolCall.output") ?? attributes.Json("ai.toolCall.result")
-                ?? attributes.Json("traceloop.entity.output");
+                ?? attributes.Json("ai.response.text") ?? attributes.Json("traceloop.entity.output");
         }
 
         foreach (var (key, value) in attributes.Unused())

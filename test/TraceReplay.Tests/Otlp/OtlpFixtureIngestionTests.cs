@@ -16,6 +16,7 @@ public sealed class OtlpFixtureIngestionTests(ApiFixture api)
     [InlineData("openinference-protobuf.pb", "/api/v1/otel/traces", true, "support-agent", "AGENT")]
     [InlineData("traceloop-json.json", "/api/v1/otel/traces", true, "support-agent.workflow", "CHAIN")]
     [InlineData("traceloop-protobuf.pb", "/v1/traces", false, "support-agent.workflow", "CHAIN")]
+    [InlineData("vercel-ai-json.json", "/v1/traces", true, "ai.generateText", "CHAIN")]
     public async Task ARecordedExportIngestsMapsAndReplaysWithAModelOverride(
         string fixture, string path, bool gzip, string traceName, string rootType)
     {
