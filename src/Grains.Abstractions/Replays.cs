@@ -45,6 +45,13 @@ public sealed record ReplayResultSummary(
     [property: Id(2)] double? DurationMs,
     [property: Id(3)] bool Simulated);
 
+/// <summary>An LLM span a replay could not re-run and copied as recorded, and why.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SkippedSpan(
+    [property: Id(0)] string SpanId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string Reason);
+
 /// <summary>A replay as clients see it; also the replay history entry a trace keeps (summaries only).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplaySnapshot(
@@ -60,7 +67,8 @@ public sealed record ReplaySnapshot(
     [property: Id(9)] int TotalSpans,
     [property: Id(10)] string? ReplayTraceId,
     [property: Id(11)] OverrideCounts OverridesApplied,
-    [property: Id(12)] ReplayResultSummary? Result);
+    [property: Id(12)] ReplayResultSummary? Result,
+    [property: Id(13)] IReadOnlyList<SkippedSpan>? SkippedSpans = null);
 
 /// <summary>What a TraceGrain hands a new ReplayGrain: everything it needs, validated.</summary>
 [GenerateSerializer, Immutable]
@@ -69,4 +77,5 @@ public sealed record ReplayStart(
     [property: Id(1)] ReplayOverrides Overrides,
     [property: Id(2)] int TotalSpans,
     [property: Id(3)] OverrideCounts OverridesApplied,
-    [property: Id(4)] DateTimeOffset CreatedAt);
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null);

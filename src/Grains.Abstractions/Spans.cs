@@ -22,6 +22,8 @@ public enum SpanStatus
 /// One span of a trace. JSON payloads (input, output, metadata, parameters, variables) are kept as raw JSON text
 /// so that whatever was recorded is replayed byte for byte.
 /// </summary>
+/// <param name="NotReplayableReason">Set on an LLM span whose request was not recorded (e.g. an OpenTelemetry
+/// instrumentation with content capture off): why it cannot be re-run. A replay copies such a span as recorded.</param>
 [GenerateSerializer, Immutable]
 public sealed record SpanData(
     [property: Id(0)] string Id,
@@ -43,7 +45,8 @@ public sealed record SpanData(
     [property: Id(16)] string? PromptVariablesJson = null,
     [property: Id(17)] int? PromptMessageIndex = null,
     [property: Id(18)] string? ReplayOfSpanId = null,
-    [property: Id(19)] bool Simulated = false)
+    [property: Id(19)] bool Simulated = false,
+    [property: Id(20)] string? NotReplayableReason = null)
 {
     /// <summary>Wall-clock duration in milliseconds, when both ends were recorded.</summary>
     public double? DurationMs => StartTime is { } s && EndTime is { } e ? (e - s).TotalMilliseconds : null;

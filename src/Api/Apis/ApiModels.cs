@@ -12,7 +12,8 @@ public sealed record SpanDto(
     DateTimeOffset? EndTime, double? DurationMs, JsonNode? Input, JsonNode? Output, string? Model,
     JsonNode? ModelParameters, UsageDto? Usage, decimal? Cost, SpanStatus Status, JsonNode? Metadata,
     string? PromptTemplateVersionId, JsonNode? PromptVariables, int? PromptMessageIndex, string? ReplayOfSpanId,
-    bool Simulated);
+    bool Simulated,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NotReplayableReason = null);
 
 public sealed record LineageDto(string TraceId, string ReplayId);
 
@@ -44,11 +45,14 @@ public sealed record ReplayErrorDto(string Code, string Message, int? ProviderSt
 
 public sealed record ReplayResultDto(decimal? TotalCost, long TotalTokens, double? DurationMs, bool Simulated);
 
+public sealed record SkippedSpanDto(string SpanId, string Name, string Reason);
+
 public sealed record ReplayDto(
     string Id, string TraceId, ReplayStatus Status, OverridesDto Overrides, DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, ReplayErrorDto? Error, ProgressDto Progress,
     string? ReplayTraceId, OverrideCounts OverridesApplied, ReplayResultDto? Result,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedSpanDto>? SkippedSpans = null);
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
@@ -80,7 +84,7 @@ public static class ApiModels
             ? null
             : new UsageDto(span.PromptTokens, span.CompletionTokens, (span.PromptTokens ?? 0) + (span.CompletionTokens ?? 0)),
         span.Cost, span.Status, Json(span.MetadataJson), span.PromptTemplateVersionId, Json(span.PromptVariablesJson),
-        span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated);
+        span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated, span.NotReplayableReason);
 
     public static ReplayDto ToDto(this ReplaySnapshot replay) => new(
         replay.Id, replay.TraceId, replay.Status,
@@ -88,7 +92,8 @@ public static class ApiModels
         replay.CreatedAt, replay.StartedAt, replay.CompletedAt,
         replay.Error is { } e ? new ReplayErrorDto(e.Code, e.Message, e.ProviderStatus, e.SpanId) : null,
         new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
-        replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null);
+        replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null,
+        SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null);
 
     private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
 

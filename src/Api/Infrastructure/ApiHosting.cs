@@ -57,6 +57,7 @@ public static class ApiHosting
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
         api.MapEvaluatorsApi();
+        api.MapOtlpApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;

@@ -41,6 +41,7 @@ public sealed partial class ReplayGrain(
                 Lifecycle = ReplayLifecycle.Created(start.CreatedAt),
                 TotalSpans = start.TotalSpans,
                 OverridesApplied = start.OverridesApplied,
+                SkippedSpans = start.SkippedSpans ?? [],
             };
             await state.WriteStateAsync();
             await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
@@ -200,7 +201,8 @@ public sealed partial class ReplayGrain(
 
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
-            life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result);
+            life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
+            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]

@@ -19,9 +19,12 @@ public sealed record PlannedCall(
     bool ParametersChanged,
     bool TemplateChanged);
 
-/// <summary>Every LLM call of a replay in span order, or why the replay cannot run.</summary>
-public sealed record ReplayPlan(IReadOnlyList<PlannedCall> Calls, string? Error)
+/// <summary>Every LLM call of a replay in span order, or why the replay cannot run; and the LLM spans it skips.</summary>
+public sealed record ReplayPlan(IReadOnlyList<PlannedCall> Calls, string? Error, IReadOnlyList<SkippedSpan>? Skipped = null)
 {
+    /// <summary>LLM spans marked not replayable: copied as recorded, named in the replay.</summary>
+    public IReadOnlyList<SkippedSpan> SkippedSpans => Skipped ?? [];
+
     public OverrideCounts Counts => new(
         Calls.Count(c => c.ModelChanged), Calls.Count(c => c.ParametersChanged), Calls.Count(c => c.TemplateChanged));
 }

@@ -24,8 +24,18 @@ public static class ReplayPlanner
             return new ReplayPlan([], $"trace '{trace.Id}' has no LLM spans to replay.");
         }
 
+        var skipped = llmSpans
+            .Where(s => s.NotReplayableReason is not null)
+            .Select(s => new SkippedSpan(s.Id, s.Name, s.NotReplayableReason!))
+            .ToList();
+        if (skipped.Count == llmSpans.Count)
+        {
+            return new ReplayPlan([], $"trace '{trace.Id}' has no replayable LLM spans: "
+                + string.Join("; ", skipped.Select(s => $"span '{s.SpanId}' ({s.Name}): {s.Reason}")), skipped);
+        }
+
         var calls = new List<PlannedCall>(llmSpans.Count);
-        foreach (var span in llmSpans)
+        foreach (var span in llmSpans.Where(s => s.NotReplayableReason is null))
         {
             var (call, error) = PlanSpan(span, overrides, parameterOverrides, templates);
             if (error is not null)
@@ -36,7 +46,7 @@ public static class ReplayPlanner
             calls.Add(call!);
         }
 
-        return new ReplayPlan(calls, null);
+        return new ReplayPlan(calls, null, skipped);
     }
 
     private static (PlannedCall? Call, string? Error) PlanSpan(

@@ -25,4 +25,7 @@ public sealed class ReplayState
 
     /// <summary>Whether the source trace has recorded this replay's final state in its history.</summary>
     [Id(8)] public bool OriginNotified { get; set; }
+
+    /// <summary>LLM spans marked not replayable, copied as recorded.</summary>
+    [Id(9)] public IReadOnlyList<SkippedSpan> SkippedSpans { get; set; } = [];
 }

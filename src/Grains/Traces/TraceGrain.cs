@@ -95,9 +95,10 @@ public sealed partial class TraceGrain(
         }
 
         var replayId = "rpl_" + Guid.NewGuid().ToString("N");
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now);
+        var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped);
         var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
-            plan.Calls.Count, null, plan.Counts, null);
+            plan.Calls.Count, null, plan.Counts, null, skipped);
         state.State.Replays.Insert(0, pending);
         await state.WriteStateAsync();
 
