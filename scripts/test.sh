@@ -5,7 +5,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+source scripts/postgres.sh
+trap 'tracereplay_postgres_stop; rm -rf "$results"' EXIT
+
+if ! tracereplay_postgres_start; then
+  # Tests that need PostgreSQL fail under CI=true when TRACEREPLAY_TEST_POSTGRES is missing; locally they skip.
+  echo "PostgreSQL: could not be started; its tests will fail under CI=true and skip otherwise" >&2
+fi
 
 dotnet test TraceReplay.sln --configuration Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?

@@ -1,10 +1,14 @@
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Replays;
 using TraceReplay.Grains.Traces;
+using TraceReplay.Silo.Postgres;
 
 namespace TraceReplay.Silo;
 
@@ -14,13 +18,25 @@ public static class TraceReplaySiloExtensions
     /// <summary>Grain storage, reminders and the services grains use. Clustering is the host's: see <see cref="UseTraceReplayClustering"/>.</summary>
     public static ISiloBuilder AddTraceReplay(this ISiloBuilder silo)
     {
-        silo.AddMemoryGrainStorage(TraceReplayNames.TraceStorage);
-        silo.AddMemoryGrainStorage(TraceReplayNames.ReplayStorage);
-        silo.AddMemoryGrainStorage(TraceReplayNames.TemplateStorage);
-        silo.UseInMemoryReminderService();
+        // Storage, reminders and catalog: PostgreSQL when a connection string is configured, else in memory.
+        if (PostgresSettings.ConnectionString(silo.Configuration) is { } postgres)
+        {
+            silo.AddTraceReplayPostgres(postgres);
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(TraceReplayNames.TraceStorage);
+            silo.AddMemoryGrainStorage(TraceReplayNames.ReplayStorage);
+            silo.AddMemoryGrainStorage(TraceReplayNames.TemplateStorage);
+            silo.UseInMemoryReminderService();
+        }
 
         var services = silo.Services;
         services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
+        services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section);
+        // Orleans refuses reminder periods under a minute unless told otherwise; recovery may be configured faster.
+        services.AddOptions<ReminderOptions>().Configure<IOptions<ReplayRecoveryOptions>>((reminders, recovery) =>
+            reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, recovery.Value.ReminderPeriod.Ticks)));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.AddLlmGateway();
@@ -29,12 +45,32 @@ public static class TraceReplaySiloExtensions
         return silo;
     }
 
-    /// <summary>Localhost clustering on the configured ports (Orleans:Endpoints:SiloPort / GatewayPort).</summary>
+    /// <summary>
+    /// Clustering on the configured ports (Orleans:Endpoints:SiloPort / GatewayPort): membership in PostgreSQL when a
+    /// connection string is configured, else localhost clustering for a single silo.
+    /// </summary>
     public static ISiloBuilder UseTraceReplayClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var siloPort = configuration.GetValue("Orleans:Endpoints:SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
         var gatewayPort = configuration.GetValue("Orleans:Endpoints:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
-        silo.UseLocalhostClustering(siloPort, gatewayPort);
+        if (PostgresSettings.ConnectionString(configuration) is { } postgres)
+        {
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = PostgresSettings.Invariant;
+                o.ConnectionString = postgres;
+            });
+            // Other silos and clients reach this silo at the advertised address: loopback unless configured (the
+            // machine's or pod's own address when silos run on several machines).
+            var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"] is { Length: > 0 } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+            silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort);
+        }
+
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = configuration["Orleans:ClusterId"] ?? "tracereplay";

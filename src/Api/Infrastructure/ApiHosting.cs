@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using TraceReplay.Api.Apis;
 using TraceReplay.Api.Demo;
-using TraceReplay.Silo;
 
 namespace TraceReplay.Api.Infrastructure;
 
@@ -35,8 +34,9 @@ public static class ApiHosting
         });
         builder.Services.AddProblemDetails();
 
-        // The all-in-one default co-hosts a silo; the API reaches grains through its IClusterClient.
-        builder.UseOrleans(silo => silo.AddTraceReplay().UseTraceReplayClustering(builder.Configuration));
+        // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
+        // Either way the handlers reach grains through an IClusterClient.
+        builder.AddTraceReplayCluster();
         builder.Services.AddHostedService<DemoDataSeeder>();
         return builder;
     }
@@ -58,6 +58,7 @@ public static class ApiHosting
         api.MapPromptTemplatesApi();
         api.MapEvaluatorsApi();
         api.MapOtlpApi();
+        app.MapTraceReplayDashboard();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Traces;
 
@@ -13,10 +14,10 @@ public sealed partial class ReplayGrain(
     LlmPool pool,
     ModelPriceTable prices,
     TimeProvider time,
+    IOptions<ReplayRecoveryOptions> recovery,
     ILogger<ReplayGrain> logger) : Grain, IReplayGrain, IRemindable
 {
     private const string ReminderName = "drive-replay";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private IGrainTimer? _driver;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -44,7 +45,8 @@ public sealed partial class ReplayGrain(
                 SkippedSpans = start.SkippedSpans ?? [],
             };
             await state.WriteStateAsync();
-            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            var period = recovery.Value.ReminderPeriod;
+            await this.RegisterOrUpdateReminder(ReminderName, period, period);
         }
 
         EnsureDriving();
@@ -53,10 +55,17 @@ public sealed partial class ReplayGrain(
 
     public Task<ReplaySnapshot?> GetAsync() => Task.FromResult(Snapshot());
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        // Only between drives: a running drive owns the state, and a failure is reported by the drive that follows.
+        if (_driver is null && state.State.Lifecycle is { IsFinished: false } life
+            && time.GetUtcNow() - life.CreatedAt > recovery.Value.GiveUpAfter)
+        {
+            await FailAsync(new ReplayError("REPLAY_TIMED_OUT",
+                $"the replay did not finish within {recovery.Value.GiveUpAfter} of its creation."));
+        }
+
         EnsureDriving();
-        return Task.CompletedTask;
     }
 
     private void EnsureDriving()

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+
+namespace TraceReplay.Silo.Postgres;
+
+/// <summary>Where the PostgreSQL connection string comes from, and the ADO.NET invariant Orleans uses for it.</summary>
+public static class PostgresSettings
+{
+    /// <summary>The ADO.NET provider invariant of Npgsql, as the Orleans ADO.NET providers expect it.</summary>
+    public const string Invariant = "Npgsql";
+
+    /// <summary>The environment variable that may carry the connection string instead of ConnectionStrings:Postgres.</summary>
+    public const string EnvironmentVariable = "TRACEREPLAY_POSTGRES";
+
+    /// <summary><c>ConnectionStrings:Postgres</c>, else <c>TRACEREPLAY_POSTGRES</c>; null when neither is set (in-memory mode).</summary>
+    public static string? ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres") is { Length: > 0 } fromSection ? fromSection
+        : configuration[EnvironmentVariable] is { Length: > 0 } fromVariable ? fromVariable
+        : null;
+}
+
+/// <summary>PostgreSQL behaviour (section <c>TraceReplay:Postgres</c>).</summary>
+public sealed class PostgresOptions
+{
+    public const string Section = "TraceReplay:Postgres";
+
+    /// <summary>Apply the schema migrations when a silo starts. Default true; safe with many silos starting at once.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>Most catalog rows written in one statement. Default 500.</summary>
+    public int CatalogBatchSize { get; set; } = 500;
+}

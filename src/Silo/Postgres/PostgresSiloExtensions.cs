@@ -1,0 +1,68 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Silo.Postgres;
+
+/// <summary>The PostgreSQL half of <see cref="TraceReplaySiloExtensions.AddTraceReplay"/>.</summary>
+public static class PostgresSiloExtensions
+{
+    /// <summary>Grain storage, reminders, the catalog and schema migration at start-up, all on one PostgreSQL database.</summary>
+    public static ISiloBuilder AddTraceReplayPostgres(this ISiloBuilder silo, string connectionString)
+    {
+        foreach (var storage in (string[])[TraceReplayNames.TraceStorage, TraceReplayNames.ReplayStorage, TraceReplayNames.TemplateStorage])
+        {
+            silo.AddAdoNetGrainStorage(storage, o =>
+            {
+                o.Invariant = PostgresSettings.Invariant;
+                o.ConnectionString = connectionString;
+            });
+            // Orleans' own serializer, not the JSON default: it identifies state types by their [Id]s and [Alias]es,
+            // never by CLR type names, so renaming or moving a state class keeps its stored data readable.
+            silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(storage,
+                (services, _) => new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
+        }
+
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = PostgresSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddDashboard();
+        silo.Services.AddTraceReplayPostgres(connectionString);
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateOnSiloStart>();
+        return silo;
+    }
+
+    /// <summary>The Npgsql data source, the PostgreSQL catalog and the migrator: what silos and API clients share.</summary>
+    public static IServiceCollection AddTraceReplayPostgres(this IServiceCollection services, string connectionString)
+    {
+        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.Section);
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.TryAddSingleton(sp => new SchemaMigrator(connectionString, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+        services.AddSingleton<PostgresTraceCatalog>();
+        services.AddSingleton<ITraceCatalog>(sp => sp.GetRequiredService<PostgresTraceCatalog>());
+        return services;
+    }
+
+    /// <summary>Migrates before anything else in the silo starts: membership and storage read their SQL from the schema.</summary>
+    private sealed class MigrateOnSiloStart(SchemaMigrator migrator, IOptions<PostgresOptions> options) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(MigrateOnSiloStart), ServiceLifecycleStage.First, async cancellationToken =>
+            {
+                if (options.Value.MigrateOnStart)
+                {
+                    await migrator.MigrateAsync(cancellationToken);
+                }
+            });
+    }
+}

@@ -1,0 +1,231 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Silo.Postgres;
+
+/// <summary>
+/// The catalog in PostgreSQL (table <c>trace_catalog</c>). Writes are group-committed: every upsert joins a queue that
+/// one writer drains into multi-row <c>INSERT … ON CONFLICT</c> statements, and the caller's task completes when its
+/// row is committed. So ingestion answers only after its rows are stored, and a read that follows sees them.
+/// </summary>
+public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposable
+{
+    private const string Columns =
+        "project, trace_id, name, status, tags, metadata_json, timestamp_ticks, trace_time, end_ticks, duration_ms, " +
+        "total_tokens, total_cost, span_count, models, replay_of_trace_id, replay_of_replay_id, simulated, created_ticks";
+
+    private const int ColumnCount = 18;
+
+    private readonly NpgsqlDataSource _db;
+    private readonly int _batchSize;
+    private readonly ILogger<PostgresTraceCatalog> _logger;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public PostgresTraceCatalog(NpgsqlDataSource db, IOptions<PostgresOptions> options, ILogger<PostgresTraceCatalog> logger)
+    {
+        _db = db;
+        _batchSize = Math.Clamp(options.Value.CatalogBatchSize, 1, 3000);
+        _logger = logger;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    public Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default)
+    {
+        var pending = new Pending(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(PostgresTraceCatalog));
+        }
+
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
+    {
+        var after = TraceCursor.Decode(query.Cursor);
+        await using var command = _db.CreateCommand();
+        var sql = new StringBuilder($"SELECT {Columns} FROM trace_catalog WHERE project = @project");
+        command.Parameters.AddWithValue("project", query.Project);
+        if (query.Name is { } name)
+        {
+            sql.Append(" AND name ILIKE @name ESCAPE '\\'");
+            command.Parameters.AddWithValue("name", "%" + EscapeLike(name) + "%");
+        }
+
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = @status");
+            command.Parameters.AddWithValue("status", (short)status);
+        }
+
+        if (query.Tags is { Count: > 0 } tags)
+        {
+            sql.Append(" AND tags @> @tags");
+            command.Parameters.AddWithValue("tags", NpgsqlDbType.Array | NpgsqlDbType.Text, tags.ToArray());
+        }
+
+        if (query.StartDate is { } start)
+        {
+            sql.Append(" AND timestamp_ticks >= @start");
+            command.Parameters.AddWithValue("start", start.UtcTicks);
+        }
+
+        if (query.EndDate is { } end)
+        {
+            sql.Append(" AND timestamp_ticks <= @end");
+            command.Parameters.AddWithValue("end", end.UtcTicks);
+        }
+
+        if (after is { } cursor)
+        {
+            sql.Append(" AND (timestamp_ticks, trace_id) < (@afterTicks, @afterId)");
+            command.Parameters.AddWithValue("afterTicks", cursor.Ticks);
+            command.Parameters.AddWithValue("afterId", cursor.Id);
+        }
+
+        sql.Append(" ORDER BY timestamp_ticks DESC, trace_id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var rows = new List<TraceCatalogRow>(query.Limit + 1);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(ReadRow(reader));
+            }
+        }
+
+        var page = rows.Take(query.Limit).ToList();
+        var next = rows.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
+        return new TracePage(page, next);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>(_batchSize);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < _batchSize && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                await WriteBatchAsync(batch);
+                batch.ForEach(p => p.Done.TrySetResult());
+            }
+            catch (Exception ex)
+            {
+                LogBatchFailed(_logger, ex, batch.Count);
+                batch.ForEach(p => p.Done.TrySetException(ex));
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteBatchAsync(List<Pending> batch)
+    {
+        // One statement cannot update the same row twice: the last version of each trace wins, as in queue order.
+        var rows = new Dictionary<(string, string), TraceCatalogRow>();
+        foreach (var pending in batch)
+        {
+            rows[(pending.Row.Project, pending.Row.Id)] = pending.Row;
+        }
+
+        await using var command = _db.CreateCommand();
+        var sql = new StringBuilder($"INSERT INTO trace_catalog ({Columns}) VALUES ");
+        var index = 0;
+        foreach (var row in rows.Values)
+        {
+            sql.Append(index == 0 ? "(" : ",(");
+            for (var c = 1; c <= ColumnCount; c++)
+            {
+                sql.Append(c == 1 ? "$" : ",$").Append(index * ColumnCount + c);
+            }
+
+            sql.Append(')');
+            AddRowParameters(command.Parameters, row);
+            index++;
+        }
+
+        sql.Append("""
+             ON CONFLICT (project, trace_id) DO UPDATE SET
+                name = excluded.name, status = excluded.status, tags = excluded.tags, metadata_json = excluded.metadata_json,
+                timestamp_ticks = excluded.timestamp_ticks, trace_time = excluded.trace_time, end_ticks = excluded.end_ticks,
+                duration_ms = excluded.duration_ms, total_tokens = excluded.total_tokens, total_cost = excluded.total_cost,
+                span_count = excluded.span_count, models = excluded.models, replay_of_trace_id = excluded.replay_of_trace_id,
+                replay_of_replay_id = excluded.replay_of_replay_id, simulated = excluded.simulated,
+                created_ticks = excluded.created_ticks, updated_at = now()
+            """);
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static void AddRowParameters(NpgsqlParameterCollection parameters, TraceCatalogRow row)
+    {
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Project });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Id });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = row.Name });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)row.Status });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. row.Tags] });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.MetadataJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = row.Timestamp.UtcTicks });
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = row.Timestamp.UtcDateTime });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.EndTime?.UtcTicks ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.DurationMs ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = row.TotalTokens });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.TotalCost ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Numeric });
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = row.SpanCount });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. row.Models] });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.ReplayOf?.TraceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.ReplayOf?.ReplayId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<bool> { TypedValue = row.Simulated });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = row.CreatedAt.UtcTicks });
+    }
+
+    private static TraceCatalogRow ReadRow(NpgsqlDataReader r)
+    {
+        var replayOf = r.IsDBNull(14) ? null : new TraceLineage(r.GetString(14), r.IsDBNull(15) ? "" : r.GetString(15));
+        return new TraceCatalogRow(
+            Id: r.GetString(1),
+            Project: r.GetString(0),
+            Name: r.GetString(2),
+            Status: (SpanStatus)r.GetInt16(3),
+            Tags: r.GetFieldValue<string[]>(4),
+            MetadataJson: r.IsDBNull(5) ? null : r.GetString(5),
+            Timestamp: new DateTimeOffset(r.GetInt64(6), TimeSpan.Zero),
+            EndTime: r.IsDBNull(8) ? null : new DateTimeOffset(r.GetInt64(8), TimeSpan.Zero),
+            DurationMs: r.IsDBNull(9) ? null : r.GetDouble(9),
+            TotalTokens: r.GetInt64(10),
+            TotalCost: r.IsDBNull(11) ? null : r.GetDecimal(11),
+            SpanCount: r.GetInt32(12),
+            Models: r.GetFieldValue<string[]>(13),
+            ReplayOf: replayOf,
+            Simulated: r.GetBoolean(16),
+            CreatedAt: new DateTimeOffset(r.GetInt64(17), TimeSpan.Zero));
+    }
+
+    private static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    private sealed record Pending(TraceCatalogRow Row, TaskCompletionSource Done);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} catalog rows failed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}

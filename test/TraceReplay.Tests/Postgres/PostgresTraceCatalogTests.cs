@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+using TraceReplay.Silo.Postgres;
+
+namespace TraceReplay.Tests.Postgres;
+
+public sealed class PostgresTraceCatalogTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static TraceCatalogRow Row(string id, int minute, string name = "agent", SpanStatus status = SpanStatus.Ok,
+        string[]? tags = null, TraceLineage? replayOf = null, string project = TraceReplayNames.DefaultProject) =>
+        new(id, project, name, status, tags ?? [], """{"env":"test"}""", T0.AddMinutes(minute).AddTicks(7), T0.AddMinutes(minute + 1),
+            60_000, 120, 0.0012m, 3, ["gpt-4o"], replayOf, false, T0);
+
+    [Fact]
+    public async Task FiltersAndCursorPagingMatchTheInMemoryCatalog()
+    {
+        var db = await TestPostgres.CreateMigratedDatabaseAsync();
+        if (db is null)
+        {
+            return;
+        }
+
+        await using var source = NpgsqlDataSource.Create(db);
+        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
+        var memory = new InMemoryTraceCatalog();
+        TraceCatalogRow[] rows =
+        [
+            Row("a", 1, "Support agent", tags: ["prod", "eu"]),
+            Row("b", 2, "summarizer", SpanStatus.Error, ["prod"]),
+            Row("c", 3, "support bot", tags: ["eu"], replayOf: new TraceLineage("a", "rpl_1")),
+            Row("d", 3, "100%_agent", tags: ["prod", "eu"]),
+            Row("e", 4, "support", project: "other"),
+            .. Enumerable.Range(0, 7).Select(i => Row($"p{i}", 10, "paged")),
+        ];
+        await Task.WhenAll(rows.Select(r => catalog.UpsertAsync(r)));
+        await catalog.UpsertAsync(rows[1] with { Name = "summarizer v2" });
+        foreach (var row in rows)
+        {
+            await memory.UpsertAsync(row);
+        }
+
+        await memory.UpsertAsync(rows[1] with { Name = "summarizer v2" });
+
+        TraceQuery[] queries =
+        [
+            new(TraceReplayNames.DefaultProject),
+            new(TraceReplayNames.DefaultProject, Name: "SUPPORT"),
+            new(TraceReplayNames.DefaultProject, Name: "0%_"),
+            new(TraceReplayNames.DefaultProject, Status: SpanStatus.Error),
+            new(TraceReplayNames.DefaultProject, Tags: ["prod", "eu"]),
+            new(TraceReplayNames.DefaultProject, StartDate: T0.AddMinutes(2), EndDate: T0.AddMinutes(3).AddTicks(7)),
+            new("other"),
+        ];
+        foreach (var query in queries)
+        {
+            Assert.Equal(Ids(await memory.QueryAsync(query)), Ids(await catalog.QueryAsync(query)));
+        }
+
+        var pages = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Limit: 3, Cursor: cursor));
+            pages.AddRange(page.Traces.Select(t => t.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(Ids(await memory.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Limit: 100))), pages);
+        var stored = (await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Name: "support bot"))).Traces.Single();
+        Assert.Equal(rows[2], stored with { Tags = rows[2].Tags, Models = rows[2].Models });
+        Assert.Equal(rows[2].Tags, stored.Tags);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentUpsertsAreGroupedIntoFewStatementsAndAllStored()
+    {
+        var db = await TestPostgres.CreateMigratedDatabaseAsync();
+        if (db is null)
+        {
+            return;
+        }
+
+        await using var source = NpgsqlDataSource.Create(db);
+        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions { CatalogBatchSize = 200 }),
+            NullLogger<PostgresTraceCatalog>.Instance);
+
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => catalog.UpsertAsync(Row($"t{i:D4}", i % 50))));
+
+        Assert.Equal(2000L, await TestPostgres.ScalarAsync<long>(db, "SELECT count(*) FROM trace_catalog"));
+        // Every upsert in a statement shares its transaction id: far fewer transactions than rows.
+        var statements = await TestPostgres.ScalarAsync<long>(db, "SELECT count(DISTINCT xmin::text) FROM trace_catalog");
+        Assert.InRange(statements, 10, 200);
+    }
+
+    private static List<string> Ids(TracePage page) => [.. page.Traces.Select(t => t.Id)];
+}

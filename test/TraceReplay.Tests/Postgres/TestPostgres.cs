@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using TraceReplay.Silo.Postgres;
+
+namespace TraceReplay.Tests.Postgres;
+
+/// <summary>
+/// The PostgreSQL that scripts/test.sh provisions (TRACEREPLAY_TEST_POSTGRES). Each caller gets a database of its own.
+/// Without the variable a test fails under CI=true and returns early (skips) elsewhere.
+/// </summary>
+public static class TestPostgres
+{
+    public const string Variable = "TRACEREPLAY_TEST_POSTGRES";
+
+    /// <summary>A fresh, empty database; null when PostgreSQL is not configured outside CI.</summary>
+    public static async Task<string?> CreateDatabaseAsync()
+    {
+        var server = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrEmpty(server))
+        {
+            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase),
+                $"{Variable} is not set: under CI the PostgreSQL tests must run (scripts/test.sh provisions the server).");
+            return null;
+        }
+
+        var name = "trt_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>A fresh database with the schema applied.</summary>
+    public static async Task<string?> CreateMigratedDatabaseAsync()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        if (connectionString is not null)
+        {
+            await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        }
+
+        return connectionString;
+    }
+
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
