@@ -28,6 +28,10 @@ public interface ITraceGrain : IGrainWithStringKey
     [Alias("CreateFromReplayAsync")]
     Task CreateFromReplayAsync(TraceData trace);
 
+    /// <summary>Retention: drops the trace's spans, history and scores, keeping only the fact that it was purged.</summary>
+    [Alias("PurgeAsync")]
+    Task PurgeAsync();
+
     /// <summary>Records a score; one with the same evaluator, version and span replaces the earlier one.</summary>
     [Alias("AddScoreAsync")]
     Task AddScoreAsync(TraceScore score);

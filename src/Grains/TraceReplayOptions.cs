@@ -7,4 +7,7 @@ public sealed class TraceReplayOptions
 
     /// <summary>Traces older than this many days can no longer be replayed (410). 0 keeps them forever. Default 30.</summary>
     public int RetentionDays { get; set; } = 30;
+
+    /// <summary>How often the retention job purges expired traces. Default 1 hour.</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 }

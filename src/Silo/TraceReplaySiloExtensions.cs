@@ -42,6 +42,8 @@ public static class TraceReplaySiloExtensions
         services.AddLlmGateway();
         services.AddSingleton<LlmPool>();
         silo.AddTraceEvaluation();
+        silo.AddStartupTask((services, _) =>
+            services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
         return silo;
     }
 

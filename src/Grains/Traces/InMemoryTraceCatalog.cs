@@ -18,6 +18,19 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
         return Task.CompletedTask;
     }
 
+    public Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            foreach (var id in traceIds)
+            {
+                _rows.Remove(project + "/" + id);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
     {
         var after = TraceCursor.Decode(query.Cursor);

@@ -49,6 +49,9 @@ public interface ITraceCatalog
     Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default);
 
     Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes rows (retention purge); unknown ids are ignored.</summary>
+    Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
 }
 
 internal static class TraceNames

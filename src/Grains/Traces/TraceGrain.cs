@@ -66,6 +66,12 @@ public sealed partial class TraceGrain(
     public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides)
     {
         var traceId = this.GetPrimaryKeyString();
+        if (state.State.PurgedAt is { } purgedAt)
+        {
+            return ReplayStartResult.Refused(ErrorKind.Gone,
+                $"trace '{traceId}' was purged on {purgedAt:yyyy-MM-dd}: it was older than the retention window of {options.Value.RetentionDays} days.");
+        }
+
         if (state.State.Trace is not { } trace)
         {
             return ReplayStartResult.Refused(ErrorKind.NotFound, $"trace '{traceId}' not found.");
@@ -140,6 +146,17 @@ public sealed partial class TraceGrain(
         await state.WriteStateAsync();
         await catalog.UpsertAsync(TraceCatalogRow.From(trace));
         await ScheduleEvaluationsAsync(complete: true);
+    }
+
+    public async Task PurgeAsync()
+    {
+        if (state.State.Trace is null)
+        {
+            return;
+        }
+
+        state.State = new TraceState { PurgedAt = time.GetUtcNow() };
+        await state.WriteStateAsync();
     }
 
     public async Task AddScoreAsync(TraceScore score)

@@ -12,4 +12,7 @@ public sealed class TraceState
 
     /// <summary>The evaluators snapshotted when the trace counted as created; null until then.</summary>
     [Id(3)] public EvaluationStatus? Evaluation { get; set; }
+
+    /// <summary>When retention purged the trace: its spans, history and scores are gone, this mark stays.</summary>
+    [Id(4)] public DateTimeOffset? PurgedAt { get; set; }
 }

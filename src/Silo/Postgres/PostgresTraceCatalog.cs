@@ -47,6 +47,14 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
+    public async Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand("DELETE FROM trace_catalog WHERE project = @project AND trace_id = ANY(@ids)");
+        command.Parameters.AddWithValue("project", project);
+        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
     {
         var after = TraceCursor.Decode(query.Cursor);

@@ -17,6 +17,26 @@ public sealed class PostgresTraceCatalogTests
             60_000, 120, 0.0012m, 3, ["gpt-4o"], replayOf, false, T0);
 
     [Fact]
+    public async Task DeletedRowsLeaveTheCatalogAndOnlyInTheirProject()
+    {
+        var db = await TestPostgres.CreateMigratedDatabaseAsync();
+        if (db is null)
+        {
+            return;
+        }
+
+        await using var source = NpgsqlDataSource.Create(db);
+        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
+        await Task.WhenAll(new[] { Row("a", 1), Row("b", 2), Row("c", 3), Row("a", 1, project: "other") }.Select(r => catalog.UpsertAsync(r)));
+
+        await catalog.DeleteAsync(TraceReplayNames.DefaultProject, ["a", "b", "unknown"]);
+
+        var left = await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject));
+        Assert.Equal(["c"], left.Traces.Select(t => t.Id));
+        Assert.Equal(["a"], (await catalog.QueryAsync(new TraceQuery("other"))).Traces.Select(t => t.Id));
+    }
+
+    [Fact]
     public async Task FiltersAndCursorPagingMatchTheInMemoryCatalog()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();
