@@ -34,29 +34,33 @@ public sealed partial class TraceGrain : IRemindable
             .StartAsync(new TraceCreated(trace.Id, trace.Project, evaluation.EvaluateAfter ?? time.GetUtcNow()));
     }
 
-    /// <summary>Called after every change is persisted; does nothing once the snapshot exists.</summary>
-    private async Task ScheduleEvaluationsAsync(bool complete)
+    /// <summary>
+    /// Takes the evaluator snapshot into the state when the trace has just become complete enough to score; the caller
+    /// persists it with the trace in one write, then calls <see cref="StartEvaluationsAsync"/>. False when nothing is due.
+    /// </summary>
+    private async Task<bool> SnapshotEvaluationsAsync(bool complete)
     {
         if (state.State.Evaluation is not null || state.State.Trace is not { } trace
             || (!complete && !(trace.HasHeader && trace.Spans.Any(s => s.ParentSpanId is null))))
         {
-            return;
+            return false;
         }
 
-        var options = ServiceProvider.GetRequiredService<IOptions<EvaluationOptions>>().Value;
         var enabled = (await GrainFactory.GetGrain<IEvaluatorRegistryGrain>(trace.Project).ListAsync()).Where(e => e.Enabled).ToList();
-        var evaluateAfter = time.GetUtcNow() + (complete ? TimeSpan.Zero : options.SettleDelay);
+        var evaluateAfter = time.GetUtcNow() + (complete ? TimeSpan.Zero : EvaluationOptions.SettleDelay);
         state.State.Evaluation = new EvaluationStatus(enabled.Count, enabled, evaluateAfter);
-        await state.WriteStateAsync();
-        if (enabled.Count == 0)
-        {
-            return;
-        }
+        return enabled.Count > 0;
+    }
 
-        await this.RegisterOrUpdateReminder(EvaluationReminder, options.RedriveInterval, options.RedriveInterval);
+    /// <summary>After the snapshot is persisted: the re-drive reminder, then the TraceCreated event.</summary>
+    private async Task StartEvaluationsAsync()
+    {
+        var trace = state.State.Trace!;
+        await this.RegisterOrUpdateReminder(EvaluationReminder, EvaluationOptions.RedriveInterval, EvaluationOptions.RedriveInterval);
         try
         {
-            await ServiceProvider.GetRequiredService<ITraceEventPublisher>().PublishAsync(new TraceCreated(trace.Id, trace.Project, evaluateAfter));
+            await ServiceProvider.GetRequiredService<ITraceEventPublisher>()
+                .PublishAsync(new TraceCreated(trace.Id, trace.Project, state.State.Evaluation!.EvaluateAfter ?? time.GetUtcNow()));
         }
         catch (Exception ex)
         {
@@ -64,6 +68,8 @@ public sealed partial class TraceGrain : IRemindable
             LogPublishFailed(logger, ex, trace.Id);
         }
     }
+
+    private EvaluationOptions EvaluationOptions => ServiceProvider.GetRequiredService<IOptions<EvaluationOptions>>().Value;
 
     /// <summary>Drops a scored evaluator from the pending list; true when that was the last one.</summary>
     private bool MarkEvaluated(TraceScore score)

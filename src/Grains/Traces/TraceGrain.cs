@@ -56,9 +56,7 @@ public sealed partial class TraceGrain(
         }
 
         state.State.Trace = trace;
-        await state.WriteStateAsync();
-        await catalog.UpsertAsync(TraceCatalogRow.From(trace));
-        await ScheduleEvaluationsAsync(complete: false);
+        await PersistAsync(complete: false);
     }
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
@@ -143,9 +141,18 @@ public sealed partial class TraceGrain(
         }
 
         state.State.Trace = trace;
-        await state.WriteStateAsync();
-        await catalog.UpsertAsync(TraceCatalogRow.From(trace));
-        await ScheduleEvaluationsAsync(complete: true);
+        await PersistAsync(complete: true);
+    }
+
+    /// <summary>One state write (trace and, when due, the evaluator snapshot) alongside the catalog row.</summary>
+    private async Task PersistAsync(bool complete)
+    {
+        var evaluate = await SnapshotEvaluationsAsync(complete);
+        await Task.WhenAll(state.WriteStateAsync(), catalog.UpsertAsync(TraceCatalogRow.From(state.State.Trace!)));
+        if (evaluate)
+        {
+            await StartEvaluationsAsync();
+        }
     }
 
     public async Task PurgeAsync()
