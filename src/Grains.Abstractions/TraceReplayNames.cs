@@ -9,6 +9,9 @@ public static class TraceReplayNames
     /// <summary>Grain storage for replay state machines and their span results.</summary>
     public const string ReplayStorage = "replays";
 
+    /// <summary>Grain storage for sweeps and the per-project sweep registry.</summary>
+    public const string SweepStorage = "sweeps";
+
     /// <summary>Grain storage for prompt templates.</summary>
     public const string TemplateStorage = "templates";
 

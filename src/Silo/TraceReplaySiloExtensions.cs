@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Silo;
@@ -17,10 +18,12 @@ public static class TraceReplaySiloExtensions
         silo.AddMemoryGrainStorage(TraceReplayNames.TraceStorage);
         silo.AddMemoryGrainStorage(TraceReplayNames.ReplayStorage);
         silo.AddMemoryGrainStorage(TraceReplayNames.TemplateStorage);
+        silo.AddMemoryGrainStorage(TraceReplayNames.SweepStorage);
         silo.UseInMemoryReminderService();
 
         var services = silo.Services;
         services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
+        services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.AddLlmGateway();
