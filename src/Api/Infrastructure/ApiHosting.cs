@@ -56,6 +56,7 @@ public static class ApiHosting
         api.MapComparisonApi();
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
+        api.MapSweepsApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;
