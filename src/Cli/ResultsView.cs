@@ -34,7 +34,7 @@ public static class ResultsView
             var colour = verdict switch { "REGRESSED" => "red", "IMPROVED" => "green", _ => "grey" };
             evaluators.AddRow(
                 Markup.Escape((string)e["name"]!), N(e["pairs"]), F(e["meanOriginal"]), F(e["meanReplay"]), F(e["meanDifference"]),
-                $"[{F(e["ci"]!["lower"])}, {F(e["ci"]!["upper"])}]", F(e["wilcoxon"]!["pValue"]), $"[{colour}]{verdict}[/]",
+                $"[[{F(e["ci"]!["lower"])}, {F(e["ci"]!["upper"])}]]", F(e["wilcoxon"]!["pValue"]), $"[{colour}]{verdict}[/]",
                 e["noise"] is { } noise ? ((bool)noise["exceedsNoise"]! ? "yes" : "no") : "-");
         }
 
