@@ -124,7 +124,7 @@ public sealed class EstimateCommand(CliEnvironment environment) : AsyncCommand<S
 
     internal static string Text<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
 
-    internal static string Usd(decimal value) => "$" + value.ToString("0.######", CultureInfo.InvariantCulture);
+    internal static string Usd(decimal value) => (value < 0 ? "-$" : "$") + Math.Abs(value).ToString("0.######", CultureInfo.InvariantCulture);
 }
 
 /// <summary>Prints a sweep's status, counts, spend and ETA.</summary>

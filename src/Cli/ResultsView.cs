@@ -10,16 +10,23 @@ public static class ResultsView
     public static void RenderStatus(IAnsiConsole console, JsonNode sweep)
     {
         var counts = sweep["counts"]!;
-        var table = new Table().AddColumns("Sweep", "Status", "Total", "Queued", "Running", "Completed", "Failed", "Skipped", "Spend", "ETA");
-        table.AddRow(
-            Markup.Escape((string)sweep["id"]!), (string)sweep["status"]!, N(counts["total"]), N(counts["queued"]), N(counts["running"]),
-            N(counts["completed"]), N(counts["failed"]), N(counts["skipped"]), EstimateCommand.Usd((decimal)sweep["spendUsd"]!),
-            (double?)sweep["etaSeconds"] is { } eta ? TimeSpan.FromSeconds(eta).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "-");
-        console.Write(table);
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Sweep", Markup.Escape($"{(string)sweep["id"]!} ({(string)sweep["name"]!})"));
+        grid.AddRow("Status", Markup.Escape((string)sweep["status"]!));
+        grid.AddRow("Traces", $"{N(counts["total"])}: {N(counts["queued"])} queued, {N(counts["running"])} running, " +
+            $"{N(counts["completed"])} completed, {N(counts["failed"])} failed, {N(counts["skipped"])} skipped");
+        grid.AddRow("Spend", EstimateCommand.Usd((decimal)sweep["spendUsd"]!));
+        if ((double?)sweep["etaSeconds"] is { } eta)
+        {
+            grid.AddRow("ETA", TimeSpan.FromSeconds(eta).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture));
+        }
+
         if ((string?)sweep["stopReason"] is { } reason)
         {
-            console.MarkupLineInterpolated($"Stopped: {reason}");
+            grid.AddRow("Stopped", Markup.Escape(reason));
         }
+
+        console.Write(grid);
     }
 
     public static void Render(IAnsiConsole console, JsonNode results)
@@ -38,7 +45,14 @@ public static class ResultsView
                 e["noise"] is { } noise ? ((bool)noise["exceedsNoise"]! ? "yes" : "no") : "-");
         }
 
-        console.Write(evaluators);
+        if (evaluators.Rows.Count > 0)
+        {
+            console.Write(evaluators);
+        }
+        else
+        {
+            console.WriteLine("No evaluator scored both the originals and the replays (yet): no score statistics.");
+        }
 
         var cost = results["cost"]!;
         var latency = results["latency"]!;
