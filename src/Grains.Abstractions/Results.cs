@@ -6,6 +6,7 @@ public enum ErrorKind
     Validation = 0,
     NotFound = 1,
     Gone = 2,
+    Conflict = 3,
 }
 
 /// <summary>A refusal with a message that names the offending field or object.</summary>

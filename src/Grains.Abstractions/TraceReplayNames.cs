@@ -9,6 +9,9 @@ public static class TraceReplayNames
     /// <summary>Grain storage for replay state machines and their span results.</summary>
     public const string ReplayStorage = "replays";
 
+    /// <summary>Grain storage for sweeps and the per-project sweep registry.</summary>
+    public const string SweepStorage = "sweeps";
+
     /// <summary>Grain storage for prompt templates.</summary>
     public const string TemplateStorage = "templates";
 
@@ -23,4 +26,7 @@ public static class TraceReplayNames
 
     /// <summary>The project every object belongs to until projects arrive with the hardening work.</summary>
     public const string DefaultProject = "default";
+
+    /// <summary>Every grain storage the service uses: memory or PostgreSQL alike, so none is forgotten in one mode.</summary>
+    public static IReadOnlyList<string> GrainStorages { get; } = [TraceStorage, ReplayStorage, TemplateStorage, SweepStorage, EvaluatorStorage];
 }

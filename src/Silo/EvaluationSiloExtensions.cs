@@ -18,7 +18,6 @@ public static class EvaluationSiloExtensions
     /// </summary>
     public static ISiloBuilder AddTraceEvaluation(this ISiloBuilder silo)
     {
-        silo.AddMemoryGrainStorage(TraceReplayNames.EvaluatorStorage);
         silo.AddMemoryGrainStorage(ProviderConstants.DEFAULT_PUBSUB_PROVIDER_NAME);
         silo.AddMemoryStreams(TraceReplayNames.StreamProvider);
 

@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Replays;
+using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
 using TraceReplay.Silo.Postgres;
 
@@ -25,14 +26,17 @@ public static class TraceReplaySiloExtensions
         }
         else
         {
-            silo.AddMemoryGrainStorage(TraceReplayNames.TraceStorage);
-            silo.AddMemoryGrainStorage(TraceReplayNames.ReplayStorage);
-            silo.AddMemoryGrainStorage(TraceReplayNames.TemplateStorage);
+            foreach (var storage in TraceReplayNames.GrainStorages)
+            {
+                silo.AddMemoryGrainStorage(storage);
+            }
+
             silo.UseInMemoryReminderService();
         }
 
         var services = silo.Services;
         services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
+        services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section);
         services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section);
         // Orleans refuses reminder periods under a minute unless told otherwise; recovery may be configured faster.
         services.AddOptions<ReminderOptions>().Configure<IOptions<ReplayRecoveryOptions>>((reminders, recovery) =>

@@ -40,6 +40,7 @@ public static class ApiErrors
         ErrorKind.Validation => Validation(error.Message),
         ErrorKind.NotFound => NotFound(error.Message),
         ErrorKind.Gone => Gone(error.Message),
+        ErrorKind.Conflict => Conflict(error.Message),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error.Kind, "Unknown error kind."),
     };
 

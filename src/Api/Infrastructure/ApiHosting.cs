@@ -59,6 +59,7 @@ public static class ApiHosting
         api.MapEvaluatorsApi();
         api.MapOtlpApi();
         app.MapTraceReplayDashboard();
+        api.MapSweepsApi();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;

@@ -18,7 +18,7 @@ public static class PostgresSiloExtensions
     /// <summary>Grain storage, reminders, the catalog and schema migration at start-up, all on one PostgreSQL database.</summary>
     public static ISiloBuilder AddTraceReplayPostgres(this ISiloBuilder silo, string connectionString)
     {
-        foreach (var storage in (string[])[TraceReplayNames.TraceStorage, TraceReplayNames.ReplayStorage, TraceReplayNames.TemplateStorage])
+        foreach (var storage in TraceReplayNames.GrainStorages)
         {
             silo.AddAdoNetGrainStorage(storage, o =>
             {

@@ -24,6 +24,9 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>A handler into the in-memory server, for clients that build their own HttpClient (the CLI).</summary>
+    public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
+
     public async Task InitializeAsync()
     {
         Llm = await FakeOpenAiServer.StartAsync();

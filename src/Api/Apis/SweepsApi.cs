@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using CsvHelper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Sweeps;
+using TraceReplay.Grains.Traces;
+
+namespace TraceReplay.Api.Apis;
+
+/// <summary>What the sweep handlers need, bundled for <c>[AsParameters]</c>.</summary>
+public sealed record SweepServices(
+    IClusterClient Grains, ITraceCatalog Catalog, LlmProviderRegistry Providers, ModelPriceTable Prices,
+    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, TimeProvider Time);
+
+public sealed record SweepCountsDto(int Total, int Queued, int Running, int Completed, int Failed, int Skipped);
+
+public sealed record SweepDto(
+    string Id, string Name, SweepStatus Status, string Filter, OverridesDto Overrides, int MaxInFlight, decimal? BudgetUsd,
+    double RegressionThreshold, string? BaselineSweepId, SweepCountsDto Counts, decimal SpendUsd, DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? EtaSeconds, string? StopReason);
+
+public sealed record SweepEstimateDto(
+    int Traces, int LlmCalls, long PromptTokens, long CompletionTokens, string? Model, decimal? EstimatedCostUsd,
+    IReadOnlyList<string> UnpricedModels, decimal? BudgetUsd, bool? WithinBudget, string Message);
+
+public sealed record SweepResultsDto(
+    SweepDto Sweep, bool SignificantRegression, IReadOnlyList<EvaluatorStatistics> Evaluators, IReadOnlyList<RegressedTrace> RegressedTraces,
+    CostSummary Cost, LatencySummary Latency, IReadOnlyList<FailedTrace> Failures, IReadOnlyList<CohortReport> Cohorts,
+    IReadOnlyList<TraceOutcome> Traces);
+
+/// <summary>Regression sweeps: replay many traces with the same overrides and compare quality, cost and latency.</summary>
+public static class SweepsApi
+{
+    private const int ParallelTraceReads = 32;
+
+    public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
+        group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once");
+        group.MapPost("/estimate", EstimateSweep).WithName("EstimateSweep")
+            .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs");
+        group.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("The project's sweeps, newest first");
+        group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA");
+        group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish");
+        group.MapPost("/{sweepId}/retry-failed", RetryFailed).WithName("RetryFailedSweepTraces").WithSummary("Queue the failed traces again");
+        group.MapGet("/{sweepId}/results", GetResults).WithName("GetSweepResults")
+            .WithSummary("Per-evaluator statistics, regressed traces, cost, latency, failures and cohorts; ?format=csv for one row per trace");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> StartSweep(
+        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+    {
+        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (parsed!.BaselineSweepId is { } baselineId && await services.Grains.GetGrain<ISweepGrain>(baselineId).GetAsync() is null)
+        {
+            return ApiErrors.Validation($"baselineSweepId: sweep '{baselineId}' not found.");
+        }
+
+        var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
+            parsed.Filter, TraceReplayNames.DefaultProject, services.Catalog, services.Grains, cancellationToken);
+        if (resolveError is not null)
+        {
+            return ApiErrors.Validation(resolveError);
+        }
+
+        if (targets.Count == 0)
+        {
+            return ApiErrors.Validation($"filter matched no traces ({parsed.Filter.Describe()}).");
+        }
+
+        var now = services.Time.GetUtcNow();
+        var sweepId = "swp_" + Guid.NewGuid().ToString("N");
+        var definition = new SweepDefinition(
+            parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", TraceReplayNames.DefaultProject, targets, parsed.Overrides, parsed.MaxInFlight,
+            parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe());
+        var sweep = await services.Grains.GetGrain<ISweepGrain>(sweepId).StartAsync(definition);
+        return TypedResults.Accepted($"/api/v1/sweeps/{sweepId}", new DataEnvelope<SweepDto>(sweep.ToDto()));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<SweepEstimateDto>>, JsonHttpResult<ApiErrorBody>>> EstimateSweep(
+        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+    {
+        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
+            parsed!.Filter, TraceReplayNames.DefaultProject, services.Catalog, services.Grains, cancellationToken);
+        if (resolveError is not null)
+        {
+            return ApiErrors.Validation(resolveError);
+        }
+
+        var estimates = new List<ReplayEstimate>(targets.Count);
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = ParallelTraceReads, CancellationToken = cancellationToken },
+            async (target, _) =>
+            {
+                if (await services.Grains.GetGrain<ITraceGrain>(target.TraceId).GetAsync() is { } trace)
+                {
+                    var estimate = SweepEstimator.Estimate(trace, parsed.Overrides, services.Prices);
+                    lock (estimates)
+                    {
+                        estimates.Add(estimate);
+                    }
+                }
+            });
+
+        var total = SweepEstimator.Sum(estimates);
+        var withinBudget = parsed.BudgetUsd is { } budget && total.Cost is { } cost ? cost <= budget : (bool?)null;
+        var message = total.Cost is { } usd
+            ? $"{targets.Count} traces, {total.LlmCalls} LLM calls, about ${usd:0.####} at the recorded token counts."
+            : $"{targets.Count} traces, {total.LlmCalls} LLM calls; the cost is unknown: no price for {string.Join(", ", total.UnpricedModels)}.";
+        return TypedResults.Ok(new DataEnvelope<SweepEstimateDto>(new SweepEstimateDto(
+            targets.Count, total.LlmCalls, total.PromptTokens, total.CompletionTokens, parsed.Overrides.Model, total.Cost,
+            total.UnpricedModels, parsed.BudgetUsd, withinBudget, message)));
+    }
+
+    public static async Task<Ok<DataEnvelope<IReadOnlyList<SweepDto>>>> ListSweeps([AsParameters] SweepServices services)
+    {
+        var ids = await services.Grains.GetGrain<ISweepRegistryGrain>(TraceReplayNames.DefaultProject).ListAsync();
+        var sweeps = await Task.WhenAll(ids.Select(id => services.Grains.GetGrain<ISweepGrain>(id).GetAsync()));
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<SweepDto>>([.. sweeps.OfType<SweepSnapshot>().Select(s => s.ToDto())]));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> GetSweep(string sweepId, IClusterClient grains)
+    {
+        var sweep = await grains.GetGrain<ISweepGrain>(sweepId).GetAsync();
+        return sweep is null ? ApiErrors.NotFound($"sweep '{sweepId}' not found.") : TypedResults.Ok(new DataEnvelope<SweepDto>(sweep.ToDto()));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> CancelSweep(string sweepId, IClusterClient grains) =>
+        Answer(await grains.GetGrain<ISweepGrain>(sweepId).CancelAsync());
+
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> RetryFailed(string sweepId, IClusterClient grains) =>
+        Answer(await grains.GetGrain<ISweepGrain>(sweepId).RetryFailedAsync());
+
+    public static async Task<Results<Ok<DataEnvelope<SweepResultsDto>>, FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> GetResults(
+        string sweepId, string? format, IClusterClient grains, CancellationToken cancellationToken)
+    {
+        if (format is not (null or "json" or "csv"))
+        {
+            return ApiErrors.Validation($"format must be json or csv; got '{format}'.");
+        }
+
+        var report = await SweepReportLoader.LoadAsync(grains, sweepId, cancellationToken);
+        if (report is null)
+        {
+            return ApiErrors.NotFound($"sweep '{sweepId}' not found.");
+        }
+
+        if (format == "csv")
+        {
+            return TypedResults.File(SweepCsv.Write(report), "text/csv; charset=utf-8", $"{sweepId}.csv");
+        }
+
+        return TypedResults.Ok(new DataEnvelope<SweepResultsDto>(new SweepResultsDto(
+            report.Sweep.ToDto(), report.SignificantRegression, report.Evaluators, report.RegressedTraces, report.Cost, report.Latency,
+            report.Failures, report.Cohorts, report.Traces)));
+    }
+
+    public static SweepDto ToDto(this SweepSnapshot sweep) => new(
+        sweep.Id, sweep.Name, sweep.Status, sweep.FilterDescription,
+        new OverridesDto(sweep.Overrides.Model, sweep.Overrides.PromptTemplateVersionId,
+            sweep.Overrides.ModelParametersJson is { } p ? System.Text.Json.Nodes.JsonNode.Parse(p) : null),
+        sweep.MaxInFlight, sweep.BudgetUsd, sweep.RegressionThreshold, sweep.BaselineSweepId,
+        new SweepCountsDto(sweep.Counts.Total, sweep.Counts.Queued, sweep.Counts.Running, sweep.Counts.Completed, sweep.Counts.Failed, sweep.Counts.Skipped),
+        sweep.SpendUsd, sweep.CreatedAt, sweep.StartedAt, sweep.CompletedAt, sweep.EstimatedTimeRemaining is { } eta ? Math.Round(eta.TotalSeconds, 1) : null,
+        sweep.StopReason);
+
+    private static Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>> Answer(SweepResult result) =>
+        result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<SweepDto>(result.Sweep!.ToDto()));
+
+    /// <summary>Reads and validates the body shared by start and estimate, including that a provider serves the model.</summary>
+    private static async Task<(SweepRequest? Request, JsonHttpResult<ApiErrorBody>? Error)> ReadAsync(
+        HttpRequest request, SweepServices services, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadJsonAsync(request, services.ApiOptions.Value.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        using (document)
+        {
+            if (document is null)
+            {
+                return (null, ApiErrors.Validation("filter is required: send {\"filter\": {...}, \"overrides\": {...}}."));
+            }
+
+            var (parsed, parseError) = SweepRequestParser.Parse(document.RootElement, services.SweepOptions.Value.MaxInFlightLimit);
+            if (parseError is not null)
+            {
+                return (null, ApiErrors.Validation(parseError));
+            }
+
+            if (parsed!.Overrides.Model is { } model && !services.Providers.IsServed(model))
+            {
+                return (null, ApiErrors.Validation(
+                    $"overrides.model '{model}' is not served by any configured provider. Served models: {string.Join(", ", services.Providers.ServedModels)}."));
+            }
+
+            return (parsed, null);
+        }
+    }
+}
+
+/// <summary>One CSV row per trace (CsvHelper): outcome, cost and duration each side, then each evaluator's scores and delta.</summary>
+public static class SweepCsv
+{
+    public static byte[] Write(SweepReport report)
+    {
+        var evaluators = report.Traces.SelectMany(t => t.Scores.Select(s => s.EvaluatorId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
+        {
+            string[] fixedColumns =
+            [
+                "trace_id", "trace_name", "status", "replay_id", "replay_trace_id", "original_cost_usd", "replay_cost_usd",
+                "original_duration_ms", "replay_duration_ms", "error",
+            ];
+            foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
+            {
+                csv.WriteField(column);
+            }
+
+            csv.NextRecord();
+            foreach (var trace in report.Traces)
+            {
+                csv.WriteField(trace.TraceId);
+                csv.WriteField(trace.TraceName);
+                csv.WriteField(trace.Status.ToString().ToUpperInvariant());
+                csv.WriteField(trace.ReplayId);
+                csv.WriteField(trace.ReplayTraceId);
+                csv.WriteField(trace.OriginalCost);
+                csv.WriteField(trace.ReplayCost);
+                csv.WriteField(trace.OriginalDurationMs);
+                csv.WriteField(trace.ReplayDurationMs);
+                csv.WriteField(trace.Error);
+                foreach (var evaluator in evaluators)
+                {
+                    var pair = trace.Scores.FirstOrDefault(s => s.EvaluatorId == evaluator);
+                    csv.WriteField(pair?.Original);
+                    csv.WriteField(pair?.Replay);
+                    csv.WriteField(pair is { Original: { } a, Replay: { } b } ? b - a : (double?)null);
+                }
+
+                csv.NextRecord();
+            }
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+}

@@ -1,0 +1,3 @@
+using TraceReplay.Cli;
+
+return await CliApp.RunAsync(args, CliEnvironment.FromProcess());

@@ -1,0 +1,26 @@
+namespace TraceReplay.Grains;
+
+/// <summary>One regression sweep (key: sweep id): replays many traces with bounded in-flight work.</summary>
+[Alias("TraceReplay.ISweepGrain")]
+public interface ISweepGrain : IGrainWithStringKey
+{
+    /// <summary>Records the sweep as PENDING and schedules its drive; returns at once. Repeating it changes nothing.</summary>
+    [Alias("StartAsync")]
+    Task<SweepSnapshot> StartAsync(SweepDefinition definition);
+
+    /// <summary>The sweep's progress, or null for an unknown id.</summary>
+    [Alias("GetAsync"), AlwaysInterleave]
+    Task<SweepSnapshot?> GetAsync();
+
+    /// <summary>Every trace of the sweep with its replay's outcome, or null for an unknown id.</summary>
+    [Alias("GetEntriesAsync"), AlwaysInterleave]
+    Task<IReadOnlyList<SweepEntry>?> GetEntriesAsync();
+
+    /// <summary>Starts no more replays; the ones in flight finish and are counted. A finished sweep is refused (409).</summary>
+    [Alias("CancelAsync")]
+    Task<SweepResult> CancelAsync();
+
+    /// <summary>Queues the failed traces again and resumes the sweep. A cancelled sweep is refused (409).</summary>
+    [Alias("RetryFailedAsync")]
+    Task<SweepResult> RetryFailedAsync();
+}

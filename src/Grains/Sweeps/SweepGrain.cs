@@ -1,0 +1,456 @@
+using Microsoft.Extensions.Options;
+using TraceReplay.Grains.Llm;
+
+namespace TraceReplay.Grains.Sweeps;
+
+/// <summary>
+/// Drives a regression sweep: keeps at most MaxInFlight replays running, refilling the window as they finish, and
+/// records each trace's outcome compactly. A periodic grain timer does the work — each tick polls the in-flight
+/// replays' snapshots and starts the next ones, so no call here ever waits on an LLM — and a reminder re-drives the
+/// sweep after a deactivation or a silo loss. Cancel and the budget stop new starts; in-flight replays finish.
+/// </summary>
+public sealed partial class SweepGrain(
+    [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
+    ModelPriceTable prices,
+    IOptions<SweepOptions> options,
+    TimeProvider time,
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
+{
+    private const string ReminderName = "drive-sweep";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private IGrainTimer? _driver;
+
+    // Where the search for the next queued entry resumes; entries before it are not queued. Not persisted: a new
+    // activation scans from the start once.
+    private int _nextQueued;
+
+    private List<SweepEntry> Entries => state.State.Entries;
+
+    private bool NeedsDriving =>
+        state.State.Definition is not null && (!SweepLifecycle.IsFinished(state.State.Status) || state.State.CompletedAt is null);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A sweep that was running when its previous activation ended resumes at once.
+        if (NeedsDriving)
+        {
+            EnsureDriving();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<SweepSnapshot> StartAsync(SweepDefinition definition)
+    {
+        if (state.State.Definition is null)
+        {
+            state.State.Definition = definition with { Targets = [] };
+            state.State.Entries = [.. definition.Targets.Select(t => new SweepEntry(
+                t.TraceId, t.Name, t.Timestamp, SweepTraceStatus.Queued, OriginalCost: t.Cost, OriginalDurationMs: t.DurationMs))];
+            state.State.MaxInFlight = definition.MaxInFlight ?? 0;
+            state.State.Status = SweepStatus.Pending;
+            await state.WriteStateAsync();
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            await GrainFactory.GetGrain<ISweepRegistryGrain>(definition.Project).AddAsync(this.GetPrimaryKeyString());
+            LogStarted(logger, this.GetPrimaryKeyString(), definition.Targets.Count);
+        }
+
+        EnsureDriving();
+        return Snapshot()!;
+    }
+
+    public Task<SweepSnapshot?> GetAsync() => Task.FromResult(Snapshot());
+
+    public Task<IReadOnlyList<SweepEntry>?> GetEntriesAsync() =>
+        Task.FromResult<IReadOnlyList<SweepEntry>?>(state.State.Definition is null ? null : [.. Entries]);
+
+    public async Task<SweepResult> CancelAsync()
+    {
+        if (state.State.Definition is null)
+        {
+            return SweepResult.Refused(ErrorKind.NotFound, $"sweep '{this.GetPrimaryKeyString()}' not found.");
+        }
+
+        if (SweepLifecycle.IsFinished(state.State.Status))
+        {
+            return SweepResult.Refused(ErrorKind.Conflict,
+                $"sweep '{this.GetPrimaryKeyString()}' is already {Upper(state.State.Status)}; only a PENDING or RUNNING sweep can be cancelled.");
+        }
+
+        Stop(SweepStatus.Cancelled, "cancelled by request");
+        await state.WriteStateAsync();
+        return new SweepResult(Snapshot(), null);
+    }
+
+    public async Task<SweepResult> RetryFailedAsync()
+    {
+        if (state.State.Definition is null)
+        {
+            return SweepResult.Refused(ErrorKind.NotFound, $"sweep '{this.GetPrimaryKeyString()}' not found.");
+        }
+
+        if (state.State.Status == SweepStatus.Cancelled)
+        {
+            return SweepResult.Refused(ErrorKind.Conflict, $"sweep '{this.GetPrimaryKeyString()}' was cancelled; start a new sweep instead.");
+        }
+
+        var retried = 0;
+        for (var i = 0; i < Entries.Count; i++)
+        {
+            if (Entries[i].Status == SweepTraceStatus.Failed)
+            {
+                Entries[i] = Entries[i] with { Status = SweepTraceStatus.Queued, ReplayId = null, Error = null, StartRequestedAt = null };
+                retried++;
+            }
+        }
+
+        if (retried > 0)
+        {
+            if (SweepLifecycle.IsFinished(state.State.Status))
+            {
+                state.State.Status = SweepLifecycle.Move(state.State.Status, SweepStatus.Running);
+                state.State.CompletedAt = null;
+                state.State.StopReason = null;
+            }
+
+            _nextQueued = 0;
+            await state.WriteStateAsync();
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            EnsureDriving();
+            LogRetried(logger, this.GetPrimaryKeyString(), retried);
+        }
+
+        return new SweepResult(Snapshot(), null);
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (NeedsDriving)
+        {
+            EnsureDriving();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void EnsureDriving()
+    {
+        if (_driver is not null)
+        {
+            return;
+        }
+
+        // Not interleaved: ticks and cancel/retry take turns, so state writes never overlap. Ticks are short (they
+        // poll snapshots and start replays, which return at once); GetAsync is [AlwaysInterleave] and answers meanwhile.
+        _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
+        {
+            DueTime = TimeSpan.Zero,
+            Period = options.Value.PollInterval,
+            Interleave = false,
+            KeepAlive = true,
+        });
+    }
+
+    private async Task DriveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var changed = false;
+            if (state.State.Status == SweepStatus.Pending)
+            {
+                state.State.MaxInFlight = state.State.MaxInFlight > 0 ? state.State.MaxInFlight : await PoolSizeAsync();
+                state.State.Status = SweepLifecycle.Move(SweepStatus.Pending, SweepStatus.Running);
+                state.State.StartedAt = time.GetUtcNow();
+                changed = true;
+            }
+
+            changed |= await PollAsync();
+            if (state.State.Status == SweepStatus.Running)
+            {
+                changed |= await RefillAsync();
+            }
+
+            changed |= FinishIfDone();
+            if (changed)
+            {
+                await state.WriteStateAsync(cancellationToken);
+            }
+
+            if (!NeedsDriving)
+            {
+                _driver?.Dispose();
+                _driver = null;
+                if (await this.GetReminder(ReminderName) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // The next tick or the reminder tries again; entries already recorded are not redone.
+            _nextQueued = 0;
+            LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>Records the outcome of every in-flight replay that finished.</summary>
+    private async Task<bool> PollAsync()
+    {
+        var running = Enumerable.Range(0, Entries.Count).Where(i => Entries[i].Status == SweepTraceStatus.Running).ToList();
+        if (running.Count == 0)
+        {
+            return false;
+        }
+
+        var snapshots = await Task.WhenAll(running.Select(i => GrainFactory.GetGrain<IReplayGrain>(Entries[i].ReplayId!).GetAsync()));
+        var changed = false;
+        for (var k = 0; k < running.Count; k++)
+        {
+            var i = running[k];
+            var entry = Entries[i];
+            SweepEntry? updated = snapshots[k] switch
+            {
+                null => entry with { Status = SweepTraceStatus.Failed, Error = $"REPLAY_LOST: replay '{entry.ReplayId}' no longer exists." },
+                { Status: ReplayStatus.Completed } r => entry with
+                {
+                    Status = SweepTraceStatus.Completed, ReplayTraceId = r.ReplayTraceId, Cost = r.Result?.TotalCost, DurationMs = r.Result?.DurationMs,
+                },
+                { Status: ReplayStatus.Failed } r => entry with
+                {
+                    Status = SweepTraceStatus.Failed, Error = r.Error is { } e ? $"{e.Code}: {e.Message}" : "FAILED",
+                },
+                _ => null,
+            };
+            if (updated is not null)
+            {
+                Entries[i] = updated;
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>Starts queued traces until the window is full, the queue is empty or the budget says stop.</summary>
+    private async Task<bool> RefillAsync()
+    {
+        var definition = state.State.Definition!;
+        var capacity = state.State.MaxInFlight - Entries.Count(e => e.Status == SweepTraceStatus.Running);
+        var batch = new List<int>();
+        while (batch.Count < capacity && NextQueued() is { } next)
+        {
+            batch.Add(next);
+            _nextQueued = next + 1;
+        }
+
+        if (batch.Count == 0)
+        {
+            return false;
+        }
+
+        var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(Entries[i].TraceId).GetAsync()));
+        var committed = Spend() + Entries.Where(e => e.Status == SweepTraceStatus.Running).Sum(e => e.EstimatedCost ?? 0m);
+        var now = time.GetUtcNow();
+        var toStart = new List<(int Index, DateTimeOffset? EarlierRequest)>();
+        string? budgetStop = null;
+        for (var k = 0; k < batch.Count; k++)
+        {
+            var i = batch[k];
+            if (traces[k] is not { } trace)
+            {
+                Entries[i] = Entries[i] with { Status = SweepTraceStatus.Failed, Error = $"TRACE_NOT_FOUND: trace '{Entries[i].TraceId}' no longer exists." };
+                continue;
+            }
+
+            var estimate = SweepEstimator.Estimate(trace, definition.Overrides, prices);
+            if (definition.BudgetUsd is { } budget)
+            {
+                if (estimate.Cost is not { } cost)
+                {
+                    Entries[i] = Entries[i] with
+                    {
+                        Status = SweepTraceStatus.Failed,
+                        Error = $"COST_UNKNOWN: {string.Join(", ", estimate.UnpricedModels)} has no price, so the budget cannot be kept.",
+                    };
+                    continue;
+                }
+
+                if (committed + cost > budget)
+                {
+                    budgetStop =
+                        $"the next replay (trace '{Entries[i].TraceId}', estimated ${cost:0.######}) would take spend past the budget of ${budget:0.######} " +
+                        $"(spent ${Spend():0.######}, in flight ${committed - Spend():0.######}).";
+                    break;
+                }
+
+                committed += cost;
+            }
+
+            // StartRequestedAt is persisted before the start, so a sweep resumed after a crash mid-start finds that
+            // replay in the trace's history instead of starting a second one.
+            toStart.Add((i, Entries[i].StartRequestedAt));
+            Entries[i] = Entries[i] with { EstimatedCost = estimate.Cost, StartRequestedAt = Entries[i].StartRequestedAt ?? now };
+        }
+
+        await state.WriteStateAsync();
+        await Task.WhenAll(toStart.Select(s => StartOneAsync(s.Index, s.EarlierRequest)));
+
+        // Only after this batch started: stopping skips what is still queued.
+        if (budgetStop is not null)
+        {
+            Stop(SweepStatus.BudgetExceeded, budgetStop);
+            LogBudgetStop(logger, this.GetPrimaryKeyString(), definition.BudgetUsd!.Value);
+        }
+
+        return true;
+    }
+
+    private async Task StartOneAsync(int index, DateTimeOffset? earlierRequest)
+    {
+        var entry = Entries[index];
+        var overrides = state.State.Definition!.Overrides;
+        var trace = GrainFactory.GetGrain<ITraceGrain>(entry.TraceId);
+        try
+        {
+            if (earlierRequest is { } requested)
+            {
+                var adopted = (await trace.GetReplaysAsync())
+                    .Where(r => r.CreatedAt >= requested && r.Overrides == overrides)
+                    .MinBy(r => r.CreatedAt);
+                if (adopted is not null)
+                {
+                    Entries[index] = entry with { Status = SweepTraceStatus.Running, ReplayId = adopted.Id };
+                    return;
+                }
+            }
+
+            var result = await trace.StartReplayAsync(overrides);
+            Entries[index] = result.Replay is { } replay
+                ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
+                : entry with { Status = SweepTraceStatus.Failed, Error = $"REFUSED: {result.Error!.Message}", Attempts = entry.Attempts + 1 };
+        }
+        catch (Exception ex)
+        {
+            // Stays queued with its request time; a later tick looks for the replay before starting another.
+            _nextQueued = Math.Min(_nextQueued, index);
+            LogStartFailed(logger, ex, this.GetPrimaryKeyString(), entry.TraceId);
+        }
+    }
+
+    private int? NextQueued()
+    {
+        for (var i = _nextQueued; i < Entries.Count; i++)
+        {
+            if (Entries[i].Status == SweepTraceStatus.Queued)
+            {
+                return i;
+            }
+        }
+
+        _nextQueued = Entries.Count;
+        return null;
+    }
+
+    /// <summary>Start nothing more: the queued traces are skipped, the in-flight ones finish and are counted.</summary>
+    private void Stop(SweepStatus status, string reason)
+    {
+        state.State.Status = SweepLifecycle.Move(state.State.Status, status);
+        state.State.StopReason = reason;
+        for (var i = 0; i < Entries.Count; i++)
+        {
+            if (Entries[i].Status == SweepTraceStatus.Queued)
+            {
+                Entries[i] = Entries[i] with { Status = SweepTraceStatus.Skipped };
+            }
+        }
+
+        FinishIfDone();
+    }
+
+    private bool FinishIfDone()
+    {
+        if (state.State.CompletedAt is not null || Entries.Any(e => e.Status is SweepTraceStatus.Running or SweepTraceStatus.Queued))
+        {
+            return false;
+        }
+
+        if (state.State.Status == SweepStatus.Running)
+        {
+            var allFailed = Entries.Count > 0 && Entries.All(e => e.Status == SweepTraceStatus.Failed);
+            state.State.Status = SweepLifecycle.Move(SweepStatus.Running, allFailed ? SweepStatus.Failed : SweepStatus.Completed);
+            state.State.StopReason = allFailed ? "every replay failed" : null;
+        }
+
+        state.State.CompletedAt = time.GetUtcNow();
+        LogFinished(logger, this.GetPrimaryKeyString(), Upper(state.State.Status));
+        return true;
+    }
+
+    private async Task<int> PoolSizeAsync()
+    {
+        if (options.Value.DefaultMaxInFlight > 0)
+        {
+            return options.Value.DefaultMaxInFlight;
+        }
+
+        var silos = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo;
+    }
+
+    private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
+
+    private SweepSnapshot? Snapshot()
+    {
+        if (state.State.Definition is not { } d)
+        {
+            return null;
+        }
+
+        var counts = new int[Enum.GetValues<SweepTraceStatus>().Length];
+        foreach (var entry in Entries)
+        {
+            counts[(int)entry.Status]++;
+        }
+
+        var (queued, running, completed, failed, skipped) = (
+            counts[(int)SweepTraceStatus.Queued], counts[(int)SweepTraceStatus.Running], counts[(int)SweepTraceStatus.Completed],
+            counts[(int)SweepTraceStatus.Failed], counts[(int)SweepTraceStatus.Skipped]);
+
+        TimeSpan? eta = null;
+        if (state.State is { Status: SweepStatus.Running, StartedAt: { } started } && completed + failed > 0)
+        {
+            var perTrace = (time.GetUtcNow() - started) / (completed + failed);
+            eta = perTrace * (queued + running);
+        }
+
+        return new SweepSnapshot(
+            this.GetPrimaryKeyString(), d.Name, state.State.Status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
+            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, new SweepCounts(Entries.Count, queued, running, completed, failed, skipped),
+            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason);
+    }
+
+    private static string Upper(SweepStatus status) => status switch
+    {
+        SweepStatus.BudgetExceeded => "BUDGET_EXCEEDED",
+        _ => status.ToString().ToUpperInvariant(),
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} started over {Traces} traces")]
+    private static partial void LogStarted(ILogger logger, string sweepId, int traces);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} finished: {Status}")]
+    private static partial void LogFinished(ILogger logger, string sweepId, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} re-queued {Count} failed traces")]
+    private static partial void LogRetried(ILogger logger, string sweepId, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} stopped before passing its budget of {Budget} USD")]
+    private static partial void LogBudgetStop(ILogger logger, string sweepId, decimal budget);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep {SweepId} could not advance; the next tick or its reminder will retry")]
+    private static partial void LogDriveFailed(ILogger logger, Exception exception, string sweepId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep {SweepId} could not start the replay of trace {TraceId}; it stays queued")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception, string sweepId, string traceId);
+}

@@ -1,0 +1,19 @@
+namespace TraceReplay.Grains.Sweeps;
+
+/// <summary>How sweeps run (section <c>TraceReplay:Sweeps</c>).</summary>
+public sealed class SweepOptions
+{
+    public const string Section = "TraceReplay:Sweeps";
+
+    /// <summary>How often a running sweep looks at its in-flight replays and starts the next ones. Default 100 ms.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Replays in flight when a sweep names no maxInFlight; 0 (the default) sizes it to the cluster's LLM pools:
+    /// <see cref="Llm.LlmSpanWorker.ActivationsPerSilo"/> × active silos.
+    /// </summary>
+    public int DefaultMaxInFlight { get; set; }
+
+    /// <summary>The largest maxInFlight a request may ask for. Default 1,000.</summary>
+    public int MaxInFlightLimit { get; set; } = 1000;
+}

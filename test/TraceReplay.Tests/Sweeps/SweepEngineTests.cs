@@ -1,0 +1,157 @@
+using Orleans.Core.Internal;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Llm;
+using TraceReplay.Tests.Fixtures;
+
+namespace TraceReplay.Tests.Sweeps;
+
+/// <summary>The SweepGrain on a one-silo test cluster against the fake OpenAI-compatible server.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SweepEngineTests : IDisposable
+{
+    private readonly ClusterFixture _fixture;
+
+    public SweepEngineTests(ClusterFixture fixture)
+    {
+        _fixture = fixture;
+        _fixture.Llm.Reset();
+    }
+
+    public void Dispose() => _fixture.Llm.Reset();
+
+    private async Task<List<SweepTarget>> IngestChainsAsync(int count)
+    {
+        var targets = new List<SweepTarget>();
+        for (var i = 0; i < count; i++)
+        {
+            targets.Add(new SweepTarget(await _fixture.IngestAsync(SampleTraces.Chain(1)), "chain", SampleTraces.Start, null, null));
+        }
+
+        return targets;
+    }
+
+    private static SweepDefinition Definition(IReadOnlyList<SweepTarget> targets, int? maxInFlight = null, decimal? budget = null) => new(
+        "test sweep", TraceReplayNames.DefaultProject, targets, new ReplayOverrides("gpt-4o-mini", null, null), maxInFlight, budget, 0.1,
+        null, DateTimeOffset.UtcNow, "test");
+
+    private static string NewSweepId() => "swp_" + Guid.NewGuid().ToString("N");
+
+    private Task<SweepSnapshot> WaitAsync(string sweepId, Func<SweepSnapshot, bool> done, string what, int seconds = 60) =>
+        Eventually.ReturnsAsync(
+            async () => (await _fixture.Client.GetGrain<ISweepGrain>(sweepId).GetAsync())!, done, TimeSpan.FromSeconds(seconds), what);
+
+    private Task<SweepSnapshot> WaitForEndAsync(string sweepId, int seconds = 60) =>
+        WaitAsync(sweepId, s => s.CompletedAt is not null, $"sweep {sweepId} to end", seconds);
+
+    [Fact]
+    public async Task NoMoreReplaysThanMaxInFlightCallTheProviderAtOnce()
+    {
+        _fixture.Llm.Delay = TimeSpan.FromMilliseconds(150);
+        var sweepId = NewSweepId();
+
+        await _fixture.Client.GetGrain<ISweepGrain>(sweepId).StartAsync(Definition(await IngestChainsAsync(10), maxInFlight: 2));
+        var sweep = await WaitForEndAsync(sweepId);
+
+        Assert.Equal(SweepStatus.Completed, sweep.Status);
+        Assert.Equal(new SweepCounts(10, 0, 0, 10, 0, 0), sweep.Counts);
+        Assert.Equal(10, _fixture.Llm.Requests.Count);
+        Assert.Equal(2, _fixture.Llm.MaxConcurrent);
+    }
+
+    [Fact]
+    public async Task CancelStartsNothingMoreAndCountsTheReplaysThatWereInFlight()
+    {
+        _fixture.Llm.Delay = TimeSpan.FromMilliseconds(300);
+        var sweepId = NewSweepId();
+        var sweep = _fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        await sweep.StartAsync(Definition(await IngestChainsAsync(20), maxInFlight: 2));
+        await WaitAsync(sweepId, s => s.Counts.Completed >= 1, "a first replay");
+
+        var cancelled = await sweep.CancelAsync();
+        var ended = await WaitForEndAsync(sweepId);
+
+        Assert.Equal(SweepStatus.Cancelled, cancelled.Sweep!.Status);
+        Assert.Equal(SweepStatus.Cancelled, ended.Status);
+        Assert.Equal(0, ended.Counts.Queued);
+        Assert.True(ended.Counts.Skipped >= 15, $"skipped {ended.Counts.Skipped}");
+        Assert.Equal(ended.Counts.Completed, _fixture.Llm.Requests.Count);
+        Assert.Equal(ErrorKind.Conflict, (await sweep.CancelAsync()).Error!.Kind);
+        Assert.Equal(ErrorKind.Conflict, (await sweep.RetryFailedAsync()).Error!.Kind);
+    }
+
+    [Fact]
+    public async Task TheSweepStopsBeforeSpendWouldPassTheBudget()
+    {
+        // Each trace records 100 prompt and 20 completion tokens: $0.000027 at gpt-4o-mini's price.
+        var budget = 0.00006m;
+        var sweepId = NewSweepId();
+
+        await _fixture.Client.GetGrain<ISweepGrain>(sweepId).StartAsync(Definition(await IngestChainsAsync(20), maxInFlight: 3, budget: budget));
+        var sweep = await WaitForEndAsync(sweepId);
+
+        Assert.Equal(SweepStatus.BudgetExceeded, sweep.Status);
+        Assert.Contains("budget", sweep.StopReason);
+        Assert.InRange(sweep.Counts.Completed, 2, 19);
+        Assert.True(sweep.Counts.Skipped > 0);
+        Assert.True(sweep.SpendUsd <= budget, $"spent {sweep.SpendUsd}");
+        Assert.Equal(sweep.Counts.Completed, _fixture.Llm.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ASweepResumesAfterDeactivationWithoutReplayingAnyTraceTwice()
+    {
+        _fixture.Llm.Delay = TimeSpan.FromMilliseconds(200);
+        var sweepId = NewSweepId();
+        var sweep = _fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        var targets = await IngestChainsAsync(12);
+        await sweep.StartAsync(Definition(targets, maxInFlight: 2));
+        await WaitAsync(sweepId, s => s.Counts.Completed >= 2, "two replays");
+
+        await sweep.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var ended = await WaitForEndAsync(sweepId);
+
+        Assert.Equal(SweepStatus.Completed, ended.Status);
+        Assert.Equal(12, ended.Counts.Completed);
+        Assert.Equal(12, _fixture.Llm.Requests.Count);
+        foreach (var target in targets)
+        {
+            Assert.Single(await _fixture.Client.GetGrain<ITraceGrain>(target.TraceId).GetReplaysAsync());
+        }
+    }
+
+    [Fact]
+    public async Task RetryFailedRequeuesTheFailedTracesAndCompletesThem()
+    {
+        var failing = true;
+        _fixture.Llm.Responder = _ => Volatile.Read(ref failing) ? new Fakes.FakeReply(Status: 400, Content: "bad request") : null;
+        var sweepId = NewSweepId();
+        var sweep = _fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        await sweep.StartAsync(Definition(await IngestChainsAsync(4), maxInFlight: 2));
+        var failed = await WaitForEndAsync(sweepId);
+        Assert.Equal((SweepStatus.Failed, 4), (failed.Status, failed.Counts.Failed));
+
+        Volatile.Write(ref failing, false);
+        var retried = await sweep.RetryFailedAsync();
+        var ended = await WaitForEndAsync(sweepId);
+
+        Assert.Equal(SweepStatus.Running, retried.Sweep!.Status);
+        Assert.Equal((SweepStatus.Completed, 4, 0), (ended.Status, ended.Counts.Completed, ended.Counts.Failed));
+        var entries = await sweep.GetEntriesAsync();
+        Assert.All(entries!, e => Assert.Equal(2, e.Attempts));
+    }
+
+    [Fact]
+    public async Task ATwoHundredTraceSweepSizedToTheClusterPoolCompletes()
+    {
+        var sweepId = NewSweepId();
+
+        var started = await _fixture.Client.GetGrain<ISweepGrain>(sweepId).StartAsync(Definition(await IngestChainsAsync(200)));
+        var sweep = await WaitForEndAsync(sweepId, seconds: 90);
+
+        Assert.Equal(SweepStatus.Pending, started.Status);
+        Assert.Equal(SweepStatus.Completed, sweep.Status);
+        Assert.Equal(200, sweep.Counts.Completed);
+        Assert.Equal(LlmSpanWorker.ActivationsPerSilo, sweep.MaxInFlight);
+        Assert.True(_fixture.Llm.MaxConcurrent <= LlmSpanWorker.ActivationsPerSilo);
+    }
+}
