@@ -69,13 +69,14 @@ export async function renderTrace(main, { params: [traceId], query }) {
   async function replayForm() {
     const [models, templateVersions] = await Promise.all([get('/api/v1/models'), loadTemplateVersions()]);
     const recordedModels = [...new Set(llmSpans.map(s => s.model).filter(Boolean))];
+    const recordedTemplates = [...new Set(trace.spans.map(s => s.promptTemplateVersionId).filter(Boolean))].map(id => templateNames.get(id) ?? id);
     const modelSelect = h('select', { id: 'replay-model', name: 'model' },
       h('option', { value: '' }, `Keep recorded (${recordedModels.join(', ') || 'none'})`),
       h('optgroup', { label: 'Served' }, models.filter(m => m.served).map(m => modelOption(m))),
       h('optgroup', { label: 'Not served by any configured provider' }, models.filter(m => !m.served).map(m => modelOption(m))));
 
     const templateSelect = h('select', { id: 'replay-template', name: 'promptTemplateVersionId', disabled: templateVersions.length === 0 },
-      h('option', { value: '' }, templateVersions.length ? `Keep recorded (${[...templateNames.values()].join(', ')})` : 'This trace used no prompt template'),
+      h('option', { value: '' }, templateVersions.length ? `Keep recorded (${recordedTemplates.join(', ')})` : 'This trace used no prompt template'),
       templateVersions.map(v => h('option', { value: v.id }, `${v.name} v${v.version}${v.commitMessage ? ' — ' + v.commitMessage : ''}`)));
 
     const recorded = llmSpans.find(s => s.modelParameters)?.modelParameters ?? {};
