@@ -70,6 +70,11 @@ public sealed class DashboardFixture : IAsyncLifetime
             async () => (await Api.GetAsync("/api/v1/traces/demo-support-agent")).StatusCode,
             status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the demo data to be seeded");
 
+        if (Directory.Exists(ScreenshotDirectory))
+        {
+            Directory.Delete(ScreenshotDirectory, recursive: true);   // no stale failure shots from an earlier run
+        }
+
         Directory.CreateDirectory(ScreenshotDirectory);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

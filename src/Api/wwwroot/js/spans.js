@@ -1,9 +1,22 @@
 // Span trees and span payloads: chat messages as a conversation, tool calls as name + arguments.
-import { h, json } from './dom.js';
+import { h, svg, json } from './dom.js';
 
-export const KIND_ICONS = { AGENT: '🤖', LLM: '✨', TOOL: '🔧', RETRIEVAL: '🔎', CHAIN: '🔗', CUSTOM: '◆' };
+// Inline SVG glyphs (no icon font, no emoji: both may be missing on a server or a locked-down desktop).
+const SHAPES = {
+  AGENT: () => [svg('rect', { x: 4, y: 6, width: 12, height: 10, rx: 3 }), svg('line', { x1: 10, y1: 3, x2: 10, y2: 6 }),
+    svg('circle', { cx: 8, cy: 11, r: 1.2, class: 'fill' }), svg('circle', { cx: 12, cy: 11, r: 1.2, class: 'fill' })],
+  LLM: () => [svg('path', { d: 'M10 2 L12 8 L18 10 L12 12 L10 18 L8 12 L2 10 L8 8 Z', class: 'fill' })],
+  TOOL: () => [svg('path', { d: 'M13.5 3.5 a4 4 0 0 0 -4.8 5.2 L3.5 13.9 a1.6 1.6 0 0 0 2.3 2.3 L11 11 a4 4 0 0 0 5.2 -4.8 L13.8 8.6 L11.6 8.2 L11.2 6 Z' })],
+  RETRIEVAL: () => [svg('circle', { cx: 8.5, cy: 8.5, r: 5 }), svg('line', { x1: 12.2, y1: 12.2, x2: 17, y2: 17 })],
+  CHAIN: () => [svg('rect', { x: 2.5, y: 7, width: 8, height: 6, rx: 3 }), svg('rect', { x: 9.5, y: 7, width: 8, height: 6, rx: 3 })],
+  CUSTOM: () => [svg('path', { d: 'M10 3 L17 10 L10 17 L3 10 Z' })],
+};
 
-export const kindIcon = (type) => h('span', { class: `kind kind-${(type ?? 'custom').toLowerCase()}`, title: type, 'aria-label': type }, KIND_ICONS[type] ?? '◆');
+export function kindIcon(type) {
+  const kind = SHAPES[type] ? type : 'CUSTOM';
+  return h('span', { class: `kind kind-${kind.toLowerCase()}`, title: type, role: 'img', 'aria-label': type },
+    svg('svg', { viewBox: '0 0 20 20', width: 14, height: 14, 'aria-hidden': 'true' }, SHAPES[kind]()));
+}
 
 /** Orders spans depth-first (children by start time) and gives each its depth. */
 export function flattenTree(spans) {
@@ -48,7 +61,7 @@ export function toolCallView(call) {
   const fn = call.function ?? call;
   const args = parseMaybeJson(fn.arguments ?? fn.args ?? null);
   return h('div', { class: 'tool-call' },
-    h('div', { class: 'tool-call-head' }, '🔧 ', h('code', {}, fn.name ?? '(unnamed tool)'), call.id ? h('span', { class: 'muted small' }, ` · ${call.id}`) : null),
+    h('div', { class: 'tool-call-head' }, kindIcon('TOOL'), ' ', h('code', {}, fn.name ?? '(unnamed tool)'), call.id ? h('span', { class: 'muted small' }, ` · ${call.id}`) : null),
     args !== null ? h('pre', { class: 'code' }, typeof args === 'string' ? args : json(args)) : null);
 }
 

@@ -1,6 +1,6 @@
 import { get, post, enc } from '../api.js';
 import { h, field, loading, empty, errorBox, replace, fmtTime } from '../dom.js';
-import { lineDiffView } from '../diff.js';
+import { lineDiffView, segmentsView, diffTokens, words } from '../diff.js';
 
 export async function renderTemplates(main) {
   const body = h('div', { class: 'card table-card' }, loading('Loading templates'));
@@ -41,7 +41,9 @@ export async function renderTemplate(main, { params: [name] }) {
   const diffOut = h('div', {});
   const showDiff = () => {
     const a = versions[Number(fromSelect.value) - 1], b = versions[Number(toSelect.value) - 1];
-    replace(diffOut, a.content === b.content ? empty('The two versions have the same content.') : lineDiffView(a.content, b.content));
+    replace(diffOut, a.content === b.content ? empty('The two versions have the same content.') : [
+      h('h3', {}, 'Lines'), lineDiffView(a.content, b.content),
+      h('h3', {}, 'Words'), segmentsView(diffTokens(words(a.content), words(b.content)), 'Word differences')]);
   };
   fromSelect.addEventListener('change', showDiff);
   toSelect.addEventListener('change', showDiff);

@@ -298,7 +298,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
 
   replace(main, header, summary, replayPanel,
     h('div', { class: 'split' }, tree, detail),
-    h('div', { class: 'grid-2' }, scores, history));
+    history, scores);
   const initial = trace.spans.find(s => s.id === query.get('span')) ?? rows[0]?.span;
   if (initial) select(initial); else replace(detail, empty('Select a span.'));
   await Promise.all([loadScores(), loadHistory()]);
