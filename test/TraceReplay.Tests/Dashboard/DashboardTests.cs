@@ -14,6 +14,14 @@ public sealed class DashboardTests(DashboardFixture dashboard)
     [ChromiumFact]
     public async Task SignInPrefillsTheLocalKeyAndTheTraceListFiltersAndSelectsTwoToCompare()
     {
+        using (var forwarded = new HttpRequestMessage(HttpMethod.Get, "/dashboard/config"))
+        {
+            // Loopback on a real socket, but through a proxy: the key stays hidden.
+            forwarded.Headers.Add("X-Forwarded-For", "203.0.113.9");
+            var config = System.Text.Json.Nodes.JsonNode.Parse(await (await dashboard.Api.SendAsync(forwarded)).Content.ReadAsStringAsync());
+            Assert.Null((string?)config?["data"]?["apiKey"]);
+        }
+
         var page = await dashboard.SignedInPageAsync();
         await RunAsync(page, "traces", async () =>
         {
