@@ -43,6 +43,20 @@ public sealed class DashboardTests(DashboardFixture dashboard)
             await Expect(compare).ToBeEnabledAsync();
             await compare.ClickAsync();
             await Expect(page).ToHaveURLAsync(new Regex($"#/compare/{DemoTrace}/demo-classifier$"));
+
+            // Paging follows nextCursor: one trace per page here, newest first.
+            await page.GotoAsync($"{dashboard.BaseUrl}/#/traces?tags=demo&limit=1");
+            var next = page.GetByRole(AriaRole.Button, new() { Name = "Next →" });
+            var previous = page.GetByRole(AriaRole.Button, new() { Name = "← Previous" });
+            await Expect(rows).ToHaveCountAsync(1);
+            var first = await rows.First.GetAttributeAsync("data-trace-id");
+            await Expect(previous).ToBeDisabledAsync();
+            await next.ClickAsync();
+            await Expect(page.GetByText("Page 2")).ToBeVisibleAsync();
+            await Expect(rows).ToHaveCountAsync(1);
+            Assert.NotEqual(first, await rows.First.GetAttributeAsync("data-trace-id"));
+            await previous.ClickAsync();
+            await Expect(rows.First).ToHaveAttributeAsync("data-trace-id", first!);
         });
     }
 
@@ -74,6 +88,18 @@ public sealed class DashboardTests(DashboardFixture dashboard)
     {
         var page = await dashboard.SignedInPageAsync();
         dashboard.Llm.Delay = TimeSpan.FromMilliseconds(900);   // long enough to see RUNNING between polls
+        try
+        {
+            await RunReplayScenarioAsync(page);
+        }
+        finally
+        {
+            dashboard.Llm.Reset();
+        }
+    }
+
+    private async Task RunReplayScenarioAsync(IPage page)
+    {
         await RunAsync(page, "replay", async () =>
         {
             await page.GotoAsync($"{dashboard.BaseUrl}/#/traces/{DemoTrace}");
