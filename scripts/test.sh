@@ -3,6 +3,7 @@
 # Exits non-zero when anything failed or nothing ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source scripts/chromium.sh
 
 results="$(mktemp -d)"
 source scripts/postgres.sh

@@ -22,7 +22,7 @@ public static class ApiClusterHosting
     public const string RoleKey = "TraceReplay:Role";
 
     /// <summary>The Orleans Dashboard's path on the API in cluster mode (PostgreSQL configured).</summary>
-    public const string DashboardPath = "/dashboard";
+    public const string DashboardPath = "/orleans-dashboard";
 
     public static ApiRole Role(IConfiguration configuration) =>
         configuration[RoleKey] is { Length: > 0 } role
@@ -64,7 +64,7 @@ public static class ApiClusterHosting
     }
 
     /// <summary>Maps the Orleans Dashboard at <see cref="DashboardPath"/> when the cluster runs on PostgreSQL.</summary>
-    public static WebApplication MapTraceReplayDashboard(this WebApplication app)
+    public static WebApplication MapOrleansOperatorDashboard(this WebApplication app)
     {
         if (PostgresSettings.ConnectionString(app.Configuration) is not null)
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using TraceReplay.Api.Apis;
+using TraceReplay.Api.Dashboard;
 using TraceReplay.Api.Demo;
 
 namespace TraceReplay.Api.Infrastructure;
@@ -49,6 +50,8 @@ public static class ApiHosting
             : ApiErrors.Create(context.HttpContext.Response.StatusCode, StatusCodeName(context.HttpContext.Response.StatusCode),
                 $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
                 .ExecuteAsync(context.HttpContext));
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
 
         var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
         api.MapTracesApi();
@@ -58,8 +61,9 @@ public static class ApiHosting
         api.MapPromptTemplatesApi();
         api.MapEvaluatorsApi();
         api.MapOtlpApi();
-        app.MapTraceReplayDashboard();
+        app.MapOrleansOperatorDashboard();
         api.MapSweepsApi();
+        app.MapDashboard();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
         return app;

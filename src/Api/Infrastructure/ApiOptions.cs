@@ -19,5 +19,12 @@ public sealed class ApiOptions
     /// <summary>Load the demo traces and templates at start-up. Default true.</summary>
     public bool SeedDemoData { get; set; } = true;
 
+    /// <summary>
+    /// Let the dashboard pre-fill <see cref="ApiKey"/> for a browser on this machine: <c>GET /dashboard/config</c>
+    /// returns the key only to a direct loopback request (no forwarding headers). Default true, for the all-in-one
+    /// local default; set false on any shared or proxied deployment.
+    /// </summary>
+    public bool ExposeKeyToLocalDashboard { get; set; } = true;
+
     internal static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 }

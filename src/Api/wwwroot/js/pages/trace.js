@@ -1,0 +1,323 @@
+import { get, post, optional, enc } from '../api.js';
+import { h, field, loading, empty, errorBox, badge, simulatedMark, tag, metric, progressBar, poll, replace, json,
+  fmtMs, fmtCost, fmtInt, fmtTime, fmtPrice } from '../dom.js';
+import { flattenTree, kindIcon, payloadView } from '../spans.js';
+
+const PARAMETERS = [
+  { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.1 },
+  { key: 'max_tokens', label: 'Max tokens', min: 1, step: 1 },
+  { key: 'top_p', label: 'Top p', min: 0, max: 1, step: 0.05 },
+  { key: 'frequency_penalty', label: 'Frequency penalty', min: -2, max: 2, step: 0.1 },
+  { key: 'presence_penalty', label: 'Presence penalty', min: -2, max: 2, step: 0.1 },
+  { key: 'seed', label: 'Seed', step: 1 },
+];
+const FINISHED = new Set(['COMPLETED', 'FAILED']);
+
+export async function renderTrace(main, { params: [traceId], query }) {
+  main.append(loading('Loading trace'));
+  let trace;
+  try {
+    trace = await get(`/api/v1/traces/${enc(traceId)}`);
+  } catch (e) {
+    replace(main, h('p', {}, h('a', { href: '#/traces' }, '← Traces')), errorBox(e));
+    return;
+  }
+  const stops = [];
+  const templateNames = new Map();   // version id → "name vN"
+  const llmSpans = trace.spans.filter(s => s.type === 'LLM');
+
+  // ---- header ---------------------------------------------------------------------------------------------
+  const replayButton = h('button', { type: 'button', class: 'primary', 'aria-expanded': 'false', 'aria-controls': 'replay-panel', disabled: llmSpans.length === 0,
+    title: llmSpans.length ? null : 'This trace has no LLM spans to replay' }, '⟲ Replay');
+  const header = h('header', { class: 'page-head' },
+    h('div', {},
+      h('p', { class: 'crumbs' }, h('a', { href: '#/traces' }, 'Traces'), ' / ', h('span', { class: 'mono' }, trace.id)),
+      h('h1', {}, trace.name, ' ', badge(trace.status), trace.simulated ? [' ', simulatedMark()] : null),
+      trace.replayOf ? h('p', { class: 'lineage' }, '⟲ Replay of ', h('a', { href: `#/traces/${enc(trace.replayOf.traceId)}` }, trace.replayOf.traceId),
+        ' · ', h('a', { href: `#/replays/${enc(trace.replayOf.replayId)}/compare` }, 'Compare with original')) : null),
+    h('div', { class: 'head-actions' }, replayButton));
+
+  const summary = h('section', { class: 'metrics-row', 'aria-label': 'Trace metrics' },
+    metric('Duration', fmtMs(trace.durationMs)),
+    metric('Tokens', fmtInt(trace.totalTokens), h('div', { class: 'muted small' }, `${fmtInt(trace.promptTokens)} in · ${fmtInt(trace.completionTokens)} out`)),
+    metric('Cost', fmtCost(trace.totalCost)),
+    metric('Spans', fmtInt(trace.spanCount)),
+    metric('Started', fmtTime(trace.startTime)),
+    trace.tags.length ? metric('Tags', h('div', {}, trace.tags.map(tag))) : null);
+
+  // ---- replay panel ---------------------------------------------------------------------------------------
+  const replayPanel = h('section', { id: 'replay-panel', class: 'card replay-panel', hidden: true, 'aria-label': 'Replay this trace' });
+  const liveStatus = h('div', { class: 'replay-live', 'aria-live': 'polite' });
+  let formBuilt = false;
+  replayButton.addEventListener('click', async () => {
+    const open = replayPanel.hidden;
+    replayPanel.hidden = !open;
+    replayButton.setAttribute('aria-expanded', String(open));
+    if (open && !formBuilt) {
+      formBuilt = true;
+      replace(replayPanel, loading('Loading models and templates'));
+      try {
+        replace(replayPanel, await replayForm(), liveStatus);
+      } catch (e) {
+        formBuilt = false;
+        replace(replayPanel, errorBox(e));
+      }
+    }
+    if (open) replayPanel.querySelector('select, input, button')?.focus();
+  });
+
+  async function replayForm() {
+    const [models, templateVersions] = await Promise.all([get('/api/v1/models'), loadTemplateVersions()]);
+    const recordedModels = [...new Set(llmSpans.map(s => s.model).filter(Boolean))];
+    const recordedTemplates = [...new Set(trace.spans.map(s => s.promptTemplateVersionId).filter(Boolean))].map(id => templateNames.get(id) ?? id);
+    const modelSelect = h('select', { id: 'replay-model', name: 'model' },
+      h('option', { value: '' }, `Keep recorded (${recordedModels.join(', ') || 'none'})`),
+      h('optgroup', { label: 'Served' }, models.filter(m => m.served).map(m => modelOption(m))),
+      h('optgroup', { label: 'Not served by any configured provider' }, models.filter(m => !m.served).map(m => modelOption(m))));
+
+    const templateSelect = h('select', { id: 'replay-template', name: 'promptTemplateVersionId', disabled: templateVersions.length === 0 },
+      h('option', { value: '' }, templateVersions.length ? `Keep recorded (${recordedTemplates.join(', ')})` : 'This trace used no prompt template'),
+      templateVersions.map(v => h('option', { value: v.id }, `${v.name} v${v.version}${v.commitMessage ? ' — ' + v.commitMessage : ''}`)));
+
+    const recorded = llmSpans.find(s => s.modelParameters)?.modelParameters ?? {};
+    const differs = llmSpans.some(s => json(s.modelParameters ?? {}) !== json(recorded));
+    const paramInputs = PARAMETERS.map(p => {
+      const input = h('input', { id: `replay-param-${p.key}`, name: p.key, type: 'number', inputmode: 'decimal', min: p.min, max: p.max, step: p.step,
+        value: recorded[p.key] ?? '', placeholder: 'not set' });
+      input.dataset.recorded = recorded[p.key] ?? '';
+      return { p, input };
+    });
+    const others = Object.keys(recorded).filter(k => !PARAMETERS.some(p => p.key === k));
+
+    const message = h('p', { class: 'form-error', role: 'alert' });
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Start replay');
+    const form = h('form', { class: 'replay-form', 'aria-labelledby': 'replay-title' },
+      h('h2', { id: 'replay-title' }, 'Replay with overrides'),
+      h('p', { class: 'muted' }, `Re-runs the ${llmSpans.length} LLM span${llmSpans.length === 1 ? '' : 's'} of this trace; tool and retrieval spans keep their recorded results.`),
+      h('div', { class: 'form-grid' },
+        field('Model', modelSelect, 'Prices per 1M tokens (input / output). Models no configured provider serves are shown but cannot be picked.'),
+        field('Prompt template version', templateSelect)),
+      h('fieldset', { class: 'params' },
+        h('legend', {}, 'Model parameters'),
+        h('div', { class: 'param-grid' }, paramInputs.map(({ p, input }) => field(p.label, input))),
+        h('small', { class: 'hint' }, 'Prefilled with the recorded values', differs ? ' of the first LLM span (they differ between spans)' : '',
+          '. Only the values you change are sent, and they apply to every LLM span; clear a field to remove that parameter.',
+          others.length ? ` Other recorded parameters kept as they are: ${others.join(', ')}.` : '')),
+      message,
+      h('div', { class: 'form-actions' }, submit, h('button', { type: 'button', onclick: () => replayButton.click() }, 'Close')));
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      message.textContent = '';
+      const body = {};
+      if (modelSelect.value) body.model = modelSelect.value;
+      if (templateSelect.value) body.promptTemplateVersionId = templateSelect.value;
+      const parameters = {};
+      for (const { p, input } of paramInputs) {
+        if (input.value === input.dataset.recorded) continue;
+        if (input.value !== '' && !input.checkValidity()) {
+          message.textContent = `${p.label}: ${input.validationMessage}`;
+          input.focus();
+          return;
+        }
+        parameters[p.key] = input.value === '' ? null : Number(input.value);
+      }
+      if (Object.keys(parameters).length) body.modelParameters = parameters;
+      submit.disabled = true;
+      try {
+        const replay = await post(`/api/v1/traces/${enc(trace.id)}/replays`, body);
+        watchReplay(replay);
+      } catch (e) {
+        message.textContent = e.message;
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  function modelOption(m) {
+    const price = `${fmtPrice(m.inputPricePerMillion)} / ${fmtPrice(m.outputPricePerMillion)}`;
+    const via = m.served ? (m.simulated ? 'simulator' : m.servedBy) : 'not served';
+    return h('option', { value: m.name, disabled: !m.served }, `${m.name} — ${price} · ${via}`);
+  }
+
+  async function loadTemplateVersions() {
+    const ids = [...new Set(trace.spans.map(s => s.promptTemplateVersionId).filter(Boolean))];
+    const used = (await Promise.all(ids.map(id => get(`/api/v1/prompt-templates/versions/${enc(id)}`).catch(() => null)))).filter(Boolean);
+    for (const v of used) templateNames.set(v.id, `${v.name} v${v.version}`);
+    const all = [];
+    for (const name of new Set(used.map(v => v.name))) {
+      const latest = await get(`/api/v1/prompt-templates?name=${enc(name)}`);
+      const versions = await Promise.all(Array.from({ length: latest.version }, (_, i) => get(`/api/v1/prompt-templates?name=${enc(name)}&version=${i + 1}`)));
+      for (const v of versions) templateNames.set(v.id, `${v.name} v${v.version}`);
+      all.push(...versions);
+    }
+    return all;
+  }
+
+  function watchReplay(first) {
+    const card = h('div', { class: 'live-card' });
+    replace(liveStatus, card);
+    let last = null;
+    const show = (replay) => {
+      replace(card, replayStatusView(replay));
+      if (replay.status !== last) {
+        last = replay.status;
+        loadHistory();
+      }
+    };
+    show(first);
+    stops.push(poll(async () => {
+      const replay = await get(`/api/v1/replays/${enc(first.id)}`);
+      show(replay);
+      return FINISHED.has(replay.status);
+    }, 400));
+  }
+
+  function replayStatusView(r) {
+    return h('div', { class: `replay-status status-${r.status.toLowerCase()}` },
+      h('div', { class: 'replay-status-head' },
+        h('span', {}, 'Replay ', h('code', {}, r.id)),
+        badge(r.status, { id: 'replay-status-badge', role: 'status', 'aria-label': `Replay status ${r.status}` }),
+        r.result?.simulated ? simulatedMark() : null),
+      progressBar(r.progress?.completedSpans ?? 0, r.progress?.totalSpans ?? 0, 'Replayed LLM spans'),
+      h('p', { class: 'small muted' }, 'Configuration: ', describeOverrides(r.overrides),
+        r.overridesApplied ? ` · changed spans: model ${r.overridesApplied.model}, parameters ${r.overridesApplied.modelParameters}, template ${r.overridesApplied.promptTemplate}` : ''),
+      r.status === 'FAILED' && r.error ? h('div', { class: 'state state-error replay-error', role: 'alert' },
+        h('strong', {}, `${r.error.code}${r.error.providerStatus ? ` (provider HTTP ${r.error.providerStatus})` : ''}: `), r.error.message,
+        r.error.spanId ? h('div', { class: 'small' }, `at span ${r.error.spanId}`) : null) : null,
+      r.status === 'COMPLETED' && r.result ? h('p', {}, `Cost ${fmtCost(r.result.totalCost)} · ${fmtInt(r.result.totalTokens)} tokens · ${fmtMs(r.result.durationMs)}`) : null,
+      r.replayTraceId ? h('p', { class: 'actions-inline' },
+        h('a', { class: 'button', href: `#/traces/${enc(r.replayTraceId)}`, id: 'replay-trace-link' }, 'Open replay trace'),
+        h('a', { class: 'button primary', href: `#/replays/${enc(r.id)}/compare`, id: 'replay-compare-link' }, 'Compare with original')) : null);
+  }
+
+  function describeOverrides(o) {
+    const parts = [];
+    if (o?.model) parts.push(`model → ${o.model}`);
+    if (o?.promptTemplateVersionId) parts.push(`template → ${templateNames.get(o.promptTemplateVersionId) ?? o.promptTemplateVersionId}`);
+    if (o?.modelParameters && Object.keys(o.modelParameters).length) {
+      parts.push(Object.entries(o.modelParameters).map(([k, v]) => `${k} = ${v === null ? 'removed' : v}`).join(', '));
+    }
+    return parts.length ? parts.join(' · ') : 'as recorded';
+  }
+
+  // ---- span tree + detail ---------------------------------------------------------------------------------
+  const detail = h('section', { class: 'card span-detail', 'aria-label': 'Span detail', tabindex: '-1' });
+  const rows = flattenTree(trace.spans);
+  const treeButtons = [];
+  const tree = h('nav', { class: 'card span-tree', 'aria-label': 'Span tree' },
+    h('h2', {}, 'Spans'),
+    rows.length ? h('ul', { class: 'tree' }, rows.map(({ span, depth }) => {
+      const button = h('button', { type: 'button', class: 'tree-row', style: `--depth:${depth}`, 'aria-pressed': 'false', dataset: { spanId: span.id },
+        onclick: () => select(span) },
+        kindIcon(span.type), h('span', { class: 'tree-name' }, span.name),
+        span.status === 'ERROR' ? h('span', { class: 'badge badge-bad' }, 'ERROR') : null,
+        span.simulated ? h('span', { class: 'badge badge-sim', title: 'simulated' }, 'SIM') : null,
+        h('span', { class: 'tree-meta' }, fmtMs(span.durationMs)));
+      treeButtons.push(button);
+      return h('li', {}, button);
+    })) : empty('This trace has no spans.'));
+
+  function select(span) {
+    for (const b of treeButtons) b.setAttribute('aria-pressed', String(b.dataset.spanId === span.id));
+    replace(detail,
+      h('h2', {}, kindIcon(span.type), ' ', span.name, ' ', badge(span.status), span.simulated ? [' ', simulatedMark()] : null),
+      h('dl', { class: 'facts' },
+        fact('Type', span.type), fact('Span id', h('code', {}, span.id)),
+        span.model ? fact('Model', span.model) : null,
+        span.usage ? fact('Tokens', `${fmtInt(span.usage.promptTokens)} in · ${fmtInt(span.usage.completionTokens)} out`) : null,
+        span.type === 'LLM' || span.cost !== null ? fact('Cost', fmtCost(span.cost)) : null,
+        fact('Latency', fmtMs(span.durationMs)),
+        span.modelParameters ? fact('Parameters', h('code', {}, Object.entries(span.modelParameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '))) : null,
+        span.promptTemplateVersionId ? fact('Template', templateNames.get(span.promptTemplateVersionId) ?? span.promptTemplateVersionId) : null,
+        span.replayOfSpanId ? fact('Replays span', h('code', {}, span.replayOfSpanId)) : null),
+      h('div', { class: 'io' },
+        h('section', { 'aria-label': 'Input' }, h('h3', {}, 'Input'), payloadView(span.input)),
+        h('section', { 'aria-label': 'Output' }, h('h3', {}, 'Output'), payloadView(span.output))),
+      span.metadata ? h('details', {}, h('summary', {}, 'Metadata'), h('pre', { class: 'code' }, json(span.metadata))) : null);
+  }
+  const fact = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
+
+  // ---- scores + history -----------------------------------------------------------------------------------
+  const scores = h('section', { class: 'card', 'aria-labelledby': 'scores-title' }, h('h2', { id: 'scores-title' }, 'Scores'), loading('Loading scores'));
+  const history = h('section', { class: 'card table-card', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'Replay history'), h('div', {}, loading('Loading replay history')));
+
+  async function loadScores() {
+    let list = Array.isArray(trace.scores) ? trace.scores : null;
+    if (!list) {
+      try {
+        const r = await optional(() => get(`/api/v1/traces/${enc(trace.id)}/scores`));
+        list = r.unavailable ? [] : (Array.isArray(r.value) ? r.value : r.value?.scores ?? []);
+      } catch { list = []; }
+    }
+    replace(scores, h('h2', { id: 'scores-title' }, 'Scores'), list.length ? scoreTable(list)
+      : empty('No scores yet. Enabled evaluators score new traces automatically, and scores appear here as they arrive.'));
+  }
+
+  let historyStop = null;
+  async function loadHistory() {
+    const body = history.lastChild;
+    let list;
+    try {
+      list = await get(`/api/v1/traces/${enc(trace.id)}/replays`);
+    } catch (e) {
+      replace(body, errorBox(e));
+      return;
+    }
+    replace(body, list.length ? historyTable(list) : empty('This trace has not been replayed yet. Press Replay to try another model, template version or parameters.'));
+    if (list.some(r => !FINISHED.has(r.status)) && !historyStop) {
+      historyStop = poll(async () => {
+        const fresh = await get(`/api/v1/traces/${enc(trace.id)}/replays`);
+        replace(body, historyTable(fresh));
+        const done = fresh.every(r => FINISHED.has(r.status));
+        if (done) historyStop = null;
+        return done;
+      }, 1000);
+      stops.push(() => historyStop?.());
+    }
+  }
+
+  function historyTable(list) {
+    return h('table', { class: 'table history' },
+      h('thead', {}, h('tr', {}, ['Replay', 'Created', 'Configuration', 'Status', 'Cost', 'Tokens', 'Duration', 'Result'].map((c, i) =>
+        h('th', { scope: 'col', class: i >= 4 && i <= 6 ? 'num' : null }, c)))),
+      h('tbody', {}, list.map(r => h('tr', { dataset: { replayId: r.id } },
+        h('td', {}, h('code', {}, r.id)),
+        h('td', {}, fmtTime(r.createdAt)),
+        h('td', {}, describeOverrides(r.overrides)),
+        h('td', {}, badge(r.status), r.result?.simulated ? [' ', simulatedMark()] : null,
+          r.status === 'FAILED' && r.error ? h('div', { class: 'small error-text' }, r.error.message) : null,
+          r.status === 'RUNNING' ? h('div', { class: 'small muted' }, `${r.progress.completedSpans}/${r.progress.totalSpans} spans`) : null),
+        h('td', { class: 'num' }, r.result ? fmtCost(r.result.totalCost) : '—'),
+        h('td', { class: 'num' }, r.result ? fmtInt(r.result.totalTokens) : '—'),
+        h('td', { class: 'num' }, r.result ? fmtMs(r.result.durationMs) : '—'),
+        h('td', {}, r.replayTraceId ? [h('a', { href: `#/traces/${enc(r.replayTraceId)}` }, 'Trace'), ' · ', h('a', { href: `#/replays/${enc(r.id)}/compare` }, 'Compare')] : '—')))));
+  }
+
+  replace(main, header, summary, replayPanel,
+    h('div', { class: 'split' }, tree, detail),
+    history, scores);
+  const initial = trace.spans.find(s => s.id === query.get('span')) ?? rows[0]?.span;
+  if (initial) select(initial); else replace(detail, empty('Select a span.'));
+  await Promise.all([loadScores(), loadHistory()]);
+  return () => stops.forEach(stop => stop());
+}
+
+export function scoreTable(list) {
+  return h('table', { class: 'table scores' },
+    h('thead', {}, h('tr', {}, ['Evaluator', 'Type', 'Score', 'Label', 'Reasoning'].map(c => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, list.map(s => h('tr', {},
+      h('td', {}, s.name ?? s.evaluatorId, s.spanId ? h('div', { class: 'small muted' }, `span ${s.spanId}`) : null),
+      h('td', {}, h('code', {}, s.type ?? '—')),
+      h('td', {}, s.error ? h('span', { class: 'error-text' }, 'evaluator error') : scoreBar(s.score)),
+      h('td', {}, s.label ? badge(s.label.toUpperCase() === 'PASS' ? 'PASS' : 'FAIL', { class: `badge badge-${s.label.toUpperCase() === 'PASS' ? 'ok' : 'bad'}` }) : '—'),
+      h('td', { class: 'small' }, s.error ?? s.reasoning ?? '')))));
+}
+
+export function scoreBar(score) {
+  if (score === null || score === undefined) return '—';
+  const pct = Math.round(score * 100);
+  return h('span', { class: 'score-bar', title: String(score) }, h('span', { class: 'score-fill', style: `width:${Math.max(2, pct * 0.8)}px` }), h('span', { class: 'score-num' }, Number(score).toFixed(2)));
+}
