@@ -1,3 +1,4 @@
+using TraceReplay.Grains.Replays;
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
 
@@ -13,11 +14,11 @@ public sealed partial class SweepGrain(
     [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
     ModelPriceTable prices,
     IOptions<SweepOptions> options,
+    IOptions<ReplayRecoveryOptions> recovery,
     TimeProvider time,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
     private const string ReminderName = "drive-sweep";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private IGrainTimer? _driver;
 
     // Where the search for the next queued entry resumes; entries before it are not queued. Not persisted: a new
@@ -25,6 +26,9 @@ public sealed partial class SweepGrain(
     private int _nextQueued;
 
     private List<SweepEntry> Entries => state.State.Entries;
+
+    // Sweeps recover on the same cadence as replays: one period after the cluster declares a silo dead.
+    private TimeSpan ReminderPeriod => recovery.Value.ReminderPeriod;
 
     private bool NeedsDriving =>
         state.State.Definition is not null && (!SweepLifecycle.IsFinished(state.State.Status) || state.State.CompletedAt is null);

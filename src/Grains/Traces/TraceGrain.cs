@@ -135,8 +135,10 @@ public sealed partial class TraceGrain(
 
     public async Task CreateFromReplayAsync(TraceData trace)
     {
-        if (state.State.Trace is not null)
+        if (state.State.Trace is { } existing)
         {
+            // A retried create changes nothing, but re-writes the catalog row: a silo may have died before writing it.
+            await catalog.UpsertAsync(TraceCatalogRow.From(existing));
             return;
         }
 

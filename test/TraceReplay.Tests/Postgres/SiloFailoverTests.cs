@@ -12,7 +12,7 @@ public sealed class SiloFailoverTests
     private static readonly TimeSpan LlmDelay = TimeSpan.FromMilliseconds(600);
 
     /// <summary>Fast failure detection and a short reminder period, so a dead silo's replays move within seconds.</summary>
-    private static readonly Dictionary<string, string?> FastRecovery = new()
+    internal static readonly Dictionary<string, string?> FastRecovery = new()
     {
         ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
         ["Orleans:Membership:NumMissedProbesLimit"] = "2",
@@ -97,7 +97,7 @@ public sealed class SiloFailoverTests
         request.Body["messages"]!.AsArray().Last()!["content"]!.GetValue<string>();
 
     /// <summary>While the dead silo is not yet declared dead, calls to its grains fail or time out: ask again.</summary>
-    private static async Task<ReplaySnapshot?> TryGetAsync(IReplayGrain replay)
+    internal static async Task<ReplaySnapshot?> TryGetAsync(IReplayGrain replay)
     {
         try
         {
@@ -109,7 +109,7 @@ public sealed class SiloFailoverTests
         }
     }
 
-    private static async Task WaitForActiveSilosAsync(string db, string clusterId, int count, params SiloProcess[] silos)
+    internal static async Task WaitForActiveSilosAsync(string db, string clusterId, int count, params SiloProcess[] silos)
     {
         var clock = Stopwatch.StartNew();
         while (await TestPostgres.ScalarAsync<long>(db, $"SELECT count(*) FROM orleans_silo WHERE cluster_id = '{clusterId}' AND status = 3") < count)
