@@ -72,6 +72,16 @@ public sealed class ChainedSweepTests(ApiFixture fixture)
         }
     }
 
+    [Fact]
+    public void TheCliSendsModeAndToolMatchingInTheSweepBody()
+    {
+        var (body, error) = new TraceReplay.Cli.SweepSettings { Filters = ["tag=x"], Mode = "chained", ToolMatching = "fifo" }.ToBody();
+
+        Assert.Null(error);
+        Assert.Equal("chained", (string?)body!["mode"]);
+        Assert.Equal("fifo", (string?)body["toolMatching"]);
+    }
+
     [Theory]
     [InlineData("""{"filter": {"traceIds": ["x"]}, "mode": "parallel"}""", "mode")]
     [InlineData("""{"filter": {"traceIds": ["x"]}, "mode": "chained", "overrides": {"mode": "isolated", "toolMatching": "fifo"}, "toolMatching": "strict"}""", "toolMatching")]
