@@ -40,6 +40,14 @@ public class SweepRequestSettings : ApiSettings
     [Description("Stop before the spend would pass this many US dollars")]
     public decimal? Budget { get; init; }
 
+    [CommandOption("--mode <MODE>")]
+    [Description("isolated (default) or chained: re-run each agent's LLM steps in order on the replayed history")]
+    public string? Mode { get; init; }
+
+    [CommandOption("--tool-matching <STRATEGY>")]
+    [Description("Chained only: strict (default, same tool and arguments) or fifo (next recorded result of the tool)")]
+    public string? ToolMatching { get; init; }
+
     /// <summary>The request body of <c>POST /sweeps</c> and <c>/sweeps/estimate</c>, or the argument error.</summary>
     public virtual (JsonObject? Body, string? Error) ToBody()
     {
@@ -141,6 +149,16 @@ public class SweepRequestSettings : ApiSettings
         if (Budget is { } budget)
         {
             body["budgetUsd"] = budget;
+        }
+
+        if (Mode is not null)
+        {
+            body["mode"] = Mode;
+        }
+
+        if (ToolMatching is not null)
+        {
+            body["toolMatching"] = ToolMatching;
         }
 
         return (body, null);

@@ -9,15 +9,39 @@ public enum ReplayStatus
     Failed = 3,
 }
 
-/// <summary>What a replay changes. Null fields keep what was recorded.</summary>
+/// <summary>
+/// How a replay's LLM spans relate. ISOLATED re-runs each span with its recorded input; CHAINED re-runs them in causal
+/// order, each later span's history rebuilt from the replay, tool calls answered from the recording.
+/// </summary>
+public enum ReplayMode
+{
+    Isolated = 0,
+    Chained = 1,
+}
+
+/// <summary>
+/// How a chained replay answers the new model's tool calls from the recording. STRICT: a recorded call of the same tool
+/// with JSON-equal arguments. FIFO: the next recorded result of that tool, whatever the arguments.
+/// </summary>
+public enum ToolMatching
+{
+    Strict = 0,
+    Fifo = 1,
+}
+
+/// <summary>What a replay changes, and how it replays. Null fields keep what was recorded.</summary>
 /// <param name="Model">Replaces the model of every LLM span.</param>
 /// <param name="PromptTemplateVersionId">Re-renders the messages that other versions of the same template produced.</param>
 /// <param name="ModelParametersJson">A JSON object merged over each span's recorded parameters; a null value removes a key.</param>
+/// <param name="Mode">Isolated (default) or chained.</param>
+/// <param name="ToolMatching">How a chained replay answers tool calls; ignored when isolated.</param>
 [GenerateSerializer, Immutable]
 public sealed record ReplayOverrides(
     [property: Id(0)] string? Model,
     [property: Id(1)] string? PromptTemplateVersionId,
-    [property: Id(2)] string? ModelParametersJson)
+    [property: Id(2)] string? ModelParametersJson,
+    [property: Id(3)] ReplayMode Mode = ReplayMode.Isolated,
+    [property: Id(4)] ToolMatching ToolMatching = ToolMatching.Strict)
 {
     public static ReplayOverrides None { get; } = new(null, null, null);
 }
@@ -68,7 +92,31 @@ public sealed record ReplaySnapshot(
     [property: Id(10)] string? ReplayTraceId,
     [property: Id(11)] OverrideCounts OverridesApplied,
     [property: Id(12)] ReplayResultSummary? Result,
-    [property: Id(13)] IReadOnlyList<SkippedSpan>? SkippedSpans = null);
+    [property: Id(13)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
+    [property: Id(14)] ReplayDecisions? Decisions = null,
+    [property: Id(15)] ReplayDivergence? Divergence = null);
+
+/// <summary>
+/// Where a chained replay left the recorded path: the LLM span, what the recording did there, what the new model did,
+/// and why the replay could not go on. The replay stops at this span and still completes: a divergence is a finding.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplayDivergence(
+    [property: Id(0)] string SpanId,
+    [property: Id(1)] string SpanName,
+    [property: Id(2)] string Expected,
+    [property: Id(3)] string Actual,
+    [property: Id(4)] string Reason);
+
+/// <summary>How many replayed LLM spans made the same decision as the recording (answer or the same tool calls).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplayDecisions(
+    [property: Id(0)] int Spans,
+    [property: Id(1)] int Agreed)
+{
+    /// <summary>Agreed ÷ spans, or null when no LLM span was replayed.</summary>
+    public double? AgreementRate => Spans == 0 ? null : (double)Agreed / Spans;
+}
 
 /// <summary>What a TraceGrain hands a new ReplayGrain: everything it needs, validated.</summary>
 [GenerateSerializer, Immutable]

@@ -97,7 +97,9 @@ public sealed record SweepEntry(
     [property: Id(10)] int Attempts = 0,
     [property: Id(11)] DateTimeOffset? StartRequestedAt = null,
     [property: Id(12)] decimal? OriginalCost = null,
-    [property: Id(13)] double? OriginalDurationMs = null);
+    [property: Id(13)] double? OriginalDurationMs = null,
+    [property: Id(14)] ReplayDecisions? Decisions = null,
+    [property: Id(15)] ReplayDivergence? Divergence = null);
 
 /// <summary>Either the sweep's state or why a request about it was refused.</summary>
 [GenerateSerializer, Immutable]

@@ -37,7 +37,14 @@ public sealed record EvaluationsDto(string Status, int Total, int Done, int Pend
 
 public sealed record TraceListDto(IReadOnlyList<TraceDto> Traces, string? NextCursor);
 
-public sealed record OverridesDto(string? Model, string? PromptTemplateVersionId, JsonNode? ModelParameters);
+public sealed record OverridesDto(
+    string? Model, string? PromptTemplateVersionId, JsonNode? ModelParameters, ReplayMode Mode = ReplayMode.Isolated,
+    ToolMatching ToolMatching = ToolMatching.Strict)
+{
+    public static OverridesDto From(ReplayOverrides overrides) => new(
+        overrides.Model, overrides.PromptTemplateVersionId,
+        overrides.ModelParametersJson is { } p ? JsonNode.Parse(p) : null, overrides.Mode, overrides.ToolMatching);
+}
 
 public sealed record ProgressDto(int CompletedSpans, int TotalSpans);
 
@@ -52,7 +59,9 @@ public sealed record ReplayDto(
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, ReplayErrorDto? Error, ProgressDto Progress,
     string? ReplayTraceId, OverrideCounts OverridesApplied, ReplayResultDto? Result,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedSpanDto>? SkippedSpans = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedSpanDto>? SkippedSpans = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDecisions? Decisions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDivergence? Divergence = null);
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
@@ -88,12 +97,13 @@ public static class ApiModels
 
     public static ReplayDto ToDto(this ReplaySnapshot replay) => new(
         replay.Id, replay.TraceId, replay.Status,
-        new OverridesDto(replay.Overrides.Model, replay.Overrides.PromptTemplateVersionId, Json(replay.Overrides.ModelParametersJson)),
+        OverridesDto.From(replay.Overrides),
         replay.CreatedAt, replay.StartedAt, replay.CompletedAt,
         replay.Error is { } e ? new ReplayErrorDto(e.Code, e.Message, e.ProviderStatus, e.SpanId) : null,
         new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
         replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null,
-        SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null);
+        SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null,
+        Decisions: replay.Decisions, Divergence: replay.Divergence);
 
     private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
 

@@ -11,8 +11,8 @@ public sealed record SweepRequest(
     string? BaselineSweepId);
 
 /// <summary>
-/// Reads <c>{name?, filter: {traceIds} | {name?, tags?, status?, startDate?, endDate?, limit?}, overrides?, maxInFlight?,
-/// budgetUsd?, regressionThreshold?, baselineSweepId?}</c>. Every error names its field; unknown fields are refused.
+/// Reads <c>{name?, filter: {traceIds} | {name?, tags?, status?, startDate?, endDate?, limit?}, overrides?, mode?,
+/// toolMatching?, maxInFlight?, budgetUsd?, regressionThreshold?, baselineSweepId?}</c>. Every error names its field; unknown fields are refused.
 /// </summary>
 public static class SweepRequestParser
 {
@@ -32,6 +32,8 @@ public static class SweepRequestParser
         int? maxInFlight = null;
         decimal? budget = null;
         var threshold = DefaultRegressionThreshold;
+        ReplayMode? mode = null;
+        ToolMatching? matching = null;
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
@@ -95,8 +97,28 @@ public static class SweepRequestParser
 
                     threshold = value.GetDouble();
                     break;
+                case "mode" when value.ValueKind == JsonValueKind.Null:
+                    break;
+                case "mode":
+                    if (!ReplayRequestParser.TryParseName<ReplayMode>(value, out var parsedMode))
+                    {
+                        return (null, "mode must be \"isolated\" or \"chained\".");
+                    }
+
+                    mode = parsedMode;
+                    break;
+                case "toolMatching" when value.ValueKind == JsonValueKind.Null:
+                    break;
+                case "toolMatching":
+                    if (!ReplayRequestParser.TryParseName<ToolMatching>(value, out var parsedMatching))
+                    {
+                        return (null, "toolMatching must be \"strict\" or \"fifo\".");
+                    }
+
+                    matching = parsedMatching;
+                    break;
                 default:
-                    return (null, $"unknown field '{property.Name}': expected name, filter, overrides, maxInFlight, budgetUsd, regressionThreshold or baselineSweepId.");
+                    return (null, $"unknown field '{property.Name}': expected name, filter, overrides, mode, toolMatching, maxInFlight, budgetUsd, regressionThreshold or baselineSweepId.");
             }
         }
 
@@ -105,6 +127,18 @@ public static class SweepRequestParser
             return (null, "filter is required: {\"traceIds\": [...]} or {\"tags\": [...], \"name\", \"status\", \"startDate\", \"endDate\", \"limit\"}.");
         }
 
+        // The top-level fields are the sweep's own spelling; inside overrides they are accepted too, but must not disagree.
+        if (mode is { } m && overrides.Mode != ReplayMode.Isolated && overrides.Mode != m)
+        {
+            return (null, "mode: overrides.mode says otherwise; give it once.");
+        }
+
+        if (matching is { } t && overrides.ToolMatching != ToolMatching.Strict && overrides.ToolMatching != t)
+        {
+            return (null, "toolMatching: overrides.toolMatching says otherwise; give it once.");
+        }
+
+        overrides = overrides with { Mode = mode ?? overrides.Mode, ToolMatching = matching ?? overrides.ToolMatching };
         return (new SweepRequest(name, filter, overrides, maxInFlight, budget, threshold, baseline), null);
     }
 

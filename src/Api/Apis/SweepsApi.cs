@@ -30,7 +30,7 @@ public sealed record SweepEstimateDto(
 public sealed record SweepResultsDto(
     SweepDto Sweep, bool SignificantRegression, IReadOnlyList<EvaluatorStatistics> Evaluators, IReadOnlyList<RegressedTrace> RegressedTraces,
     CostSummary Cost, LatencySummary Latency, IReadOnlyList<FailedTrace> Failures, IReadOnlyList<CohortReport> Cohorts,
-    IReadOnlyList<TraceOutcome> Traces);
+    IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions);
 
 /// <summary>Regression sweeps: replay many traces with the same overrides and compare quality, cost and latency.</summary>
 public static class SweepsApi
@@ -167,13 +167,12 @@ public static class SweepsApi
 
         return TypedResults.Ok(new DataEnvelope<SweepResultsDto>(new SweepResultsDto(
             report.Sweep.ToDto(), report.SignificantRegression, report.Evaluators, report.RegressedTraces, report.Cost, report.Latency,
-            report.Failures, report.Cohorts, report.Traces)));
+            report.Failures, report.Cohorts, report.Traces, report.Decisions)));
     }
 
     public static SweepDto ToDto(this SweepSnapshot sweep) => new(
         sweep.Id, sweep.Name, sweep.Status, sweep.FilterDescription,
-        new OverridesDto(sweep.Overrides.Model, sweep.Overrides.PromptTemplateVersionId,
-            sweep.Overrides.ModelParametersJson is { } p ? System.Text.Json.Nodes.JsonNode.Parse(p) : null),
+        OverridesDto.From(sweep.Overrides),
         sweep.MaxInFlight, sweep.BudgetUsd, sweep.RegressionThreshold, sweep.BaselineSweepId,
         new SweepCountsDto(sweep.Counts.Total, sweep.Counts.Queued, sweep.Counts.Running, sweep.Counts.Completed, sweep.Counts.Failed, sweep.Counts.Skipped),
         sweep.SpendUsd, sweep.CreatedAt, sweep.StartedAt, sweep.CompletedAt, sweep.EstimatedTimeRemaining is { } eta ? Math.Round(eta.TotalSeconds, 1) : null,
@@ -216,7 +215,10 @@ public static class SweepsApi
     }
 }
 
-/// <summary>One CSV row per trace (CsvHelper): outcome, cost and duration each side, then each evaluator's scores and delta.</summary>
+/// <summary>
+/// One CSV row per trace (CsvHelper): outcome, cost and duration each side, decision agreement and divergence, then each
+/// evaluator's scores and delta.
+/// </summary>
 public static class SweepCsv
 {
     public static byte[] Write(SweepReport report)
@@ -228,7 +230,8 @@ public static class SweepCsv
             string[] fixedColumns =
             [
                 "trace_id", "trace_name", "status", "replay_id", "replay_trace_id", "original_cost_usd", "replay_cost_usd",
-                "original_duration_ms", "replay_duration_ms", "error",
+                "original_duration_ms", "replay_duration_ms", "error", "decision_spans", "decisions_agreed", "diverged_at_span",
+                "divergence_reason",
             ];
             foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
             {
@@ -248,6 +251,10 @@ public static class SweepCsv
                 csv.WriteField(trace.OriginalDurationMs);
                 csv.WriteField(trace.ReplayDurationMs);
                 csv.WriteField(trace.Error);
+                csv.WriteField(trace.Decisions?.Spans);
+                csv.WriteField(trace.Decisions?.Agreed);
+                csv.WriteField(trace.Divergence?.SpanId);
+                csv.WriteField(trace.Divergence?.Reason);
                 foreach (var evaluator in evaluators)
                 {
                     var pair = trace.Scores.FirstOrDefault(s => s.EvaluatorId == evaluator);

@@ -184,6 +184,8 @@ public static class ReplayRequestParser
         }
 
         string? model = null, version = null, parameters = null;
+        var mode = ReplayMode.Isolated;
+        var matching = ToolMatching.Strict;
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
@@ -204,11 +206,38 @@ public static class ReplayRequestParser
                 case "modelParameters":
                     parameters = value.ValueKind == JsonValueKind.Null ? null : value.GetRawText();
                     break;
+                case "mode" when value.ValueKind == JsonValueKind.Null:
+                    break;
+                case "mode":
+                    if (!TryParseName(value, out mode))
+                    {
+                        return (null, "mode must be \"isolated\" or \"chained\".");
+                    }
+
+                    break;
+                case "toolMatching" when value.ValueKind == JsonValueKind.Null:
+                    break;
+                case "toolMatching":
+                    if (!TryParseName(value, out matching))
+                    {
+                        return (null, "toolMatching must be \"strict\" or \"fifo\".");
+                    }
+
+                    break;
                 default:
-                    return (null, $"unknown field '{property.Name}': expected model, promptTemplateVersionId or modelParameters.");
+                    return (null, $"unknown field '{property.Name}': expected model, promptTemplateVersionId, modelParameters, mode or toolMatching.");
             }
         }
 
-        return (new ReplayOverrides(model, version, parameters), null);
+        return (new ReplayOverrides(model, version, parameters, mode, matching), null);
+    }
+
+    /// <summary>An enum member by name, any case; numbers are refused.</summary>
+    public static bool TryParseName<T>(JsonElement value, out T parsed)
+        where T : struct, Enum
+    {
+        parsed = default;
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text && char.IsLetter(text[0])
+            && Enum.TryParse(text, ignoreCase: true, out parsed) && Enum.IsDefined(parsed);
     }
 }

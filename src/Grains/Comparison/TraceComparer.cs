@@ -19,7 +19,7 @@ public sealed record SpanCounts(
     int ToolDecisionSpans,
     int ToolDecisionsChanged);
 
-/// <summary>Trace B against trace A: a summary line, metrics, the aligned spans and the scores.</summary>
+/// <summary>Trace B against trace A: a summary line, metrics, the aligned spans, the scores and the LLM spans' decisions.</summary>
 public sealed record TraceComparison(
     ComparedTrace A,
     ComparedTrace B,
@@ -28,7 +28,8 @@ public sealed record TraceComparison(
     MetricsComparison Metrics,
     SpanCounts Counts,
     IReadOnlyList<SpanComparison> Spans,
-    ScoresComparison Scores);
+    ScoresComparison Scores,
+    DecisionComparison Decisions);
 
 /// <summary>Compares two traces (B against A) with their scores. Pure: the same inputs give the same comparison.</summary>
 public static class TraceComparer
@@ -48,8 +49,18 @@ public static class TraceComparer
             metrics,
             counts,
             spans,
-            scores);
+            scores,
+            CompareDecisions(aligned));
     }
+
+    /// <summary>
+    /// The decision diff of every LLM span present on both sides that B re-ran (spans copied as not replayable are left
+    /// out), keyed by A's span id.
+    /// </summary>
+    public static DecisionComparison CompareDecisions(IReadOnlyList<AlignedSpan> aligned) =>
+        DecisionComparison.Of([.. aligned
+            .Where(p => p is { A.Type: SpanType.Llm, B: { Type: SpanType.Llm, NotReplayableReason: null } })
+            .Select(p => DecisionComparer.Compare(p.A!.Id, p.A.OutputJson, p.B!.OutputJson))]);
 
     public static MetricsComparison CompareMetrics(IReadOnlyList<SpanData> a, IReadOnlyList<SpanData> b)
     {

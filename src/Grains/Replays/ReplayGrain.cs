@@ -5,8 +5,8 @@ using TraceReplay.Grains.Traces;
 namespace TraceReplay.Grains.Replays;
 
 /// <summary>
-/// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/>, persisting each result as
-/// it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
+/// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/> (all at once, or one after
+/// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
 /// interleaving timer does the work right away; a reminder re-drives it after a crash or deactivation.
 /// </summary>
 public sealed partial class ReplayGrain(
@@ -144,20 +144,25 @@ public sealed partial class ReplayGrain(
             return;
         }
 
-        if (!await CallModelsAsync(plan, cancellationToken))
+        var calls = state.State.Overrides.Mode == ReplayMode.Chained
+            ? await CallChainAsync(plan, trace, cancellationToken)
+            : await CallModelsAsync(plan, cancellationToken) ? plan.Calls : null;
+        if (calls is null)
         {
             return;
         }
 
+        var path = state.State.Divergence is { } divergence ? ReplayTraceBuilder.PathUpTo(trace, divergence.SpanId) : trace;
         var replayTrace = ReplayTraceBuilder.Build(
-            trace, replayId, plan.Calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
+            path, replayId, calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
+        state.State.Decisions = ReplayTraceBuilder.CountDecisions(calls, state.State.Results);
         await GrainFactory.GetGrain<ITraceGrain>(replayTrace.Id).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
         state.State.ReplayTraceId = replayTrace.Id;
         state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
         state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
         await state.WriteStateAsync(cancellationToken);
-        LogCompleted(logger, replayId, plan.Calls.Count);
+        LogCompleted(logger, replayId, calls.Count);
     }
 
     /// <summary>Runs the calls not done yet concurrently (the pool bounds them); false when one failed the replay.</summary>
@@ -180,15 +185,50 @@ public sealed partial class ReplayGrain(
                 return false;
             }
 
-            state.State.Results[call.Span.Id] = new SpanResult(
-                call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
-                result.CompletionTokens, result.LatencyMs, result.WaitMs,
-                prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts);
+            state.State.Results[call.Span.Id] = ToSpanResult(call, result);
             await state.WriteStateAsync(cancellationToken);
         }
 
         return true;
     }
+
+    /// <summary>
+    /// Runs a chained replay's calls one after another (each input depends on the replies before it), persisting each
+    /// result; the calls made, or null when one failed the replay. Stops at the first divergence, which it records.
+    /// </summary>
+    private async Task<IReadOnlyList<PlannedCall>?> CallChainAsync(ReplayPlan plan, TraceData trace, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var step = ChainedReplayPlanner.Next(plan, trace, state.State.Results, state.State.Overrides.ToolMatching);
+            if (step.IsFinished)
+            {
+                state.State.Divergence = step.Divergence;
+                if (step.Divergence is { } divergence)
+                {
+                    LogDiverged(logger, this.GetPrimaryKeyString(), divergence.SpanId, divergence.Reason);
+                }
+
+                return step.Done;
+            }
+
+            var call = step.Next!;
+            var result = await pool.CallAsync(call.Request, cancellationToken);
+            if (!result.Succeeded)
+            {
+                await FailAsync(new ReplayError("PROVIDER_ERROR", result.ErrorMessage ?? "The LLM call failed.", result.ErrorStatus, call.Span.Id));
+                return null;
+            }
+
+            state.State.Results[call.Span.Id] = ToSpanResult(call, result);
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    private SpanResult ToSpanResult(PlannedCall call, LlmCallResult result) => new(
+        call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
+        result.CompletionTokens, result.LatencyMs, result.WaitMs,
+        prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts);
 
     private async Task FailAsync(ReplayError error)
     {
@@ -211,7 +251,7 @@ public sealed partial class ReplayGrain(
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
             life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
-            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans);
+            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]
@@ -219,6 +259,9 @@ public sealed partial class ReplayGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replay {ReplayId} completed ({Spans} LLM spans)")]
     private static partial void LogCompleted(ILogger logger, string replayId, int spans);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chained replay {ReplayId} diverged at span {SpanId}: {Reason}")]
+    private static partial void LogDiverged(ILogger logger, string replayId, string spanId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replay {ReplayId} failed: {Code} (provider status {ProviderStatus})")]
     private static partial void LogFailed(ILogger logger, string replayId, string code, int? providerStatus);

@@ -28,4 +28,10 @@ public sealed class ReplayState
 
     /// <summary>LLM spans marked not replayable, copied as recorded.</summary>
     [Id(9)] public IReadOnlyList<SkippedSpan> SkippedSpans { get; set; } = [];
+
+    /// <summary>Where a chained replay left the recorded path, once it has.</summary>
+    [Id(10)] public ReplayDivergence? Divergence { get; set; }
+
+    /// <summary>How many replayed LLM spans decided as the recording did; set when the replay completes.</summary>
+    [Id(11)] public ReplayDecisions? Decisions { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Comparison;
 
 namespace TraceReplay.Grains.Replays;
 
@@ -78,6 +79,48 @@ public static class ReplayTraceBuilder
         return new TraceData(
             TraceIdFor(replayId), source.Name, source.MetadataJson, source.Tags, startedAt, now, spans,
             new TraceLineage(source.Id, replayId), HasHeader: true, source.Project);
+    }
+
+    /// <summary>
+    /// The recorded trace cut where a chained replay diverged: the diverging span, every span that started before it
+    /// (ties in recorded order) and their ancestors. The diverging span's ancestors lose their recorded outputs: the
+    /// replay never got as far as their answers.
+    /// </summary>
+    public static TraceData PathUpTo(TraceData source, string spanId)
+    {
+        var byId = source.Spans.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var index = source.Spans.ToList().FindIndex(s => s.Id == spanId);
+        if (index < 0)
+        {
+            return source;
+        }
+
+        var stop = source.Spans[index];
+        var before = source.Spans
+            .Where((s, i) => s.StartTime is { } start && stop.StartTime is { } at && (start < at || (start == at && i < index)))
+            .Append(stop);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var span in before)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (SpanData? s = span; s is not null && seen.Add(s.Id); s = s.ParentSpanId is { } p ? byId.GetValueOrDefault(p) : null)
+            {
+                kept.Add(s.Id);
+            }
+        }
+
+        var spans = source.Spans
+            .Where(s => kept.Contains(s.Id))
+            .Select(s => IsDescendant(stop, s.Id, byId) ? s with { OutputJson = null } : s)
+            .ToList();
+        return source with { Spans = spans };
+    }
+
+    /// <summary>How many of the replayed LLM spans decided as the recording did (<see cref="DecisionComparer"/>).</summary>
+    public static ReplayDecisions CountDecisions(IReadOnlyList<PlannedCall> calls, IReadOnlyDictionary<string, SpanResult> results)
+    {
+        var agreed = calls.Count(c => DecisionComparer.Compare(c.Span.Id, c.Span.OutputJson, results[c.Span.Id].MessageJson).Same);
+        return new ReplayDecisions(calls.Count, agreed);
     }
 
     /// <summary>Text if the span recorded text and the model answered with text alone; else the message object.</summary>

@@ -219,6 +219,7 @@ public sealed partial class SweepGrain(
                 { Status: ReplayStatus.Completed } r => entry with
                 {
                     Status = SweepTraceStatus.Completed, ReplayTraceId = r.ReplayTraceId, Cost = r.Result?.TotalCost, DurationMs = r.Result?.DurationMs,
+                    Decisions = r.Decisions, Divergence = r.Divergence,
                 },
                 { Status: ReplayStatus.Failed } r => entry with
                 {

@@ -39,19 +39,32 @@ public sealed record FailedTrace(string TraceId, string TraceName, string? Repla
 /// <summary>One evaluator's scores of one trace, each side (null when that side has no score).</summary>
 public sealed record TraceScorePair(string EvaluatorId, double? Original, double? Replay);
 
-/// <summary>One trace's row of the results.</summary>
+/// <summary>One trace's row of the results; Decisions and Divergence as its replay reported them.</summary>
 public sealed record TraceOutcome(
     string TraceId, string TraceName, SweepTraceStatus Status, string? ReplayId, string? ReplayTraceId, decimal? OriginalCost,
-    decimal? ReplayCost, double? OriginalDurationMs, double? ReplayDurationMs, string? Error, IReadOnlyList<TraceScorePair> Scores);
+    decimal? ReplayCost, double? OriginalDurationMs, double? ReplayDurationMs, string? Error, IReadOnlyList<TraceScorePair> Scores,
+    ReplayDecisions? Decisions = null, ReplayDivergence? Divergence = null);
+
+/// <summary>Where one trace's chained replay left the recorded path.</summary>
+public sealed record TraceDivergence(
+    string TraceId, string TraceName, string? ReplayId, string? ReplayTraceId, string SpanId, string SpanName, string Expected,
+    string Actual, string Reason);
+
+/// <summary>
+/// Decision agreement over the completed traces: replayed LLM spans that decided as the recording did (answer or the
+/// same tool calls), the rate weighted by span (null when none was replayed), and the chained replays that diverged.
+/// </summary>
+public sealed record DecisionSummary(
+    int Traces, int Spans, int Agreed, double? AgreementRate, int DivergedTraces, IReadOnlyList<TraceDivergence> Divergences);
 
 /// <summary>The same figures for the traces of one name.</summary>
 public sealed record CohortReport(
     string TraceName, int Traces, int Completed, int Failed, IReadOnlyList<EvaluatorStatistics> Evaluators, CostSummary Cost,
-    LatencySummary Latency);
+    LatencySummary Latency, DecisionSummary? Decisions = null);
 
 /// <summary>A sweep's results, computed from its entries and the traces' scores when asked for.</summary>
 /// <param name="SignificantRegression">Whether any evaluator's verdict is REGRESSED: what a CI gate checks.</param>
 public sealed record SweepReport(
     SweepSnapshot Sweep, bool SignificantRegression, IReadOnlyList<EvaluatorStatistics> Evaluators,
     IReadOnlyList<RegressedTrace> RegressedTraces, CostSummary Cost, LatencySummary Latency, IReadOnlyList<FailedTrace> Failures,
-    IReadOnlyList<CohortReport> Cohorts, IReadOnlyList<TraceOutcome> Traces);
+    IReadOnlyList<CohortReport> Cohorts, IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions = null);

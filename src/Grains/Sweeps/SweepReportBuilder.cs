@@ -29,7 +29,8 @@ public static class SweepReportBuilder
                 return new CohortReport(
                     g.Key, members.Count, members.Count(e => e.Status == SweepTraceStatus.Completed),
                     members.Count(e => e.Status == SweepTraceStatus.Failed),
-                    Evaluators(cohortOutcomes, scores, members, sweep.BaselineSweepId, null), Cost(members, TracesPerDay(members)), Latency(members));
+                    Evaluators(cohortOutcomes, scores, members, sweep.BaselineSweepId, null), Cost(members, TracesPerDay(members)), Latency(members),
+                    Decisions(members));
             })
             .ToList();
 
@@ -50,7 +51,21 @@ public static class SweepReportBuilder
 
         return new SweepReport(
             sweep, evaluators.Any(e => e.Verdict == SweepVerdict.Regressed), evaluators, regressed, Cost(entries, tracesPerDay),
-            Latency(entries), failures, cohorts, outcomes);
+            Latency(entries), failures, cohorts, outcomes, Decisions(entries));
+    }
+
+    /// <summary>Decision agreement of the completed traces whose replay reported it, and their divergences.</summary>
+    public static DecisionSummary Decisions(IReadOnlyList<SweepEntry> entries)
+    {
+        var completed = entries.Where(e => e.Status == SweepTraceStatus.Completed).ToList();
+        var counted = completed.Where(e => e.Decisions is not null).ToList();
+        var spans = counted.Sum(e => e.Decisions!.Spans);
+        var agreed = counted.Sum(e => e.Decisions!.Agreed);
+        var divergences = completed.Where(e => e.Divergence is not null)
+            .Select(e => new TraceDivergence(e.TraceId, e.TraceName, e.ReplayId, e.ReplayTraceId, e.Divergence!.SpanId, e.Divergence.SpanName,
+                e.Divergence.Expected, e.Divergence.Actual, e.Divergence.Reason))
+            .ToList();
+        return new DecisionSummary(counted.Count, spans, agreed, spans == 0 ? null : (double)agreed / spans, divergences.Count, divergences);
     }
 
     /// <summary>The latest version's trace-level score of each evaluator that scored without an error.</summary>
@@ -72,7 +87,7 @@ public static class SweepReportBuilder
 
         return new TraceOutcome(
             entry.TraceId, entry.TraceName, entry.Status, entry.ReplayId, entry.ReplayTraceId, entry.OriginalCost, entry.Cost,
-            entry.OriginalDurationMs, entry.DurationMs, entry.Error, pairs);
+            entry.OriginalDurationMs, entry.DurationMs, entry.Error, pairs, entry.Decisions, entry.Divergence);
     }
 
     private static List<EvaluatorStatistics> Evaluators(
