@@ -1,5 +1,5 @@
-import { get, hasFeature, optional, enc, ApiError } from '../api.js';
-import { h, loading, empty, errorBox, notAvailable, replace, json, fmtMs, fmtCost, fmtInt, poll } from '../dom.js';
+import { get, enc, ApiError } from '../api.js';
+import { h, loading, empty, errorBox, replace, json, fmtMs, fmtCost, fmtInt, poll } from '../dom.js';
 import { kindIcon } from '../spans.js';
 import { segmentsView } from '../diff.js';
 import { scoreBar } from './trace.js';
@@ -29,22 +29,12 @@ export async function renderCompare(main, { params, replayId }) {
     h('a', { href: `#/traces/${enc(traceA)}` }, traceA), ' → ', traceB ? h('a', { href: `#/traces/${enc(traceB)}` }, traceB) : '(replay not finished)');
   const head = h('header', { class: 'page-head' }, h('div', {}, links, h('h1', {}, replayId ? 'Replay vs original' : 'Comparison')));
 
-  if (!await hasFeature('comparison')) {
-    replace(main, head, notAvailable('Trace comparison', 'This server has no comparison API yet (GET /api/v1/traces/{a}/compare/{b}). Open the two traces above to look at them one by one.'));
-    return;
-  }
-
   const body = h('div', {});
   replace(main, head, body);
   let stop = null;
   const load = async () => {
     try {
-      const result = await optional(() => get(path));
-      if (result.unavailable) {
-        replace(body, notAvailable('Trace comparison'));
-        return true;
-      }
-      replace(body, comparisonView(result.value));
+      replace(body, comparisonView(await get(path)));
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
