@@ -281,6 +281,15 @@ public sealed class DashboardTests(DashboardFixture dashboard)
                 Assert.Equal(4, csv.Length);
                 Assert.All(ids, id => Assert.Contains(csv, line => line.StartsWith(id + ",", StringComparison.Ordinal)));
                 Assert.EndsWith(".csv", download.SuggestedFilename);
+
+                // A regression opens its comparison, whose score table has both sides of each evaluator.
+                await page.Locator("table.regressions").GetByRole(AriaRole.Link, new() { Name = "Compare" }).First.ClickAsync();
+                var scores = page.Locator("table.comparison-scores tbody tr");
+                await Expect(scores).ToHaveCountAsync(2);
+                var worse = scores.Filter(new() { HasText = $"short answer {suffix}" });
+                await Expect(worse).ToContainTextAsync("-1.00");
+                await Expect(worse.Locator(".verdict-worse").First).ToBeVisibleAsync();
+                await DashboardFixture.ScreenshotAsync(page, "12-sweep-regression-comparison");
             });
         }
         finally
@@ -319,7 +328,7 @@ public sealed class DashboardTests(DashboardFixture dashboard)
                 await page.GetByLabel("Config (JSON)").FillAsync("{}");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Create evaluator" }).ClickAsync();
                 await Expect(page.Locator("form .form-error")).ToContainTextAsync("config.min_length or config.max_length is required");
-                await DashboardFixture.ScreenshotAsync(page, "12-evaluators");
+                await DashboardFixture.ScreenshotAsync(page, "13-evaluators");
 
                 await toggle.UncheckAsync();
                 await Expect(row).ToContainTextAsync("off");

@@ -60,20 +60,21 @@ function comparisonView(c) {
     const change = (s.change ?? 'SAME').toUpperCase();
     const button = h('button', { type: 'button', class: `pair-row change-${change.toLowerCase()}`, 'aria-pressed': 'false',
       'aria-label': `${s.name}: ${change.toLowerCase()}`, dataset: { index: i },
-      onclick: () => {
-        for (const b of buttons) b.setAttribute('aria-pressed', String(b === button));
-        replace(detail, pairDetail(s));
-        detail.focus();
-      } },
+      onclick: () => showPair(i, true) },
       side(s.spanIdA, s.durationMsA),
       h('span', { class: `change-tag change-tag-${change.toLowerCase()}` }, change),
       side(s.spanIdB, s.durationMsB));
     buttons.push(button);
     return h('li', {}, button);
   };
+  function showPair(i, focus) {
+    buttons.forEach((b, j) => b.setAttribute('aria-pressed', String(j === i)));
+    replace(detail, pairDetail(spans[i]));
+    if (focus) detail.focus();
+  }
 
   const metrics = c.metrics ?? {};
-  return h('div', { class: 'comparison' },
+  const view = h('div', { class: 'comparison' },
     c.summary ? h('section', { class: 'card summary-line' },
       h('p', { id: 'comparison-summary' }, c.summary),
       h('button', { type: 'button', onclick: (e) => { navigator.clipboard?.writeText(c.summary); e.target.textContent = 'Copied'; } }, 'Copy')) : null,
@@ -86,6 +87,10 @@ function comparisonView(c) {
       spans.length ? h('ul', { class: 'pairs' }, spans.map(pairRow)) : empty('Neither trace has spans.')),
     detail,
     scoresView(c.scores));
+  // The first changed pair is open from the start: its diff is usually what the comparison is for.
+  const firstChanged = spans.findIndex(s => s.change === 'CHANGED');
+  if (firstChanged >= 0) showPair(firstChanged, false);
+  return view;
 }
 
 function metricDelta(label, m, fmt) {
@@ -151,7 +156,7 @@ function scoresView(scores) {
   const list = scores?.evaluators ?? (Array.isArray(scores) ? scores : []);
   return h('section', { class: 'card', 'aria-labelledby': 'cmp-scores-title' },
     h('h2', { id: 'cmp-scores-title' }, 'Scores'),
-    list.length ? h('table', { class: 'table' },
+    list.length ? h('table', { class: 'table comparison-scores' },
       h('thead', {}, h('tr', {}, ['Evaluator', 'A', 'B', 'Delta', 'Verdict'].map(c => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, list.map(s => {
         const verdict = (s.verdict ?? 'UNKNOWN').toLowerCase();

@@ -273,7 +273,7 @@ const VERDICT = { IMPROVED: 'better', REGRESSED: 'worse', NO_SIGNIFICANT_CHANGE:
 /** One row per evaluator: the CI as a bar around the mean difference on a shared scale, zero marked, coloured by verdict. */
 function ciChart(evaluators) {
   const extent = Math.max(0.05, ...evaluators.flatMap(e => [Math.abs(e.ci.lower), Math.abs(e.ci.upper), Math.abs(e.meanDifference)]));
-  const width = 300, rowH = 30, pad = 10;
+  const width = 240, rowH = 30, pad = 10;
   const x = (v) => width / 2 + (v / extent) * (width / 2 - pad);
   return h('table', { class: 'table ci-table' },
     h('thead', {}, h('tr', {}, ['Evaluator', 'Pairs', 'Original', 'Replay', `Difference (−${extent.toFixed(2)} … +${extent.toFixed(2)})`, 'p (Wilcoxon)', 'Verdict']
