@@ -290,6 +290,13 @@ public sealed class DashboardTests(DashboardFixture dashboard)
                 await Expect(worse).ToContainTextAsync("-1.00");
                 await Expect(worse.Locator(".verdict-worse").First).ToBeVisibleAsync();
                 await DashboardFixture.ScreenshotAsync(page, "12-sweep-regression-comparison");
+
+                // The original's own page lists its scores and its evaluation status.
+                await page.GotoAsync($"{dashboard.BaseUrl}/#/traces/{ids[0]}");
+                var scoresCard = page.GetByRole(AriaRole.Region, new() { Name = "Scores" });
+                await Expect(scoresCard.Locator(".evaluation-status")).ToContainTextAsync("evaluated by");
+                await Expect(scoresCard.Locator("tbody tr", new() { HasText = $"short answer {suffix}" })).ToContainTextAsync("PASS");
+                await Expect(scoresCard.Locator("tbody tr", new() { HasText = $"short answer {suffix}" })).ToContainTextAsync("29 characters");
             });
         }
         finally

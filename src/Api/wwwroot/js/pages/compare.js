@@ -99,11 +99,10 @@ function metricDelta(label, m, fmt) {
   const signed = (v) => v === null || v === undefined ? 'unknown' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fmt(Math.abs(v))}`;
   return h('div', { class: `metric delta verdict-${verdict}`, dataset: { metric: label } },
     h('div', { class: 'metric-label' }, label),
-    h('div', { class: 'metric-value' }, fmt(m.a), h('span', { class: 'muted' }, ' → '), fmt(m.b)),
+    h('div', { class: 'metric-value' }, h('span', { class: 'nowrap' }, fmt(m.a), h('span', { class: 'muted' }, ' →')), ' ', h('span', { class: 'nowrap' }, fmt(m.b))),
     h('div', { class: 'delta-line' },
-      h('span', { class: 'trend', 'aria-label': `${trend.toLowerCase()}, ${verdict}` }, ARROWS[trend] ?? '?'), ' ',
-      signed(m.absoluteDelta),
-      m.percentDelta !== null && m.percentDelta !== undefined ? ` (${m.percentDelta > 0 ? '+' : ''}${Number(m.percentDelta).toFixed(1)} %)` : ''),
+      h('span', { class: 'nowrap' }, h('span', { class: 'trend', 'aria-label': `${trend.toLowerCase()}, ${verdict}` }, ARROWS[trend] ?? '?'), ' ', signed(m.absoluteDelta)), ' ',
+      m.percentDelta !== null && m.percentDelta !== undefined ? h('span', { class: 'nowrap' }, `(${m.percentDelta > 0 ? '+' : ''}${Number(m.percentDelta).toFixed(1)} %)`) : ''),
     h('div', { class: 'verdict-text small' }, verdict));
 }
 
