@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
@@ -51,6 +49,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         var port = FreePort();
         var settings = FakeLlmConfiguration.For(Llm);
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
+        settings["TraceReplay:Evaluation:SettleDelay"] = "00:00:00.200";   // ingested traces are scored at once
         settings["Orleans:Endpoints:SiloPort"] = FreePort().ToString();
         settings["Orleans:Endpoints:GatewayPort"] = FreePort().ToString();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -110,20 +109,17 @@ public sealed class DashboardFixture : IAsyncLifetime
     /// <summary>A fresh browser context (its own sessionStorage), signed in through the sign-in page.</summary>
     public async Task<IPage> SignedInPageAsync()
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 1000 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1440, Height = 1000 },
+            AcceptDownloads = true,
+        });
         var page = await context.NewPageAsync();
         await page.GotoAsync(BaseUrl + "/");
         await Assertions.Expect(page.GetByLabel("Project API key")).ToHaveValueAsync(ApiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Traces", Exact = true })).ToBeVisibleAsync();
         return page;
-    }
-
-    /// <summary>Whether this host serves an optional API area, as the dashboard itself learns it.</summary>
-    public async Task<bool> HasFeatureAsync(string name)
-    {
-        var config = await Api.GetFromJsonAsync<JsonNode>("/dashboard/config");
-        return (bool?)config?["data"]?["features"]?[name] ?? false;
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

@@ -1,6 +1,11 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using TraceReplay.Tests.Api;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 using static Microsoft.Playwright.Assertions;
 
 namespace TraceReplay.Tests.Dashboard;
@@ -143,18 +148,18 @@ public sealed class DashboardTests(DashboardFixture dashboard)
             await DashboardFixture.ScreenshotAsync(page, "06-replay-trace");
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Compare with original" }).ClickAsync();
-            if (await dashboard.HasFeatureAsync("comparison"))
-            {
-                await Expect(page.Locator(".metric.delta[data-metric='Cost'] .delta-line")).ToContainTextAsync("%");
-                await page.Locator(".pair-row.change-changed").First.ClickAsync();
-                await Expect(page.Locator(".pair-detail .diff ins, .pair-detail .diff del").First).ToBeVisibleAsync();
-            }
-            else
-            {
-                // This branch has no comparison API: the view says so instead of breaking.
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Trace comparison is not available on this server" })).ToBeVisibleAsync();
-            }
-
+            var cost = page.Locator(".metric.delta[data-metric='Cost']");
+            await Expect(cost.Locator(".delta-line")).ToContainTextAsync("%");
+            await Expect(cost).ToHaveClassAsync(new Regex("verdict-better"));   // gpt-4o-mini is the cheaper model
+            await Expect(cost.Locator(".trend")).ToHaveTextAsync("▼");
+            await Expect(page.Locator(".pair-row")).ToHaveCountAsync(5);
+            await page.Locator(".pair-row.change-changed", new() { HasText = "write-answer" }).ClickAsync();
+            var pair = page.GetByRole(AriaRole.Region, new() { Name = "Span pair differences" });
+            await Expect(pair).ToContainTextAsync("Changed: model, parameters");
+            await Expect(pair.Locator(".diff ins").First).ToBeVisibleAsync();
+            await Expect(pair.Locator(".diff del").First).ToBeVisibleAsync();
+            await Expect(pair.GetByRole(AriaRole.Cell, new() { Name = "temperature" })).ToBeVisibleAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Scores" })).ToBeVisibleAsync();
             await DashboardFixture.ScreenshotAsync(page, "07-comparison");
         });
     }
@@ -217,34 +222,159 @@ public sealed class DashboardTests(DashboardFixture dashboard)
     }
 
     [ChromiumFact]
-    public async Task SweepsAndEvaluatorsSayNotAvailableWhenTheServerHasNoSuchApi()
+    public async Task ASweepFromTheSweepsPageShowsItsEstimateProgressResultsPerEvaluatorAndDownloadsCsv()
     {
-        var page = await dashboard.SignedInPageAsync();
-        await RunAsync(page, "optional-views", async () =>
+        // Evaluators first, so the traces ingested next (and their replays) are scored: LENGTH passes the recorded
+        // answers (29 characters) and fails the fake model's longer ones; CONTAINS passes both.
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var evaluators = new[]
         {
-            await page.GetByRole(AriaRole.Link, new() { Name = "Sweeps" }).ClickAsync();
-            if (await dashboard.HasFeatureAsync("sweeps"))
+            await CreateEvaluatorAsync($"short answer {suffix}", "LENGTH", new JsonObject { ["max_length"] = 35 }),
+            await CreateEvaluatorAsync($"mentions answer {suffix}", "CONTAINS", new JsonObject { ["values"] = new JsonArray("answer") }),
+        };
+        var tag = "dash-sweep-" + suffix;
+        var ids = await IngestTracesAsync(tag, 3);
+        dashboard.Llm.Delay = TimeSpan.FromMilliseconds(250);   // one replay at a time: the bar moves in steps
+        try
+        {
+            foreach (var id in ids)
             {
-                await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Estimate" })).ToBeVisibleAsync();
-            }
-            else
-            {
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sweeps is not available on this server" })).ToBeVisibleAsync();
-            }
-
-            await DashboardFixture.ScreenshotAsync(page, "10-sweeps");
-            await page.GetByRole(AriaRole.Link, new() { Name = "Evaluators" }).ClickAsync();
-            if (await dashboard.HasFeatureAsync("evaluators"))
-            {
-                await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create evaluator" })).ToBeVisibleAsync();
-            }
-            else
-            {
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Evaluators is not available on this server" })).ToBeVisibleAsync();
+                await Eventually.ReturnsAsync(() => GetDataAsync($"/api/v1/traces/{id}"), t => (string?)t["evaluations"]?["status"] == "DONE",
+                    TimeSpan.FromSeconds(20), $"trace {id} to be scored");
             }
 
-            await DashboardFixture.ScreenshotAsync(page, "11-evaluators");
-        });
+            var page = await dashboard.SignedInPageAsync();
+            await RunAsync(page, "sweep", async () =>
+            {
+                await page.GetByRole(AriaRole.Link, new() { Name = "Sweeps" }).ClickAsync();
+                await page.GetByLabel("Tags (all of)").FillAsync(tag);
+                await page.GetByLabel("Target model").SelectOptionAsync("gpt-4o-mini");
+                await page.GetByLabel("Replays at once").FillAsync("1");
+                await page.GetByLabel("Sweep name").FillAsync($"mini check {suffix}");
+                var start = page.GetByRole(AriaRole.Button, new() { Name = "Start sweep" });
+                await Expect(start).ToBeDisabledAsync();
+                await page.GetByRole(AriaRole.Button, new() { Name = "Estimate" }).ClickAsync();
+                await Expect(page.Locator("#estimate-traces")).ToHaveTextAsync("3");
+                await Expect(page.Locator("#estimate-cost")).ToContainTextAsync("$");
+                await Expect(start).ToBeEnabledAsync();
+                await DashboardFixture.ScreenshotAsync(page, "10-sweep-estimate");
+
+                await start.ClickAsync();
+                await Expect(page).ToHaveURLAsync(new Regex("#/sweeps/swp_"));
+                var progress = page.GetByRole(AriaRole.Progressbar, new() { Name = "Sweep progress" });
+                await Expect(progress).ToHaveAttributeAsync("aria-valuemax", "3");
+                await Expect(progress).ToHaveAttributeAsync("aria-valuenow", "3");
+                await Expect(page.Locator("#sweep-status")).ToHaveTextAsync("COMPLETED");
+
+                var perEvaluator = page.Locator(".ci-table tbody tr");
+                await Expect(perEvaluator).ToHaveCountAsync(2);
+                var length = perEvaluator.Filter(new() { HasText = $"short answer {suffix}" });
+                await Expect(length).ToContainTextAsync("-1.000 [-1.000, -1.000]");
+                await Expect(length.GetByRole(AriaRole.Img)).ToHaveAttributeAsync("aria-label", new Regex("mean difference -1.000"));
+                await Expect(perEvaluator.Filter(new() { HasText = $"mentions answer {suffix}" })).ToContainTextAsync("0.000 [0.000, 0.000]");
+                await Expect(page.Locator("table.regressions tbody tr")).ToHaveCountAsync(3);
+                await DashboardFixture.ScreenshotAsync(page, "11-sweep-results");
+
+                var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());
+                var csv = (await File.ReadAllTextAsync((await download.PathAsync())!)).TrimEnd().Split('\n');
+                Assert.StartsWith("trace_id,trace_name,status", csv[0]);
+                Assert.Equal(4, csv.Length);
+                Assert.All(ids, id => Assert.Contains(csv, line => line.StartsWith(id + ",", StringComparison.Ordinal)));
+                Assert.EndsWith(".csv", download.SuggestedFilename);
+
+                // A regression opens its comparison, whose score table has both sides of each evaluator.
+                await page.Locator("table.regressions").GetByRole(AriaRole.Link, new() { Name = "Compare" }).First.ClickAsync();
+                var scores = page.Locator("table.comparison-scores tbody tr");
+                await Expect(scores).ToHaveCountAsync(2);
+                var worse = scores.Filter(new() { HasText = $"short answer {suffix}" });
+                await Expect(worse).ToContainTextAsync("-1.00");
+                await Expect(worse.Locator(".verdict-worse").First).ToBeVisibleAsync();
+                await DashboardFixture.ScreenshotAsync(page, "12-sweep-regression-comparison");
+
+                // The original's own page lists its scores and its evaluation status.
+                await page.GotoAsync($"{dashboard.BaseUrl}/#/traces/{ids[0]}");
+                var scoresCard = page.GetByRole(AriaRole.Region, new() { Name = "Scores" });
+                await Expect(scoresCard.Locator(".evaluation-status")).ToContainTextAsync("evaluated by");
+                await Expect(scoresCard.Locator("tbody tr", new() { HasText = $"short answer {suffix}" })).ToContainTextAsync("PASS");
+                await Expect(scoresCard.Locator("tbody tr", new() { HasText = $"short answer {suffix}" })).ToContainTextAsync("29 characters");
+            });
+        }
+        finally
+        {
+            dashboard.Llm.Reset();
+            foreach (var id in evaluators)
+            {
+                await dashboard.Api.DeleteAsync($"/api/v1/evaluators/{id}");
+            }
+        }
+    }
+
+    [ChromiumFact]
+    public async Task EvaluatorsPageCreatesOneShowsTheApisErrorForABadConfigAndDisablesOne()
+    {
+        var name = "mentions refund " + Guid.NewGuid().ToString("N")[..6];
+        var page = await dashboard.SignedInPageAsync();
+        try
+        {
+            await RunAsync(page, "evaluators", async () =>
+            {
+                await page.GetByRole(AriaRole.Link, new() { Name = "Evaluators" }).ClickAsync();
+                await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+                await Expect(page.GetByLabel("Type")).ToHaveValueAsync("CONTAINS");
+                await Expect(page.GetByLabel("Config (JSON)")).ToHaveValueAsync(new Regex("\"values\""));
+                await page.GetByRole(AriaRole.Button, new() { Name = "Create evaluator" }).ClickAsync();
+                var row = page.Locator("table.evaluators tbody tr", new() { HasText = name });
+                await Expect(row).ToContainTextAsync("CONTAINS");
+                var toggle = page.GetByRole(AriaRole.Switch, new() { Name = $"Enable {name}" });
+                await Expect(toggle).ToBeCheckedAsync();
+
+                // The server's validation message names the field.
+                await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name + " too");
+                await page.GetByLabel("Type").SelectOptionAsync("LENGTH");
+                await Expect(page.GetByLabel("Config (JSON)")).ToHaveValueAsync(new Regex("max_length"));
+                await page.GetByLabel("Config (JSON)").FillAsync("{}");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Create evaluator" }).ClickAsync();
+                await Expect(page.Locator("form .form-error")).ToContainTextAsync("config.min_length or config.max_length is required");
+                await DashboardFixture.ScreenshotAsync(page, "13-evaluators");
+
+                await toggle.UncheckAsync();
+                await Expect(row).ToContainTextAsync("off");
+                var id = await row.GetAttributeAsync("data-evaluator-id");
+                Assert.False((bool?)(await GetDataAsync($"/api/v1/evaluators/{id}"))["enabled"]);
+            });
+        }
+        finally
+        {
+            var list = (JsonArray)await GetDataAsync("/api/v1/evaluators");
+            foreach (var ev in list.Where(e => ((string?)e?["name"])?.StartsWith(name, StringComparison.Ordinal) == true))
+            {
+                await dashboard.Api.DeleteAsync($"/api/v1/evaluators/{ev!["id"]}");
+            }
+        }
+    }
+
+    private async Task<JsonNode> GetDataAsync(string path)
+    {
+        using var response = await dashboard.Api.GetAsync(path);
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]!;
+    }
+
+    private async Task<string> CreateEvaluatorAsync(string name, string type, JsonObject config)
+    {
+        using var response = await dashboard.Api.PostAsJsonAsync("/api/v1/evaluators", new JsonObject { ["name"] = name, ["type"] = type, ["config"] = config });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]!["id"]!;
+    }
+
+    /// <summary>Traces tagged <paramref name="tag"/>, each one LLM span answering "recorded answer to question i".</summary>
+    private async Task<List<string>> IngestTracesAsync(string tag, int count)
+    {
+        var ids = Enumerable.Range(0, count).Select(_ => Batches.NewTraceId()).ToList();
+        var events = ids.SelectMany((id, i) => new[] { Batches.TraceCreate(id, "sweep-agent", [tag]), Batches.LlmSpan(id, "llm", $"question {i}") });
+        using var response = await dashboard.Api.PostAsJsonAsync("/api/v1/traces", Batches.Of([.. events]));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return ids;
     }
 
     /// <summary>Runs a scenario and keeps a screenshot of the page as it was when a step failed.</summary>

@@ -13,9 +13,6 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.code = code;
-    // The host answers unmapped routes through its status-code page ("GET /x answered 404."), while a handler's
-    // 404 names the missing resource: only the former means the endpoint itself does not exist on this server.
-    this.routeMissing = (status === 404 || status === 405) && /answered 40[45]\.$/.test(message ?? '');
   }
 }
 
@@ -56,25 +53,23 @@ export const patch = (path, body) => request(path, { method: 'PATCH', body });
 export const del = (path) => request(path, { method: 'DELETE' });
 
 let configPromise;
-/** {apiKey, features: {comparison, evaluators, sweeps}}; an older server without the endpoint gives no key and no features. */
+/** {apiKey}: the key pre-filled on sign-in, or null (not a direct loopback request, or the server does not expose it). */
 export function dashboardConfig() {
-  configPromise ??= request('/dashboard/config', { key: null }).catch(() => ({ apiKey: null, features: {} }));
+  configPromise ??= request('/dashboard/config', { key: null }).catch(() => ({ apiKey: null }));
   return configPromise;
 }
 
-export async function hasFeature(name) {
-  const config = await dashboardConfig();
-  return Boolean(config.features?.[name]);
-}
-
-/** Runs a call against an optional API; resolves {unavailable: true} when the route itself is missing. */
-export async function optional(call) {
-  try {
-    return { value: await call() };
-  } catch (e) {
-    if (e instanceof ApiError && e.routeMissing) return { unavailable: true };
-    throw e;
-  }
+/** Saves a response body (e.g. a CSV fetched with the bearer key) as a file download. */
+export async function download(path, fileName) {
+  const blob = await (await request(path, { raw: true })).blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 export const enc = encodeURIComponent;

@@ -46,12 +46,6 @@ export const empty = (message, ...extra) => h('div', { class: 'state state-empty
 export const errorBox = (error, ...extra) => h('div', { class: 'state state-error', role: 'alert' },
   h('strong', {}, error?.code ? `${error.code}: ` : 'Error: '), error?.message ?? String(error), ...extra);
 
-export function notAvailable(feature, detail) {
-  return h('div', { class: 'card state state-unavailable', role: 'note' },
-    h('h2', {}, `${feature} is not available on this server`),
-    h('p', {}, detail ?? 'This server does not expose the API this page needs yet. The rest of the dashboard works as usual.'));
-}
-
 // ---- formatting ---------------------------------------------------------------------------------------------
 
 export function fmtMs(ms) {

@@ -1,5 +1,5 @@
-import { get, hasFeature, optional, enc, ApiError } from '../api.js';
-import { h, loading, empty, errorBox, notAvailable, replace, json, fmtMs, fmtCost, fmtInt, poll } from '../dom.js';
+import { get, enc, ApiError } from '../api.js';
+import { h, loading, empty, errorBox, replace, json, fmtMs, fmtCost, fmtInt, poll } from '../dom.js';
 import { kindIcon } from '../spans.js';
 import { segmentsView } from '../diff.js';
 import { scoreBar } from './trace.js';
@@ -29,22 +29,12 @@ export async function renderCompare(main, { params, replayId }) {
     h('a', { href: `#/traces/${enc(traceA)}` }, traceA), ' → ', traceB ? h('a', { href: `#/traces/${enc(traceB)}` }, traceB) : '(replay not finished)');
   const head = h('header', { class: 'page-head' }, h('div', {}, links, h('h1', {}, replayId ? 'Replay vs original' : 'Comparison')));
 
-  if (!await hasFeature('comparison')) {
-    replace(main, head, notAvailable('Trace comparison', 'This server has no comparison API yet (GET /api/v1/traces/{a}/compare/{b}). Open the two traces above to look at them one by one.'));
-    return;
-  }
-
   const body = h('div', {});
   replace(main, head, body);
   let stop = null;
   const load = async () => {
     try {
-      const result = await optional(() => get(path));
-      if (result.unavailable) {
-        replace(body, notAvailable('Trace comparison'));
-        return true;
-      }
-      replace(body, comparisonView(result.value));
+      replace(body, comparisonView(await get(path)));
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
@@ -70,20 +60,21 @@ function comparisonView(c) {
     const change = (s.change ?? 'SAME').toUpperCase();
     const button = h('button', { type: 'button', class: `pair-row change-${change.toLowerCase()}`, 'aria-pressed': 'false',
       'aria-label': `${s.name}: ${change.toLowerCase()}`, dataset: { index: i },
-      onclick: () => {
-        for (const b of buttons) b.setAttribute('aria-pressed', String(b === button));
-        replace(detail, pairDetail(s));
-        detail.focus();
-      } },
+      onclick: () => showPair(i, true) },
       side(s.spanIdA, s.durationMsA),
       h('span', { class: `change-tag change-tag-${change.toLowerCase()}` }, change),
       side(s.spanIdB, s.durationMsB));
     buttons.push(button);
     return h('li', {}, button);
   };
+  function showPair(i, focus) {
+    buttons.forEach((b, j) => b.setAttribute('aria-pressed', String(j === i)));
+    replace(detail, pairDetail(spans[i]));
+    if (focus) detail.focus();
+  }
 
   const metrics = c.metrics ?? {};
-  return h('div', { class: 'comparison' },
+  const view = h('div', { class: 'comparison' },
     c.summary ? h('section', { class: 'card summary-line' },
       h('p', { id: 'comparison-summary' }, c.summary),
       h('button', { type: 'button', onclick: (e) => { navigator.clipboard?.writeText(c.summary); e.target.textContent = 'Copied'; } }, 'Copy')) : null,
@@ -96,6 +87,10 @@ function comparisonView(c) {
       spans.length ? h('ul', { class: 'pairs' }, spans.map(pairRow)) : empty('Neither trace has spans.')),
     detail,
     scoresView(c.scores));
+  // The first changed pair is open from the start: its diff is usually what the comparison is for.
+  const firstChanged = spans.findIndex(s => s.change === 'CHANGED');
+  if (firstChanged >= 0) showPair(firstChanged, false);
+  return view;
 }
 
 function metricDelta(label, m, fmt) {
@@ -104,11 +99,10 @@ function metricDelta(label, m, fmt) {
   const signed = (v) => v === null || v === undefined ? 'unknown' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fmt(Math.abs(v))}`;
   return h('div', { class: `metric delta verdict-${verdict}`, dataset: { metric: label } },
     h('div', { class: 'metric-label' }, label),
-    h('div', { class: 'metric-value' }, fmt(m.a), h('span', { class: 'muted' }, ' → '), fmt(m.b)),
+    h('div', { class: 'metric-value' }, h('span', { class: 'nowrap' }, fmt(m.a), h('span', { class: 'muted' }, ' →')), ' ', h('span', { class: 'nowrap' }, fmt(m.b))),
     h('div', { class: 'delta-line' },
-      h('span', { class: 'trend', 'aria-label': `${trend.toLowerCase()}, ${verdict}` }, ARROWS[trend] ?? '?'), ' ',
-      signed(m.absoluteDelta),
-      m.percentDelta !== null && m.percentDelta !== undefined ? ` (${m.percentDelta > 0 ? '+' : ''}${Number(m.percentDelta).toFixed(1)} %)` : ''),
+      h('span', { class: 'nowrap' }, h('span', { class: 'trend', 'aria-label': `${trend.toLowerCase()}, ${verdict}` }, ARROWS[trend] ?? '?'), ' ', signed(m.absoluteDelta)), ' ',
+      m.percentDelta !== null && m.percentDelta !== undefined ? h('span', { class: 'nowrap' }, `(${m.percentDelta > 0 ? '+' : ''}${Number(m.percentDelta).toFixed(1)} %)`) : ''),
     h('div', { class: 'verdict-text small' }, verdict));
 }
 
@@ -161,7 +155,7 @@ function scoresView(scores) {
   const list = scores?.evaluators ?? (Array.isArray(scores) ? scores : []);
   return h('section', { class: 'card', 'aria-labelledby': 'cmp-scores-title' },
     h('h2', { id: 'cmp-scores-title' }, 'Scores'),
-    list.length ? h('table', { class: 'table' },
+    list.length ? h('table', { class: 'table comparison-scores' },
       h('thead', {}, h('tr', {}, ['Evaluator', 'A', 'B', 'Delta', 'Verdict'].map(c => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, list.map(s => {
         const verdict = (s.verdict ?? 'UNKNOWN').toLowerCase();

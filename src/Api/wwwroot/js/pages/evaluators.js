@@ -1,109 +1,126 @@
-import { get, post, patch, del, hasFeature, optional } from '../api.js';
-import { h, field, loading, empty, errorBox, notAvailable, replace, json, fmtTime } from '../dom.js';
+import { get, post, patch, del, enc } from '../api.js';
+import { h, field, loading, empty, errorBox, replace, json, fmtTime } from '../dom.js';
 
-// The catalog of issue 4 (2Signal's evaluator types) with a starting config for each.
+// The built-in types (src/Grains/Evaluation/Evaluators) with a config the server accepts as a starting point.
 const TYPES = {
-  CONTAINS: { values: ['refund'], mode: 'any', case_sensitive: false },
-  REGEX: { pattern: '\\d+' },
-  JSON_SCHEMA: { schema: { type: 'object' } },
-  EXACT_MATCH: { expected: '' },
-  STARTS_WITH: { prefix: '' },
-  ENDS_WITH: { suffix: '' },
-  LENGTH: { min: 1, max: 1000 },
-  LEVENSHTEIN: {},
-  SIMILARITY: {},
-  LATENCY: { max_ms: 5000, target_ms: 2000 },
-  COST: { max_cost_usd: 0.01, target_cost_usd: 0.005 },
-  RESPONSE_TIME_SLA: { max_ms: 5000 },
-  SENTIMENT: {},
-  TOXICITY: {},
-  TOOL_CALL_VALIDATION: {},
-  LLM_JUDGE: { criteria: 'Is the answer helpful and correct?', scale: 5 },
-  GROUNDEDNESS: {},
-  PROMPT_INJECTION: {},
-  BIAS_DETECTION: {},
-  COMPLIANCE_CHECK: { rules: [] },
-  FACTUAL_ACCURACY: {},
-  PII_DETECTION: {},
-  WORKFLOW_ADHERENCE: { expected_steps: [] },
-  WEBHOOK: { url: 'https://example.invalid/score', timeoutMs: 5000, retries: 1 },
+  CONTAINS: { config: { values: ['refund'], mode: 'any', case_sensitive: false }, about: 'The output contains any (or all) of the values.' },
+  REGEX: { config: { pattern: '\\border\\b', flags: 'i' }, about: 'The output matches a regular expression.' },
+  JSON_SCHEMA: { config: { schema: { type: 'object', required: ['answer'] } }, about: 'The output is JSON valid against a schema.' },
+  EXACT_MATCH: { config: { expected: 'Your order has shipped.', trim: true }, about: 'The output equals the expected text (for a replay, by default the original output).' },
+  STARTS_WITH: { config: { value: 'Hello' }, about: 'The output starts with the value.' },
+  ENDS_WITH: { config: { value: '.' }, about: 'The output ends with the value.' },
+  LENGTH: { config: { min_length: 1, max_length: 1000, unit: 'characters' }, about: 'The output length (characters or words) is within bounds.' },
+  LEVENSHTEIN: { config: { threshold: 0.8 }, about: 'Edit-distance similarity to the expected output.' },
+  SIMILARITY: { config: { threshold: 0.7, tokenizer: 'word' }, about: 'TF-IDF cosine similarity to the expected output.' },
+  LATENCY: { config: { max_ms: 5000, target_ms: 2000 }, about: 'Trace duration: 1 at the target, 0 at the maximum.' },
+  COST: { config: { max_cost_usd: 0.01, target_cost_usd: 0.005 }, about: 'Trace cost: 1 at the target, 0 at the maximum.' },
+  RESPONSE_TIME_SLA: { config: { tiers: [{ name: 'fast', max_ms: 1000, score: 1 }, { name: 'acceptable', max_ms: 3000, score: 0.5 }] }, about: 'Scores the duration by SLA tier.' },
+  SENTIMENT: { config: { target: 'positive' }, about: 'Keyword sentiment of the output.' },
+  TOXICITY: { config: { use_default_list: true, blocklist: [] }, about: 'Fails when the output uses a blocked term.' },
+  TOOL_CALL_VALIDATION: { config: { allowed_functions: ['lookup_order'] }, about: 'Tool calls name allowed functions with valid arguments.' },
+  LLM_JUDGE: { config: { criteria: 'Is the answer helpful and correct?', scale: 'pass_fail' }, about: 'A judge model grades the output against your criteria.' },
+  GROUNDEDNESS: { config: { context_field: 'auto' }, about: 'A judge model checks the output against the retrieved context.' },
+  PROMPT_INJECTION: { config: {}, about: 'A judge model looks for prompt injection in the input.' },
+  BIAS_DETECTION: { config: {}, about: 'A judge model looks for bias in the output.' },
+  COMPLIANCE_CHECK: { config: { rules: ['Never promise a refund before the order is found.'] }, about: 'A judge model checks the output against each rule.' },
+  FACTUAL_ACCURACY: { config: {}, about: 'A judge model checks the output\'s claims.' },
+  PII_DETECTION: { config: {}, about: 'A judge model looks for personal data in the output.' },
+  WORKFLOW_ADHERENCE: { config: { expected_steps: ['lookup_order', 'write-answer'] }, about: 'A judge model checks the span tree against the expected steps.' },
+  WEBHOOK: { config: { url: 'https://scoring.example.com/score', timeoutMs: 5000, retries: 1 }, about: 'Your HTTPS endpoint returns the score.' },
 };
 
 export async function renderEvaluators(main) {
-  const head = h('header', { class: 'page-head' }, h('h1', {}, 'Evaluators'));
-  main.append(head, loading('Loading evaluators'));
-  if (!await hasFeature('evaluators')) {
-    replace(main, head, notAvailable('Evaluators', 'This server has no evaluators API yet (/api/v1/evaluators).'));
-    return;
-  }
-  const listCard = h('section', { class: 'card table-card', 'aria-label': 'Evaluators' });
-  replace(main, head, listCard, createForm(load));
+  const status = h('p', { class: 'form-error', role: 'alert', id: 'evaluators-message' });
+  const listCard = h('section', { class: 'card table-card', 'aria-labelledby': 'evaluators-title' });
+  main.append(
+    h('header', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Evaluators'),
+      h('p', { class: 'muted' }, 'Every enabled evaluator scores each new trace, replays included; scores appear on the trace and in comparisons and sweeps.'))),
+    listCard, status, createForm(load));
 
   async function load() {
-    replace(listCard, loading('Loading evaluators'));
-    let result;
+    replace(listCard, h('h2', { id: 'evaluators-title' }, 'Configured'), loading('Loading evaluators'));
+    let list;
     try {
-      result = await optional(() => get('/api/v1/evaluators'));
+      list = await get('/api/v1/evaluators');
     } catch (e) {
-      replace(listCard, errorBox(e));
+      replace(listCard, h('h2', { id: 'evaluators-title' }, 'Configured'), errorBox(e));
       return;
     }
-    if (result.unavailable) {
-      replace(main, head, notAvailable('Evaluators'));
-      return;
-    }
-    const list = Array.isArray(result.value) ? result.value : result.value?.evaluators ?? [];
-    replace(listCard, list.length ? h('table', { class: 'table' },
+    replace(listCard, h('h2', { id: 'evaluators-title' }, `Configured (${list.length})`), list.length ? h('table', { class: 'table evaluators' },
       h('thead', {}, h('tr', {}, ['Name', 'Type', 'Enabled', 'Version', 'Config', 'Updated', ''].map(c => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, list.map(ev => {
-        const toggle = h('input', { type: 'checkbox', role: 'switch', checked: ev.enabled, 'aria-label': `Enable ${ev.name}` });
-        toggle.addEventListener('change', async () => {
-          toggle.disabled = true;
-          try { await patch(`/api/v1/evaluators/${encodeURIComponent(ev.id)}`, { enabled: toggle.checked }); }
-          catch (e) { toggle.checked = !toggle.checked; alert(e.message); }
-          finally { toggle.disabled = false; }
-        });
-        return h('tr', {},
-          h('td', {}, ev.name), h('td', {}, h('code', {}, ev.type)), h('td', {}, toggle),
-          h('td', {}, ev.version ?? '—'),
-          h('td', {}, h('details', {}, h('summary', {}, 'config'), h('pre', { class: 'code' }, json(ev.config ?? safeParse(ev.configJson))))),
-          h('td', {}, fmtTime(ev.updatedAt ?? ev.createdAt)),
-          h('td', {}, h('button', { type: 'button', class: 'danger small', onclick: async () => {
-            if (!confirm(`Delete evaluator ${ev.name}?`)) return;
-            try { await del(`/api/v1/evaluators/${encodeURIComponent(ev.id)}`); load(); } catch (e) { alert(e.message); }
-          } }, 'Delete')));
-      })))
+      h('tbody', {}, list.map(row)))
       : empty('No evaluators yet. Create one below; it scores every new trace.'));
   }
+
+  function row(ev) {
+    const toggle = h('input', { type: 'checkbox', role: 'switch', checked: ev.enabled, 'aria-label': `Enable ${ev.name}` });
+    const state = h('span', { class: ev.enabled ? 'better small' : 'muted small' }, ev.enabled ? 'on' : 'off');
+    toggle.addEventListener('change', async () => {
+      status.textContent = '';
+      toggle.disabled = true;
+      try {
+        const updated = await patch(`/api/v1/evaluators/${enc(ev.id)}`, { enabled: toggle.checked });
+        state.textContent = updated.enabled ? 'on' : 'off';
+        state.className = updated.enabled ? 'better small' : 'muted small';
+      } catch (e) {
+        toggle.checked = !toggle.checked;
+        status.textContent = `${ev.name}: ${e.message}`;
+      } finally {
+        toggle.disabled = false;
+      }
+    });
+    return h('tr', { dataset: { evaluatorId: ev.id } },
+      h('td', {}, ev.name), h('td', {}, h('code', {}, ev.type)),
+      h('td', {}, h('label', { class: 'switch' }, toggle, ' ', state)),
+      h('td', {}, `v${ev.version}`),
+      h('td', {}, h('details', {}, h('summary', {}, 'config'), h('pre', { class: 'code' }, json(ev.config ?? {})))),
+      h('td', {}, fmtTime(ev.updatedAt)),
+      h('td', {}, h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete ${ev.name}`, onclick: async () => {
+        if (!confirm(`Delete evaluator ${ev.name}? Its scores stay on the traces it scored.`)) return;
+        status.textContent = '';
+        try { await del(`/api/v1/evaluators/${enc(ev.id)}`); await load(); } catch (e) { status.textContent = `${ev.name}: ${e.message}`; }
+      } }, 'Delete')));
+  }
+
   await load();
 }
 
-const safeParse = (text) => { try { return JSON.parse(text); } catch { return text; } };
-
 function createForm(onCreated) {
-  const name = h('input', { id: 'ev-name', type: 'text', required: true });
+  const name = h('input', { id: 'ev-name', type: 'text', required: true, placeholder: 'mentions refund', autocomplete: 'off' });
   const type = h('select', { id: 'ev-type' }, Object.keys(TYPES).map(t => h('option', { value: t }, t)));
-  const config = h('textarea', { id: 'ev-config', rows: 6, class: 'mono' }, json(TYPES.CONTAINS));
+  const about = h('small', { class: 'hint', id: 'ev-type-about' }, TYPES.CONTAINS.about);
+  type.setAttribute('aria-describedby', 'ev-type-about');
+  const config = h('textarea', { id: 'ev-config', rows: 7, spellcheck: 'false' });
+  config.value = json(TYPES.CONTAINS.config);
   const enabled = h('input', { id: 'ev-enabled', type: 'checkbox', checked: true });
-  type.addEventListener('change', () => { config.value = json(TYPES[type.value]); });
+  // A new type replaces the config only while it is still some type's untouched template.
+  type.addEventListener('change', () => {
+    about.textContent = TYPES[type.value].about;
+    if (Object.values(TYPES).some(t => json(t.config) === config.value)) config.value = json(TYPES[type.value].config);
+  });
   const message = h('p', { class: 'form-error', role: 'alert' });
-  const form = h('form', { class: 'card', 'aria-labelledby': 'ev-new-title' },
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create evaluator');
+  const form = h('form', { class: 'card', 'aria-labelledby': 'ev-new-title', novalidate: true },
     h('h2', { id: 'ev-new-title' }, 'New evaluator'),
-    h('div', { class: 'form-grid' }, field('Name', name), field('Type', type)),
-    field('Config (JSON)', config, 'Validated by the server per type; errors name the field.'),
-    h('div', { class: 'field inline' }, enabled, h('label', { for: 'ev-enabled' }, 'Enabled')),
-    message, h('button', { type: 'submit', class: 'primary' }, 'Create evaluator'));
+    h('div', { class: 'form-grid' }, field('Name', name), h('div', { class: 'field' }, h('label', { for: 'ev-type' }, 'Type'), type, about)),
+    field('Config (JSON)', config, 'Starts as an example for the type. The server validates it and names the field that is wrong.'),
+    h('div', { class: 'field inline' }, enabled, h('label', { for: 'ev-enabled' }, 'Enabled: score new traces from now on')),
+    message, h('div', { class: 'form-actions' }, submit));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     message.textContent = '';
+    if (!name.value.trim()) { message.textContent = 'Name is required.'; name.focus(); return; }
     let parsed;
     try { parsed = JSON.parse(config.value || '{}'); } catch (e) { message.textContent = `Config is not valid JSON: ${e.message}`; config.focus(); return; }
+    submit.disabled = true;
     try {
       await post('/api/v1/evaluators', { name: name.value.trim(), type: type.value, config: parsed, enabled: enabled.checked });
       name.value = '';
-      onCreated();
+      await onCreated();
     } catch (e) {
       message.textContent = e.message;
+    } finally {
+      submit.disabled = false;
     }
   });
   return form;

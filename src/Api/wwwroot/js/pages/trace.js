@@ -1,4 +1,4 @@
-import { get, post, optional, enc } from '../api.js';
+import { get, post, enc } from '../api.js';
 import { h, field, loading, empty, errorBox, badge, simulatedMark, tag, metric, progressBar, poll, replace, json,
   fmtMs, fmtCost, fmtInt, fmtTime, fmtPrice } from '../dom.js';
 import { flattenTree, kindIcon, payloadView } from '../spans.js';
@@ -171,7 +171,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
     stops.push(poll(async () => {
       const replay = await get(`/api/v1/replays/${enc(first.id)}`);
       show(replay);
-      return FINISHED.has(replay.status);
+      return FINISHED.has(replay.status) && replay.evaluations?.status !== 'PENDING';
     }, 400));
   }
 
@@ -180,7 +180,8 @@ export async function renderTrace(main, { params: [traceId], query }) {
       h('div', { class: 'replay-status-head' },
         h('span', {}, 'Replay ', h('code', {}, r.id)),
         badge(r.status, { id: 'replay-status-badge', role: 'status', 'aria-label': `Replay status ${r.status}` }),
-        r.result?.simulated ? simulatedMark() : null),
+        r.result?.simulated ? simulatedMark() : null,
+        r.status === 'COMPLETED' ? evaluationStatus(r.evaluations) : null),
       progressBar(r.progress?.completedSpans ?? 0, r.progress?.totalSpans ?? 0, 'Replayed LLM spans'),
       h('p', { class: 'small muted' }, 'Configuration: ', describeOverrides(r.overrides),
         r.overridesApplied ? ` · changed spans: model ${r.overridesApplied.model}, parameters ${r.overridesApplied.modelParameters}, template ${r.overridesApplied.promptTemplate}` : ''),
@@ -244,16 +245,25 @@ export async function renderTrace(main, { params: [traceId], query }) {
   const scores = h('section', { class: 'card', 'aria-labelledby': 'scores-title' }, h('h2', { id: 'scores-title' }, 'Scores'), loading('Loading scores'));
   const history = h('section', { class: 'card table-card', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'Replay history'), h('div', {}, loading('Loading replay history')));
 
-  async function loadScores() {
-    let list = Array.isArray(trace.scores) ? trace.scores : null;
-    if (!list) {
-      try {
-        const r = await optional(() => get(`/api/v1/traces/${enc(trace.id)}/scores`));
-        list = r.unavailable ? [] : (Array.isArray(r.value) ? r.value : r.value?.scores ?? []);
-      } catch { list = []; }
+  // Scores arrive after the trace (enabled evaluators run once it settles): while its evaluations are PENDING, the
+  // status and the table refresh until they are DONE.
+  async function loadScores(evaluations = trace.evaluations) {
+    let list;
+    try {
+      list = await get(`/api/v1/traces/${enc(trace.id)}/scores`);
+    } catch (e) {
+      replace(scores, h('h2', { id: 'scores-title' }, 'Scores'), errorBox(e));
+      return false;
     }
-    replace(scores, h('h2', { id: 'scores-title' }, 'Scores'), list.length ? scoreTable(list)
-      : empty('No scores yet. Enabled evaluators score new traces automatically, and scores appear here as they arrive.'));
+    const pending = evaluations?.status === 'PENDING';
+    replace(scores,
+      h('div', { class: 'section-head' }, h('h2', { id: 'scores-title' }, 'Scores'), evaluationStatus(evaluations)),
+      list.length ? scoreTable(list)
+        : pending ? h('div', { class: 'state', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'The evaluators are scoring this trace…')
+        : empty(evaluations?.status === 'NONE'
+          ? h('span', {}, 'No evaluator was enabled when this trace arrived. ', h('a', { href: '#/evaluators' }, 'Create or enable one'), ' to score new traces.')
+          : 'No scores yet. Custom scores sent to POST /api/v1/scores appear here too.'));
+    return !pending;
   }
 
   let historyStop = null;
@@ -302,19 +312,32 @@ export async function renderTrace(main, { params: [traceId], query }) {
   const initial = trace.spans.find(s => s.id === query.get('span')) ?? rows[0]?.span;
   if (initial) select(initial); else replace(detail, empty('Select a span.'));
   await Promise.all([loadScores(), loadHistory()]);
+  if (trace.evaluations?.status === 'PENDING') {
+    stops.push(poll(async () => loadScores((await get(`/api/v1/traces/${enc(trace.id)}`)).evaluations), 1000));
+  }
   return () => stops.forEach(stop => stop());
+}
+
+/** NONE, PENDING or DONE with counts, from a trace's or replay's `evaluations`. */
+export function evaluationStatus(e) {
+  if (!e) return null;
+  const text = e.status === 'NONE' ? 'no evaluator enabled' : e.status === 'PENDING' ? `evaluating · ${e.done} of ${e.total} done` : `evaluated by ${e.total}`;
+  return h('span', { class: `badge badge-${e.status === 'DONE' ? 'ok' : e.status === 'PENDING' ? 'info' : 'muted'} evaluation-status`, title: 'Automatic scoring' }, text);
 }
 
 export function scoreTable(list) {
   return h('table', { class: 'table scores' },
     h('thead', {}, h('tr', {}, ['Evaluator', 'Type', 'Score', 'Label', 'Reasoning'].map(c => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, list.map(s => h('tr', {},
-      h('td', {}, s.name ?? s.evaluatorId, s.spanId ? h('div', { class: 'small muted' }, `span ${s.spanId}`) : null),
+      h('td', {}, s.name ?? s.evaluatorId,
+        h('div', { class: 'small muted' }, [s.source === 'API' ? 'custom score' : `v${s.evaluatorVersion}`, s.spanId ? `span ${s.spanId}` : null, s.higherIsBetter === false ? 'lower is better' : null].filter(Boolean).join(' · '))),
       h('td', {}, h('code', {}, s.type ?? '—')),
       h('td', {}, s.error ? h('span', { class: 'error-text' }, 'evaluator error') : scoreBar(s.score)),
-      h('td', {}, s.label ? badge(s.label.toUpperCase() === 'PASS' ? 'PASS' : 'FAIL', { class: `badge badge-${s.label.toUpperCase() === 'PASS' ? 'ok' : 'bad'}` }) : '—'),
-      h('td', { class: 'small' }, s.error ?? s.reasoning ?? '')))));
+      h('td', {}, s.label ? h('span', { class: `badge badge-${labelClass(s.label)}` }, s.label.toUpperCase()) : '—'),
+      h('td', { class: s.error ? 'small error-text' : 'small' }, s.error ?? s.reasoning ?? '')))));
 }
+
+const labelClass = (label) => ({ pass: 'ok', fail: 'bad' })[label.toLowerCase()] ?? 'muted';
 
 export function scoreBar(score) {
   if (score === null || score === undefined) return '—';
