@@ -28,4 +28,7 @@ public sealed class ReplayState
 
     /// <summary>LLM spans marked not replayable, copied as recorded.</summary>
     [Id(9)] public IReadOnlyList<SkippedSpan> SkippedSpans { get; set; } = [];
+
+    /// <summary>The W3C traceparent of the call that started the replay: each drive continues that trace.</summary>
+    [Id(10)] public string? TriggerTraceParent { get; set; }
 }
