@@ -33,6 +33,9 @@ public static class ApiHosting
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddTraceReplayApiDocumentation();
+        builder.Services.AddTraceReplayHealthChecks();
+        builder.AddTraceReplayApiTelemetry();
 
         // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
         // Either way the handlers reach grains through an IClusterClient.
@@ -50,7 +53,10 @@ public static class ApiHosting
                 $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
                 .ExecuteAsync(context.HttpContext));
 
-        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
+        app.MapTraceReplayApiDocumentation();
+        app.MapTraceReplayHealth();
+        app.MapTraceReplayMetrics();
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized);
         api.MapTracesApi();
         api.MapReplaysApi();
         api.MapComparisonApi();
