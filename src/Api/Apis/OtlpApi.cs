@@ -27,7 +27,7 @@ public static class OtlpApi
 
     /// <summary>An ExportTraceServiceRequest in, an ExportTraceServiceResponse out, both protobuf or JSON.</summary>
     private static RouteHandlerBuilder DescribeOtlpExport(this RouteHandlerBuilder endpoint) => endpoint
-        .Accepts<byte[]>("application/x-protobuf", "application/json")
+        .DocumentsRawBody("application/x-protobuf", "application/json")
         .Produces<byte[]>(StatusCodes.Status200OK, "application/x-protobuf", "application/json")
         .ProducesErrors(400, 413, 415);
 

@@ -88,7 +88,7 @@ public static class PromptTemplatesApi
         api.MapPost("/", CreateVersion)
             .WithName("CreatePromptTemplateVersion")
             .WithSummary("Create a template, or the next version of it")
-            .Accepts<CreatePromptTemplateRequest>("application/json").ProducesErrors(400, 413);
+            .DocumentsBody<CreatePromptTemplateRequest>().ProducesErrors(400, 413);
         api.MapGet("/", GetTemplates)
             .WithName("GetPromptTemplates")
             .WithSummary("List templates, or get a template's latest (?name=) or a given version (?name=&version=)").ProducesErrors(400, 404);

@@ -15,12 +15,12 @@ public static class TracesApi
     {
         var group = app.MapGroup("/api/v1/traces").WithTags("Traces");
         group.MapPost("/", IngestBatch).WithName("IngestTraces").WithSummary("Ingest a batch of trace-create and span-create events")
-            .Accepts<IngestBatchRequest>("application/json").ProducesErrors(400, 413);
+            .DocumentsBody<IngestBatchRequest>().ProducesErrors(400, 413);
         group.MapGet("/", ListTraces).WithName("ListTraces").WithSummary("List traces, newest first, with filters and cursor paging").ProducesErrors(400);
         group.MapGet("/{traceId}", GetTrace).WithName("GetTrace").WithSummary("Get a trace with its spans").ProducesErrors(404);
         group.MapPost("/{traceId}/replays", StartReplay).WithName("StartReplay").WithTags("Replays")
             .WithSummary("Replay a trace's LLM spans with overrides; answers at once with the PENDING replay")
-            .Accepts<StartReplayRequest>("application/json").ProducesErrors(400, 404, 410, 413);
+            .DocumentsBody<StartReplayRequest>().ProducesErrors(400, 404, 410, 413);
         group.MapGet("/{traceId}/replays", ListReplays).WithName("ListTraceReplays").WithTags("Replays")
             .WithSummary("The trace's replay history, newest first").ProducesErrors(404);
         return app;

@@ -25,6 +25,34 @@ public static class ApiDocumentation
         return builder;
     }
 
+    /// <summary>
+    /// Describes a JSON request body of type <typeparamref name="TBody"/> in the document only. Unlike
+    /// <c>Accepts&lt;T&gt;</c> it adds no content-type constraint to routing, so the handler still answers a wrong or
+    /// missing body with its own error naming the field.
+    /// </summary>
+    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TBody), null, cancellationToken) },
+                },
+            });
+
+    /// <summary>Describes a binary request body (e.g. OTLP protobuf or JSON) in the document only; see <see cref="DocumentsBody{TBody}"/>.</summary>
+    public static RouteHandlerBuilder DocumentsRawBody(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = contentTypes.ToDictionary(t => t, _ => new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } }),
+            };
+            return Task.CompletedTask;
+        });
+
     public static IServiceCollection AddTraceReplayApiDocumentation(this IServiceCollection services) =>
         services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {

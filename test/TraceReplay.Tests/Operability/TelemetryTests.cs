@@ -16,8 +16,8 @@ public sealed class TelemetryTests : IAsyncLifetime
 {
     private const string Model = "gpt-4.1-mini";
 
-    private readonly List<Activity> _spans = [];
-    private readonly List<MetricSnapshot> _metrics = [];
+    private readonly LockedList<Activity> _spans = [];
+    private readonly LockedList<MetricSnapshot> _metrics = [];
     private OperabilityHost _host = null!;
 
     public async Task InitializeAsync() =>
@@ -73,17 +73,14 @@ public sealed class TelemetryTests : IAsyncLifetime
     private List<Activity> Flushed()
     {
         _host.Services.GetRequiredService<TracerProvider>().ForceFlush();
-        lock (_spans)
-        {
-            return [.. _spans];
-        }
+        return _spans.Snapshot();
     }
 
     /// <summary>The counter's current sum over the points tagged with <paramref name="model"/>.</summary>
     private long Sum(string name, string model)
     {
         _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
-        var latest = _metrics.LastOrDefault(m => m.Name == name);
+        var latest = _metrics.Snapshot().LastOrDefault(m => m.Name == name);
         if (latest is null)
         {
             return 0;
