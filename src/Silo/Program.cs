@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TraceReplay.Silo.Postgres;
+using TraceReplay.Silo.Telemetry;
 
 namespace TraceReplay.Silo;
 
@@ -18,6 +19,7 @@ public static class Program
         }
 
         var builder = Host.CreateApplicationBuilder(args);
+        builder.AddTraceReplayTelemetry("tracereplay-silo");
         builder.UseOrleans(silo => silo.AddTraceReplay().UseTraceReplayClustering(builder.Configuration));
         await builder.Build().RunAsync();
         return 0;

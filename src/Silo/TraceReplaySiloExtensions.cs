@@ -46,6 +46,8 @@ public static class TraceReplaySiloExtensions
         services.AddLlmGateway();
         services.AddSingleton<LlmPool>();
         silo.AddTraceEvaluation();
+        // Grain calls carry the caller's trace context and appear as spans when tracing is on.
+        silo.AddActivityPropagation();
         silo.AddStartupTask((services, _) =>
             services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
         return silo;

@@ -12,10 +12,10 @@ public static class ComparisonApi
     {
         app.MapGet("/api/v1/traces/{traceId}/compare/{otherTraceId}", CompareTraces)
             .WithName("CompareTraces").WithTags("Comparison")
-            .WithSummary("Trace B against trace A: metric deltas, aligned spans with diffs, scores and a summary line");
+            .WithSummary("Trace B against trace A: metric deltas, aligned spans with diffs, scores and a summary line").ProducesErrors(404);
         app.MapGet("/api/v1/replays/{replayId}/comparison", CompareReplay)
             .WithName("CompareReplay").WithTags("Comparison", "Replays")
-            .WithSummary("A completed replay's trace against its original");
+            .WithSummary("A completed replay's trace against its original").ProducesErrors(404, 409);
         return app;
     }
 

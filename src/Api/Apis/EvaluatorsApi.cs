@@ -21,13 +21,16 @@ public static class EvaluatorsApi
     public static IEndpointRouteBuilder MapEvaluatorsApi(this IEndpointRouteBuilder app)
     {
         var evaluators = app.MapGroup("/api/v1/evaluators").WithTags("Evaluators");
-        evaluators.MapPost("/", CreateEvaluator).WithName("CreateEvaluator").WithSummary("Create an evaluator; new traces are scored by every enabled one");
+        evaluators.MapPost("/", CreateEvaluator).WithName("CreateEvaluator").WithSummary("Create an evaluator; new traces are scored by every enabled one")
+            .DocumentsBody<CreateEvaluatorRequest>().ProducesErrors(400, 413);
         evaluators.MapGet("/", ListEvaluators).WithName("ListEvaluators").WithSummary("The project's evaluators, oldest first");
-        evaluators.MapGet("/{evaluatorId}", GetEvaluator).WithName("GetEvaluator").WithSummary("One evaluator");
-        evaluators.MapPatch("/{evaluatorId}", UpdateEvaluator).WithName("UpdateEvaluator").WithSummary("Change name, config or enabled; a new config bumps the version");
-        evaluators.MapDelete("/{evaluatorId}", DeleteEvaluator).WithName("DeleteEvaluator").WithSummary("Delete an evaluator");
-        app.MapPost("/api/v1/scores", CreateScore).WithTags("Scores").WithName("CreateScore").WithSummary("Record a custom score for a trace or one of its spans");
-        app.MapGet("/api/v1/traces/{traceId}/scores", ListTraceScores).WithTags("Scores").WithName("ListTraceScores").WithSummary("A trace's scores");
+        evaluators.MapGet("/{evaluatorId}", GetEvaluator).WithName("GetEvaluator").WithSummary("One evaluator").ProducesErrors(404);
+        evaluators.MapPatch("/{evaluatorId}", UpdateEvaluator).WithName("UpdateEvaluator").WithSummary("Change name, config or enabled; a new config bumps the version")
+            .DocumentsBody<UpdateEvaluatorRequest>().ProducesErrors(400, 404, 413);
+        evaluators.MapDelete("/{evaluatorId}", DeleteEvaluator).WithName("DeleteEvaluator").WithSummary("Delete an evaluator").ProducesErrors(404);
+        app.MapPost("/api/v1/scores", CreateScore).WithTags("Scores").WithName("CreateScore").WithSummary("Record a custom score for a trace or one of its spans")
+            .DocumentsBody<CreateScoreRequest>().ProducesErrors(400, 404, 413);
+        app.MapGet("/api/v1/traces/{traceId}/scores", ListTraceScores).WithTags("Scores").WithName("ListTraceScores").WithSummary("A trace's scores").ProducesErrors(404);
         return app;
     }
 

@@ -18,11 +18,18 @@ public static class OtlpApi
     public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/otel/traces", ExportTraces).WithName("ExportOtelTraces").WithTags("OpenTelemetry")
-            .WithSummary("Ingest OTLP/HTTP trace exports (application/x-protobuf or application/json, gzip accepted)");
+            .WithSummary("Ingest OTLP/HTTP trace exports (application/x-protobuf or application/json, gzip accepted)")
+            .DescribeOtlpExport();
         app.MapPost("/v1/traces", ExportTraces).WithName("ExportOtlpTraces").WithTags("OpenTelemetry")
-            .WithSummary("The standard OTLP/HTTP traces path; same as /api/v1/otel/traces");
+            .WithSummary("The standard OTLP/HTTP traces path; same as /api/v1/otel/traces").DescribeOtlpExport();
         return app;
     }
+
+    /// <summary>An ExportTraceServiceRequest in, an ExportTraceServiceResponse out, both protobuf or JSON.</summary>
+    private static RouteHandlerBuilder DescribeOtlpExport(this RouteHandlerBuilder endpoint) => endpoint
+        .DocumentsRawBody("application/x-protobuf", "application/json")
+        .Produces<byte[]>(StatusCodes.Status200OK, "application/x-protobuf", "application/json")
+        .ProducesErrors(400, 413, 415);
 
     public static async Task<Results<FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> ExportTraces(
         HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)

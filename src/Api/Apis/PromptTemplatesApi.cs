@@ -87,13 +87,14 @@ public static class PromptTemplatesApi
 
         api.MapPost("/", CreateVersion)
             .WithName("CreatePromptTemplateVersion")
-            .WithSummary("Create a template, or the next version of it");
+            .WithSummary("Create a template, or the next version of it")
+            .DocumentsBody<CreatePromptTemplateRequest>().ProducesErrors(400, 413);
         api.MapGet("/", GetTemplates)
             .WithName("GetPromptTemplates")
-            .WithSummary("List templates, or get a template's latest (?name=) or a given version (?name=&version=)");
+            .WithSummary("List templates, or get a template's latest (?name=) or a given version (?name=&version=)").ProducesErrors(400, 404);
         api.MapGet("/versions/{id}", GetVersionById)
             .WithName("GetPromptTemplateVersion")
-            .WithSummary("Get a template version by its id");
+            .WithSummary("Get a template version by its id").ProducesErrors(404);
 
         return app;
     }

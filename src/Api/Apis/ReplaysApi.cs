@@ -10,7 +10,7 @@ public static class ReplaysApi
     public static IEndpointRouteBuilder MapReplaysApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1/replays").WithTags("Replays")
-            .MapGet("/{replayId}", GetReplay).WithName("GetReplay").WithSummary("A replay's status, progress and result");
+            .MapGet("/{replayId}", GetReplay).WithName("GetReplay").WithSummary("A replay's status, progress and result").ProducesErrors(404);
         return app;
     }
 

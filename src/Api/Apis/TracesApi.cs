@@ -14,13 +14,15 @@ public static class TracesApi
     public static IEndpointRouteBuilder MapTracesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/traces").WithTags("Traces");
-        group.MapPost("/", IngestBatch).WithName("IngestTraces").WithSummary("Ingest a batch of trace-create and span-create events");
-        group.MapGet("/", ListTraces).WithName("ListTraces").WithSummary("List traces, newest first, with filters and cursor paging");
-        group.MapGet("/{traceId}", GetTrace).WithName("GetTrace").WithSummary("Get a trace with its spans");
+        group.MapPost("/", IngestBatch).WithName("IngestTraces").WithSummary("Ingest a batch of trace-create and span-create events")
+            .DocumentsBody<IngestBatchRequest>().ProducesErrors(400, 413);
+        group.MapGet("/", ListTraces).WithName("ListTraces").WithSummary("List traces, newest first, with filters and cursor paging").ProducesErrors(400);
+        group.MapGet("/{traceId}", GetTrace).WithName("GetTrace").WithSummary("Get a trace with its spans").ProducesErrors(404);
         group.MapPost("/{traceId}/replays", StartReplay).WithName("StartReplay").WithTags("Replays")
-            .WithSummary("Replay a trace's LLM spans with overrides; answers at once with the PENDING replay");
+            .WithSummary("Replay a trace's LLM spans with overrides; answers at once with the PENDING replay")
+            .DocumentsBody<StartReplayRequest>().ProducesErrors(400, 404, 410, 413);
         group.MapGet("/{traceId}/replays", ListReplays).WithName("ListTraceReplays").WithTags("Replays")
-            .WithSummary("The trace's replay history, newest first");
+            .WithSummary("The trace's replay history, newest first").ProducesErrors(404);
         return app;
     }
 

@@ -56,6 +56,7 @@ public static class ApiClusterHosting
                 o.ServiceId = configuration["Orleans:ServiceId"] ?? "tracereplay";
             });
             client.AddDashboard();
+            client.AddActivityPropagation();
         });
         // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the model catalog.
         builder.Services.AddTraceReplayPostgres(postgres);

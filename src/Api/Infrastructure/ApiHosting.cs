@@ -34,6 +34,9 @@ public static class ApiHosting
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddTraceReplayApiDocumentation();
+        builder.Services.AddTraceReplayHealthChecks();
+        builder.AddTraceReplayApiTelemetry();
 
         // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
         // Either way the handlers reach grains through an IClusterClient.
@@ -53,7 +56,10 @@ public static class ApiHosting
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
-        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
+        app.MapTraceReplayApiDocumentation();
+        app.MapTraceReplayHealth();
+        app.MapTraceReplayMetrics();
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized);
         api.MapTracesApi();
         api.MapReplaysApi();
         api.MapComparisonApi();

@@ -1,5 +1,6 @@
 using Orleans.Streams;
 using TraceReplay.Grains.Evaluation.Evaluators;
+using TraceReplay.Grains.Telemetry;
 
 namespace TraceReplay.Grains.Evaluation;
 
@@ -43,6 +44,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
     private async Task DriveAsync(CancellationToken cancellationToken)
     {
         var traceId = this.GetPrimaryKeyString();
+        using var scope = LogScopes.Trace(logger, traceId);
         try
         {
             var traceGrain = GrainFactory.GetGrain<ITraceGrain>(traceId);
@@ -58,6 +60,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
                 var score = await runner.RunAsync(evaluator, trace, expected, cancellationToken);
                 await traceGrain.AddScoreAsync(score);
             }));
+            TraceReplayMetrics.Evaluated(time.GetUtcNow() - trace.CreatedAt);
             LogEvaluated(logger, traceId, status.Pending.Count);
         }
         catch (Exception ex)

@@ -11,11 +11,15 @@ namespace TraceReplay.Grains.Llm;
 internal sealed class AttemptTimer : PipelinePolicy
 {
     private int _attempts;
+    private int _rateLimited;
     private long _lastAttemptTicks;
 
     public int Attempts => Volatile.Read(ref _attempts);
 
     public TimeSpan LastAttempt => TimeSpan.FromTicks(Volatile.Read(ref _lastAttemptTicks));
+
+    /// <summary>Attempts the provider answered with 429 Too Many Requests.</summary>
+    public int RateLimited => Volatile.Read(ref _rateLimited);
 
     public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
     {
@@ -26,7 +30,7 @@ internal sealed class AttemptTimer : PipelinePolicy
         }
         finally
         {
-            End(started);
+            End(started, message);
         }
     }
 
@@ -39,7 +43,7 @@ internal sealed class AttemptTimer : PipelinePolicy
         }
         finally
         {
-            End(started);
+            End(started, message);
         }
     }
 
@@ -49,6 +53,12 @@ internal sealed class AttemptTimer : PipelinePolicy
         return Stopwatch.GetTimestamp();
     }
 
-    private void End(long started) =>
+    private void End(long started, PipelineMessage message)
+    {
         Volatile.Write(ref _lastAttemptTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        if (message.Response?.Status == 429)
+        {
+            Interlocked.Increment(ref _rateLimited);
+        }
+    }
 }

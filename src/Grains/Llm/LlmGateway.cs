@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceReplay.Grains.Telemetry;
 
 namespace TraceReplay.Grains.Llm;
 
@@ -28,7 +29,7 @@ public sealed partial class LlmGateway
         _logger = logger;
     }
 
-    public Task<LlmCallResult> CompleteAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
+    public async Task<LlmCallResult> CompleteAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
 
@@ -37,19 +38,22 @@ public sealed partial class LlmGateway
         {
             var served = _registry.ServedModels.Count == 0 ? "none" : string.Join(", ", _registry.ServedModels);
             LogModelNotServed(_logger, request.Model);
-            return Task.FromResult(LlmCallResult.Failure(
-                null, $"no provider serves model '{request.Model}'. Served models: {served}."));
+            return LlmCallResult.Failure(null, $"no provider serves model '{request.Model}'. Served models: {served}.");
         }
 
         LogRouted(_logger, request.Model, route.ProviderName);
-        return route.Simulated
-            ? _simulator.CompleteAsync(request, cancellationToken)
-            : CallProviderAsync(route, request, cancellationToken);
+        using var activity = TraceReplayActivity.StartLlmCall(route.ProviderName, request.Model);
+        var timer = new AttemptTimer();
+        var result = route.Simulated
+            ? await _simulator.CompleteAsync(request, cancellationToken).ConfigureAwait(false)
+            : await CallProviderAsync(route, request, timer, cancellationToken).ConfigureAwait(false);
+        activity.RecordLlmResult(result);
+        TraceReplayMetrics.LlmCall(route.ProviderName, request.Model, result, timer.RateLimited);
+        return result;
     }
 
-    private async Task<LlmCallResult> CallProviderAsync(LlmRoute route, LlmCallRequest request, CancellationToken cancellationToken)
+    private async Task<LlmCallResult> CallProviderAsync(LlmRoute route, LlmCallRequest request, AttemptTimer timer, CancellationToken cancellationToken)
     {
-        var timer = new AttemptTimer();
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -1,3 +1,5 @@
+using TraceReplay.Grains.Telemetry;
+
 namespace TraceReplay.Grains.Llm;
 
 /// <summary>
@@ -5,9 +7,16 @@ namespace TraceReplay.Grains.Llm;
 /// of the silo's worker activations is free, so no call ever sits in a worker's queue counting against Orleans'
 /// response timeout. Everything that calls an LLM goes through <see cref="CallAsync"/>.
 /// </summary>
-public sealed class LlmPool(IGrainFactory grains)
+public sealed class LlmPool
 {
     private readonly SemaphoreSlim _slots = new(LlmSpanWorker.ActivationsPerSilo, LlmSpanWorker.ActivationsPerSilo);
+    private readonly IGrainFactory _grains;
+
+    public LlmPool(IGrainFactory grains, ILocalSiloDetails? silo = null)
+    {
+        _grains = grains;
+        TraceReplayMetrics.ObservePool(silo?.SiloAddress.ToString() ?? "local", () => (InUse, LlmSpanWorker.ActivationsPerSilo));
+    }
 
     /// <summary>Calls currently holding a worker slot on this silo.</summary>
     public int InUse => LlmSpanWorker.ActivationsPerSilo - _slots.CurrentCount;
@@ -17,10 +26,11 @@ public sealed class LlmPool(IGrainFactory grains)
         var waitStarted = TimeProvider.System.GetTimestamp();
         await _slots.WaitAsync(cancellationToken);
         var queued = TimeProvider.System.GetElapsedTime(waitStarted);
+        TraceReplayMetrics.PoolWaited(queued);
         try
         {
             // Stateless workers always activate on the calling silo, so this gate sees every call they get here.
-            var result = await grains.GetGrain<ILlmSpanWorker>(0).ExecuteAsync(request);
+            var result = await _grains.GetGrain<ILlmSpanWorker>(0).ExecuteAsync(request);
             return result with { WaitMs = result.WaitMs + queued.TotalMilliseconds };
         }
         finally

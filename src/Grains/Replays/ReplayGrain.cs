@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Telemetry;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Grains.Replays;
@@ -43,8 +44,10 @@ public sealed partial class ReplayGrain(
                 TotalSpans = start.TotalSpans,
                 OverridesApplied = start.OverridesApplied,
                 SkippedSpans = start.SkippedSpans ?? [],
+                TriggerTraceParent = TraceReplayActivity.CurrentParent(),
             };
             await state.WriteStateAsync();
+            TraceReplayMetrics.ReplayStarted(ModelTag);
             var period = recovery.Value.ReminderPeriod;
             await this.RegisterOrUpdateReminder(ReminderName, period, period);
         }
@@ -87,6 +90,8 @@ public sealed partial class ReplayGrain(
 
     private async Task DriveAsync(CancellationToken cancellationToken)
     {
+        using var scope = LogScopes.Replay(logger, this.GetPrimaryKeyString(), state.State.SourceTraceId);
+        using var activity = TraceReplayActivity.StartReplayDrive(this.GetPrimaryKeyString(), state.State.SourceTraceId, state.State.TriggerTraceParent);
         try
         {
             if (state.State.Lifecycle is { IsFinished: false })
@@ -162,6 +167,7 @@ public sealed partial class ReplayGrain(
         state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
         state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
         await state.WriteStateAsync(cancellationToken);
+        TraceReplayMetrics.ReplayCompleted(ModelTag, state.State.Lifecycle.CompletedAt!.Value - state.State.Lifecycle.CreatedAt);
         LogCompleted(logger, replayId, calls.Count);
     }
 
@@ -234,8 +240,12 @@ public sealed partial class ReplayGrain(
     {
         state.State.Lifecycle = state.State.Lifecycle!.Fail(time.GetUtcNow(), error);
         await state.WriteStateAsync();
+        TraceReplayMetrics.ReplayFailed(ModelTag, error.Code, time.GetUtcNow() - state.State.Lifecycle.CreatedAt);
         LogFailed(logger, this.GetPrimaryKeyString(), error.Code, error.ProviderStatus);
     }
+
+    /// <summary>The model a replay's metrics are counted under: its override, else "recorded".</summary>
+    private string ModelTag => state.State.Overrides.Model ?? "recorded";
 
     private Task ReportToOriginAsync() =>
         GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!).RecordReplayAsync(Snapshot()!);

@@ -34,4 +34,7 @@ public sealed class ReplayState
 
     /// <summary>How many replayed LLM spans decided as the recording did; set when the replay completes.</summary>
     [Id(11)] public ReplayDecisions? Decisions { get; set; }
+
+    /// <summary>The W3C traceparent of the call that started the replay: each drive continues that trace.</summary>
+    [Id(12)] public string? TriggerTraceParent { get; set; }
 }

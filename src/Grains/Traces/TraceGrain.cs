@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Replays;
+using TraceReplay.Grains.Telemetry;
 
 namespace TraceReplay.Grains.Traces;
 
@@ -19,6 +20,7 @@ public sealed partial class TraceGrain(
 {
     public async Task IngestAsync(TraceIngest ingest)
     {
+        using var scope = LogScopes.Trace(logger, this.GetPrimaryKeyString());
         var now = time.GetUtcNow();
         var spans = ingest.Spans.Select(PriceSpan).ToList();
         var current = state.State.Trace;
@@ -57,6 +59,7 @@ public sealed partial class TraceGrain(
 
         state.State.Trace = trace;
         await PersistAsync(complete: false);
+        TraceReplayMetrics.SpansIngested(ingest.Spans.Count);
     }
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
@@ -64,6 +67,7 @@ public sealed partial class TraceGrain(
     public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides)
     {
         var traceId = this.GetPrimaryKeyString();
+        using var scope = LogScopes.Trace(logger, traceId);
         if (state.State.PurgedAt is { } purgedAt)
         {
             return ReplayStartResult.Refused(ErrorKind.Gone,

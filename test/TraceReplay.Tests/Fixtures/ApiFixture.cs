@@ -34,6 +34,7 @@ public sealed class ApiFixture : IAsyncLifetime
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
         settings["TraceReplay:Api:MaxRequestBodyBytes"] = MaxBodyBytes.ToString();
         settings["TraceReplay:RetentionDays"] = "30";
+        settings["TraceReplay:Telemetry:ConsoleSummaryInterval"] = "00:00:00";
         settings["Orleans:Endpoints:SiloPort"] = FreePort().ToString();
         settings["Orleans:Endpoints:GatewayPort"] = FreePort().ToString();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>

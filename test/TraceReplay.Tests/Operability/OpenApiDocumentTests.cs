@@ -1,0 +1,138 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Tests.Fixtures;
+
+namespace TraceReplay.Tests.Operability;
+
+[Collection(ApiCollection.Name)]
+public sealed partial class OpenApiDocumentTests(ApiFixture api)
+{
+    private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
+
+    [Fact]
+    public void EveryEndpointHasANameASummaryTagsAndItsErrorResponses()
+    {
+        var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints;
+
+        var problems = ApiDescriptionRules.Problems(endpoints);
+
+        Assert.True(problems.Count == 0, "Undescribed endpoints:\n" + string.Join("\n", problems));
+        Assert.True(ApiDescriptionRules.Described(endpoints).Count() >= 21, "the API's endpoints were not found");
+    }
+
+    [Fact]
+    public void TheRulesReportAnEndpointWithoutNameSummaryOrErrors()
+    {
+        var app = WebApplication.CreateBuilder().Build();
+        app.MapGet("/undocumented", () => "hi");
+        app.MapGet("/only-unauthorized", ApiErrorsOnly).WithName("OnlyUnauthorized").WithSummary("s").WithTags("t").ProducesErrors(401);
+        app.MapGet("/documented", ApiErrorsOnly).WithName("Documented").WithSummary("s").WithTags("t").ProducesErrors(401, 404);
+        app.MapGet("/excluded", () => "ok").ExcludeFromDescription();
+
+        var problems = ApiDescriptionRules.Problems(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints));
+
+        Assert.Contains(problems, p => p.Contains("/undocumented") && p.Contains("no name"));
+        Assert.Contains(problems, p => p.Contains("/undocumented") && p.Contains("no summary"));
+        Assert.Contains(problems, p => p.Contains("/undocumented") && p.Contains("no documented error response"));
+        Assert.Contains(problems, p => p.Contains("/only-unauthorized") && p.Contains("only 401"));
+        Assert.DoesNotContain(problems, p => p.Contains("/documented") || p.Contains("/excluded"));
+    }
+
+    [Fact]
+    public async Task EveryOperationInTheDocumentIsNamedSummarisedTaggedAndDocumentsItsErrorBody()
+    {
+        var response = await api.Client.GetAsync(ApiDocumentation.DocumentPath);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = await ApiFixture.ReadJsonAsync(response);
+
+        var operations = document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().Where(m => Methods.Contains(m.Key)).Select(m => (Name: $"{m.Key.ToUpperInvariant()} {path.Key}", Operation: m.Value!)))
+            .ToList();
+
+        var expected = ApiDescriptionRules.Described(api.Services.GetRequiredService<EndpointDataSource>().Endpoints).Count();
+        Assert.Equal(expected, operations.Count);
+        Assert.NotNull(document["components"]!["schemas"]!["ApiErrorBody"]);
+        foreach (var (name, operation) in operations)
+        {
+            Assert.False(string.IsNullOrWhiteSpace((string?)operation["operationId"]), $"{name}: no operationId");
+            Assert.False(string.IsNullOrWhiteSpace((string?)operation["summary"]), $"{name}: no summary");
+            Assert.True(operation["tags"] is JsonArray { Count: > 0 }, $"{name}: no tags");
+            var errors = operation["responses"]!.AsObject()
+                .Where(r => r.Key.StartsWith('4') && (string?)r.Value!["content"]?["application/json"]?["schema"]?["$ref"] == "#/components/schemas/ApiErrorBody")
+                .Select(r => r.Key)
+                .ToList();
+            Assert.True(errors.Count > 0, $"{name}: no 4xx response with the ApiErrorBody schema");
+            Assert.Contains("401", errors);
+        }
+    }
+
+    [Fact]
+    public async Task RequestBodiesAndSuccessBodiesAreDescribed()
+    {
+        var document = await ApiFixture.ReadJsonAsync(await api.Client.GetAsync(ApiDocumentation.DocumentPath));
+
+        var startReplay = document["paths"]!["/api/v1/traces/{traceId}/replays"]!["post"]!;
+        var body = startReplay["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        var overrides = body["$ref"] is { } reference
+            ? document["components"]!["schemas"]![((string)reference!).Split('/')[^1]]!
+            : body;
+        Assert.NotNull(overrides["properties"]!["model"]);
+        Assert.NotNull(overrides["properties"]!["promptTemplateVersionId"]);
+        Assert.Equal("#/components/schemas/DataEnvelopeOfReplayDto", (string?)startReplay["responses"]!["202"]!["content"]!["application/json"]!["schema"]!["$ref"]);
+        Assert.NotNull(startReplay["responses"]!["410"]);
+        Assert.NotNull(document["paths"]!["/api/v1/evaluators/{evaluatorId}"]!["patch"]!["requestBody"]);
+        Assert.NotNull(document["components"]!["securitySchemes"]!["bearer"]);
+        Assert.Equal("binary", (string?)document["paths"]!["/v1/traces"]!["post"]!["requestBody"]!["content"]!["application/x-protobuf"]!["schema"]!["format"]);
+    }
+
+    [Fact]
+    public void DocumentedBodiesDoNotConstrainContentTypesInRouting()
+    {
+        // Accepts<T>() would make routing answer 415 itself, before the handler can name what is wrong with the body.
+        var constrained = ApiDescriptionRules.Described(api.Services.GetRequiredService<EndpointDataSource>().Endpoints)
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { ContentTypes.Count: > 0 })
+            .Select(e => e.DisplayName)
+            .ToList();
+
+        Assert.Empty(constrained);
+    }
+
+    [Fact]
+    public async Task TheReferencePageIsServedLocallyWithoutAKeyAndLoadsNothingFromElsewhere()
+    {
+        using var anonymous = ((TestServer)api.Services.GetRequiredService<IServer>()).CreateClient();
+
+        var page = await anonymous.GetAsync($"/{ApiDocumentation.ReferencePath}/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        var assets = AssetReference().Matches(html).Select(m => m.Groups["url"].Value).ToList();
+        Assert.NotEmpty(assets);
+        Assert.All(assets, url => Assert.False(url.Contains("//"), $"the page loads {url} from another host"));
+        foreach (var asset in assets)
+        {
+            var served = await anonymous.GetAsync($"/{ApiDocumentation.ReferencePath}/{asset.TrimStart('.', '/')}");
+            Assert.True(served.StatusCode == HttpStatusCode.OK, $"{asset} answered {(int)served.StatusCode}");
+        }
+
+        var script = await anonymous.GetStringAsync($"/{ApiDocumentation.ReferencePath}/index.js");
+        Assert.Contains($"\"url\":\"{ApiDocumentation.DocumentPath}\"", script);
+        Assert.Contains("validatorUrl = null", script);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(ApiDocumentation.DocumentPath)).StatusCode);
+    }
+
+    private static Results<Ok<string>, JsonHttpResult<ApiErrorBody>> ApiErrorsOnly() =>
+        TypedResults.Ok("x");
+
+    [GeneratedRegex("(?:src|href)=\"(?<url>[^\"]+)\"")]
+    private static partial Regex AssetReference();
+}
