@@ -40,15 +40,19 @@ public static class SweepsApi
     public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
-        group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once");
+        group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once")
+            .ProducesErrors(400, 413);
         group.MapPost("/estimate", EstimateSweep).WithName("EstimateSweep")
-            .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs");
+            .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs").ProducesErrors(400, 413);
         group.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("The project's sweeps, newest first");
-        group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA");
-        group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish");
-        group.MapPost("/{sweepId}/retry-failed", RetryFailed).WithName("RetryFailedSweepTraces").WithSummary("Queue the failed traces again");
+        group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA").ProducesErrors(404);
+        group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish")
+            .ProducesErrors(404, 409);
+        group.MapPost("/{sweepId}/retry-failed", RetryFailed).WithName("RetryFailedSweepTraces").WithSummary("Queue the failed traces again")
+            .ProducesErrors(404, 409);
         group.MapGet("/{sweepId}/results", GetResults).WithName("GetSweepResults")
-            .WithSummary("Per-evaluator statistics, regressed traces, cost, latency, failures and cohorts; ?format=csv for one row per trace");
+            .WithSummary("Per-evaluator statistics, regressed traces, cost, latency, failures and cohorts; ?format=csv for one row per trace")
+            .ProducesErrors(400, 404);
         return app;
     }
 

@@ -17,7 +17,8 @@ public static class DashboardEndpoints
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         app.MapGet("/dashboard/config", GetConfig).WithName("GetDashboardConfig").WithTags("Dashboard")
-            .WithSummary("Dashboard start-up settings: the local key (loopback only, when enabled)");
+            .WithSummary("Dashboard start-up settings: the local key (loopback only, when enabled)")
+            .ExcludeFromDescription(); // the dashboard's own plumbing, not part of the public API
         return app;
     }
 
