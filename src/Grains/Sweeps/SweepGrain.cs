@@ -394,8 +394,10 @@ public sealed partial class SweepGrain(
             return options.Value.DefaultMaxInFlight;
         }
 
+        // Several replays per pool slot: the calls queued at each silo's pool outlast a poll interval, so a slot that
+        // frees between two ticks finds the next call already waiting, whichever silo the replays landed on.
         var silos = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo;
+        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot;
     }
 
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
