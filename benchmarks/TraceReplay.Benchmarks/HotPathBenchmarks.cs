@@ -10,7 +10,7 @@ using TraceReplay.Grains.Templates;
 namespace TraceReplay.Benchmarks;
 
 /// <summary>The code a replay runs per trace, besides the LLM call: planning, building the new trace, comparing.</summary>
-[MemoryDiagnoser, ShortRunJob]
+[MemoryDiagnoser]
 public class ReplayBenchmarks
 {
     private TraceData _source = null!;
@@ -42,7 +42,7 @@ public class ReplayBenchmarks
 }
 
 /// <summary>Ingestion: the batch endpoint's parser and the OTLP/JSON decoder and mapper.</summary>
-[MemoryDiagnoser, ShortRunJob]
+[MemoryDiagnoser]
 public class IngestionBenchmarks
 {
     private byte[] _batch = null!;
@@ -69,7 +69,7 @@ public class IngestionBenchmarks
 }
 
 /// <summary>Rendering a prompt template version for a replay with a template override.</summary>
-[MemoryDiagnoser, ShortRunJob]
+[MemoryDiagnoser]
 public class TemplateBenchmarks
 {
     private const string Template = "You are {{persona}}. Answer in {{language}}.{{#rules}}\n- {{.}}{{/rules}}";
