@@ -180,18 +180,22 @@ public sealed partial class ReplayGrain(
             .ToDictionary(c => pool.CallAsync(c.Request, stop.Token), c => c);
         while (running.Count > 0)
         {
-            var finished = await Task.WhenAny(running.Keys);
-            var call = running[finished];
-            running.Remove(finished);
-            var result = await finished;
-            if (!result.Succeeded)
+            await Task.WhenAny(running.Keys);
+            // Every result that has arrived by now goes into one state write, not one write each.
+            foreach (var (finished, call) in running.Where(r => r.Key.IsCompleted).ToList())
             {
-                await stop.CancelAsync();
-                await FailAsync(new ReplayError("PROVIDER_ERROR", result.ErrorMessage ?? "The LLM call failed.", result.ErrorStatus, call.Span.Id));
-                return false;
+                running.Remove(finished);
+                var result = await finished;
+                if (!result.Succeeded)
+                {
+                    await stop.CancelAsync();
+                    await FailAsync(new ReplayError("PROVIDER_ERROR", result.ErrorMessage ?? "The LLM call failed.", result.ErrorStatus, call.Span.Id));
+                    return false;
+                }
+
+                state.State.Results[call.Span.Id] = ToSpanResult(call, result);
             }
 
-            state.State.Results[call.Span.Id] = ToSpanResult(call, result);
             await state.WriteStateAsync(cancellationToken);
         }
 

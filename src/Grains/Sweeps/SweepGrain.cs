@@ -159,23 +159,24 @@ public sealed partial class SweepGrain(
     {
         try
         {
-            var changed = false;
-            if (state.State.Status == SweepStatus.Pending)
+            var status = state.State.Status;
+            if (status == SweepStatus.Pending)
             {
                 state.State.MaxInFlight = state.State.MaxInFlight > 0 ? state.State.MaxInFlight : await PoolSizeAsync();
                 state.State.Status = SweepLifecycle.Move(SweepStatus.Pending, SweepStatus.Running);
                 state.State.StartedAt = time.GetUtcNow();
-                changed = true;
             }
 
-            changed |= await PollAsync();
+            // Outcomes polled and replay ids just started are not written on their own: a resumed sweep polls them
+            // again or adopts the replay from the trace's history, so they ride along with the next refill's write.
+            // One write per tick instead of two: the whole entry list is rewritten each time.
+            await PollAsync();
             if (state.State.Status == SweepStatus.Running)
             {
-                changed |= await RefillAsync();
+                await RefillAsync();
             }
 
-            changed |= FinishIfDone();
-            if (changed)
+            if (FinishIfDone() || state.State.Status != status)
             {
                 await state.WriteStateAsync(cancellationToken);
             }
@@ -399,8 +400,10 @@ public sealed partial class SweepGrain(
             return options.Value.DefaultMaxInFlight;
         }
 
+        // Several replays per pool slot: the calls queued at each silo's pool outlast a poll interval, so a slot that
+        // frees between two ticks finds the next call already waiting, whichever silo the replays landed on.
         var silos = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo;
+        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot;
     }
 
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);

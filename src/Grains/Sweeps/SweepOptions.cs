@@ -8,9 +8,12 @@ public sealed class SweepOptions
     /// <summary>How often a running sweep looks at its in-flight replays and starts the next ones. Default 100 ms.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools.</summary>
+    public const int ReplaysPerPoolSlot = 4;
+
     /// <summary>
     /// Replays in flight when a sweep names no maxInFlight; 0 (the default) sizes it to the cluster's LLM pools:
-    /// <see cref="Llm.LlmSpanWorker.ActivationsPerSilo"/> × active silos.
+    /// <see cref="ReplaysPerPoolSlot"/> × <see cref="Llm.LlmSpanWorker.ActivationsPerSilo"/> × active silos.
     /// </summary>
     public int DefaultMaxInFlight { get; set; }
 

@@ -1,6 +1,7 @@
 using Orleans.Core.Internal;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Sweeps;
 using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Sweeps;
@@ -151,7 +152,7 @@ public sealed class SweepEngineTests : IDisposable
         Assert.Equal(SweepStatus.Pending, started.Status);
         Assert.Equal(SweepStatus.Completed, sweep.Status);
         Assert.Equal(200, sweep.Counts.Completed);
-        Assert.Equal(LlmSpanWorker.ActivationsPerSilo, sweep.MaxInFlight);
+        Assert.Equal(SweepOptions.ReplaysPerPoolSlot * LlmSpanWorker.ActivationsPerSilo, sweep.MaxInFlight);
         Assert.True(_fixture.Llm.MaxConcurrent <= LlmSpanWorker.ActivationsPerSilo);
     }
 }
