@@ -136,9 +136,8 @@ public sealed partial class ReplayGrain(
 
         if (state.State.Lifecycle!.Status == ReplayStatus.Pending)
         {
+            // Persisted with the first results: a crash before them only means the replay starts RUNNING again.
             state.State.Lifecycle = state.State.Lifecycle.Start(time.GetUtcNow());
-            await state.WriteStateAsync(cancellationToken);
-            await ReportToOriginAsync();
         }
 
         var (templates, templateError) = await TemplateContextLoader.LoadAsync(GrainFactory, trace, state.State.Overrides);
@@ -166,6 +165,11 @@ public sealed partial class ReplayGrain(
         state.State.ReplayTraceId = replayTrace.Id;
         state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
         state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
+
+        // The history learns the outcome first, so COMPLETED and "origin notified" persist in one write; a crash in
+        // between repeats only idempotent steps (the trace exists, the history entry is replaced).
+        await ReportToOriginAsync();
+        state.State.OriginNotified = true;
         await state.WriteStateAsync(cancellationToken);
         TraceReplayMetrics.ReplayCompleted(ModelTag, state.State.Lifecycle.CompletedAt!.Value - state.State.Lifecycle.CreatedAt);
         LogCompleted(logger, replayId, calls.Count);
