@@ -13,7 +13,8 @@ public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent> Batch);
 public sealed record IngestEvent(string Type, DateTimeOffset? Timestamp, JsonObject Body);
 
 /// <summary>The body of <c>POST /api/v1/traces/{traceId}/replays</c>: the overrides, every one optional.</summary>
-public sealed record StartReplayRequest(string? Model, string? PromptTemplateVersionId, JsonObject? ModelParameters);
+public sealed record StartReplayRequest(
+    string? Model, string? PromptTemplateVersionId, JsonObject? ModelParameters, string? Mode, string? ToolMatching);
 
 /// <summary>The body of <c>POST /api/v1/evaluators</c>.</summary>
 public sealed record CreateEvaluatorRequest(string Name, string Type, JsonObject? Config, bool? Enabled);
@@ -23,3 +24,13 @@ public sealed record UpdateEvaluatorRequest(string? Name, JsonObject? Config, bo
 
 /// <summary>The body of <c>POST /api/v1/scores</c>; <c>name</c> and <c>score</c> are accepted for evaluatorName and value.</summary>
 public sealed record CreateScoreRequest(string TraceId, string? SpanId, string EvaluatorName, double Value, string? Label, string? Reasoning);
+
+/// <summary>Which traces a sweep replays: explicit ids, or catalog filters.</summary>
+public sealed record SweepFilterRequest(
+    IReadOnlyList<string>? TraceIds, string? Name, IReadOnlyList<string>? Tags, string? Status, DateTimeOffset? StartDate,
+    DateTimeOffset? EndDate, int? Limit);
+
+/// <summary>The body of <c>POST /api/v1/sweeps</c> and <c>POST /api/v1/sweeps/estimate</c>.</summary>
+public sealed record StartSweepRequest(
+    string? Name, SweepFilterRequest Filter, StartReplayRequest? Overrides, int? MaxInFlight, decimal? BudgetUsd,
+    double? RegressionThreshold, string? BaselineSweepId, string? Mode, string? ToolMatching);

@@ -41,9 +41,10 @@ public static class SweepsApi
     {
         var group = app.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
         group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once")
-            .ProducesErrors(400, 413);
+            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
         group.MapPost("/estimate", EstimateSweep).WithName("EstimateSweep")
-            .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs").ProducesErrors(400, 413);
+            .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs")
+            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
         group.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("The project's sweeps, newest first");
         group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA").ProducesErrors(404);
         group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish")
