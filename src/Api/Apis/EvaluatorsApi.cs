@@ -205,7 +205,7 @@ public static class EvaluatorsApi
             return ApiErrors.Validation("value is required: a number from 0 to 1.");
         }
 
-        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var trace = services.Trace(traceId);
         var data = await trace.GetAsync();
         if (data is null)
         {
@@ -226,7 +226,7 @@ public static class EvaluatorsApi
     public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<ScoreDto>>>, JsonHttpResult<ApiErrorBody>>> ListTraceScores(
         string traceId, [AsParameters] TraceServices services)
     {
-        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var trace = services.Trace(traceId);
         if (await trace.GetAsync() is null)
         {
             return ApiErrors.NotFound($"trace '{traceId}' not found.");
@@ -243,7 +243,7 @@ public static class EvaluatorsApi
         new(traceId, s.SpanId, s.EvaluatorId, s.Name, s.Type, s.Score, s.Label, s.Reasoning, s.EvaluatorVersion, s.Error, s.Source, s.HigherIsBetter, s.CreatedAt);
 
     private static IEvaluatorRegistryGrain Registry(TraceServices services) =>
-        services.Grains.GetGrain<IEvaluatorRegistryGrain>(TraceReplayNames.DefaultProject);
+        services.Grains.GetGrain<IEvaluatorRegistryGrain>(services.Project.Id);
 
     private static async Task<(JsonObject? Body, JsonHttpResult<ApiErrorBody>? Error)> ReadObjectAsync(
         HttpRequest request, TraceServices services, CancellationToken cancellationToken)

@@ -47,7 +47,11 @@ public static class OtlpApi
         }
 
         var batch = OtlpTraceMapper.Map(decoded!, services.Time.GetUtcNow());
-        await Task.WhenAll(batch.Traces.Select(t => services.Grains.GetGrain<ITraceGrain>(t.Key).IngestAsync(t.Value)));
+        var refusals = await Task.WhenAll(batch.Traces.Select(t => services.Trace(t.Key).IngestAsync(t.Value)));
+        if (refusals.FirstOrDefault(r => r is not null) is { } refused)
+        {
+            return ApiErrors.From(refused);
+        }
 
         var response = new ExportTraceServiceResponse();
         if (batch.Rejected > 0)

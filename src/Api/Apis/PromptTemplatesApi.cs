@@ -102,6 +102,7 @@ public static class PromptTemplatesApi
         HttpRequest httpRequest,
         IGrainFactory grains,
         IOptions<ApiOptions> options,
+        ProjectContext project,
         CancellationToken cancellationToken)
     {
         var (document, readError) = await RequestBody.ReadJsonAsync(httpRequest, options.Value.MaxRequestBodyBytes, cancellationToken);
@@ -137,7 +138,7 @@ public static class PromptTemplatesApi
             return ApiErrors.Validation("content is required");
         }
 
-        var result = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, request.Name!)
+        var result = await PromptTemplateLookup.GetTemplate(grains, project.Id, request.Name!)
             .CreateVersionAsync(new NewPromptTemplateVersion(request.Content, request.Variables, request.Description, request.CommitMessage));
         if (result.Error is { } error)
         {
@@ -151,7 +152,8 @@ public static class PromptTemplatesApi
     public static async Task<Results<Ok<DataEnvelope<PromptTemplateList>>, Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetTemplates(
         string? name,
         string? version,
-        IGrainFactory grains)
+        IGrainFactory grains,
+        ProjectContext project)
     {
         if (name is null)
         {
@@ -160,7 +162,7 @@ public static class PromptTemplatesApi
                 return ApiErrors.Validation("name is required when version is given");
             }
 
-            return TypedResults.Ok(new DataEnvelope<PromptTemplateList>(await ListAsync(grains, TraceReplayNames.DefaultProject)));
+            return TypedResults.Ok(new DataEnvelope<PromptTemplateList>(await ListAsync(grains, project.Id)));
         }
 
         if (ValidateName(name) is { } badName)
@@ -179,7 +181,7 @@ public static class PromptTemplatesApi
             number = parsed;
         }
 
-        var versions = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, name).GetVersionsAsync();
+        var versions = await PromptTemplateLookup.GetTemplate(grains, project.Id, name).GetVersionsAsync();
         if (versions.Count == 0)
         {
             return ApiErrors.NotFound($"prompt template '{name}' was not found");
@@ -198,9 +200,10 @@ public static class PromptTemplatesApi
 
     public static async Task<Results<Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetVersionById(
         string id,
-        IGrainFactory grains)
+        IGrainFactory grains,
+        ProjectContext project)
     {
-        var version = await PromptTemplateLookup.FindVersionAsync(grains, TraceReplayNames.DefaultProject, id);
+        var version = await PromptTemplateLookup.FindVersionAsync(grains, project.Id, id);
         return version is null
             ? ApiErrors.NotFound($"prompt template version '{id}' was not found")
             : TypedResults.Ok(new DataEnvelope<PromptTemplateVersion>(version));

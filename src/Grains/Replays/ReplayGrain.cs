@@ -43,6 +43,7 @@ public sealed partial class ReplayGrain(
                 TotalSpans = start.TotalSpans,
                 OverridesApplied = start.OverridesApplied,
                 SkippedSpans = start.SkippedSpans ?? [],
+                Project = start.Project,
             };
             await state.WriteStateAsync();
             var period = recovery.Value.ReminderPeriod;
@@ -121,7 +122,7 @@ public sealed partial class ReplayGrain(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var replayId = this.GetPrimaryKeyString();
-        var source = GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!);
+        var source = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!));
         var trace = await source.GetAsync();
         if (trace is null)
         {
@@ -156,7 +157,7 @@ public sealed partial class ReplayGrain(
         var replayTrace = ReplayTraceBuilder.Build(
             path, replayId, calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
         state.State.Decisions = ReplayTraceBuilder.CountDecisions(calls, state.State.Results);
-        await GrainFactory.GetGrain<ITraceGrain>(replayTrace.Id).CreateFromReplayAsync(replayTrace);
+        await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, replayTrace.Id)).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
         state.State.ReplayTraceId = replayTrace.Id;
         state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
@@ -238,7 +239,9 @@ public sealed partial class ReplayGrain(
     }
 
     private Task ReportToOriginAsync() =>
-        GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!).RecordReplayAsync(Snapshot()!);
+        GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!)).RecordReplayAsync(Snapshot()!);
+
+    private string Project => state.State.Project ?? TraceReplayNames.DefaultProject;
 
     private ReplaySnapshot? Snapshot()
     {
@@ -251,7 +254,7 @@ public sealed partial class ReplayGrain(
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
             life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
-            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence);
+            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]

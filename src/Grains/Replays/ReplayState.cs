@@ -34,4 +34,7 @@ public sealed class ReplayState
 
     /// <summary>How many replayed LLM spans decided as the recording did; set when the replay completes.</summary>
     [Id(11)] public ReplayDecisions? Decisions { get; set; }
+
+    /// <summary>The project of the source trace; null in state written before projects, meaning the default one.</summary>
+    [Id(12)] public string? Project { get; set; }
 }
