@@ -5,7 +5,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>A project made through the admin API, with a client that sends one of its keys.</summary>
-internal sealed record TestProject(string Id, string KeyId, string Key, HttpClient Client) : IDisposable
+public sealed record TestProject(string Id, string KeyId, string Key, HttpClient Client) : IDisposable
 {
     public void Dispose() => Client.Dispose();
 
