@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using TraceReplay.Grains.Evaluation;
+
 namespace TraceReplay.Api.Infrastructure;
 
 /// <summary>Projects, keys and limits: the services behind <see cref="ApiKeyFilter"/> and <see cref="AdminKeyFilter"/>.</summary>
@@ -14,6 +17,9 @@ public static class AccessHosting
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyRateLimiter>();
         builder.Services.AddSingleton<AdminKeyFilter>();
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction());
+        builder.Services.AddSingleton(sp => new WebhookUrlGuard(sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
         return builder;
     }
 }

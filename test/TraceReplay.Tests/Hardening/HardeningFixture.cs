@@ -41,6 +41,8 @@ public sealed class HardeningFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    public IServiceProvider Services => _factory.Services;
+
     public async Task InitializeAsync()
     {
         Llm = await FakeOpenAiServer.StartAsync();
