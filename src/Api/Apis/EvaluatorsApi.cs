@@ -19,6 +19,9 @@ public static class EvaluatorsApi
 {
     public const string ApiSource = "API";
 
+    private const int MaxScoreNameLength = 200;
+    private const int MaxReasoningLength = 10_000;
+
     /// <summary>What a stored secret (a webhook header's value) reads back as.</summary>
     public const string Redacted = "***";
 
@@ -179,8 +182,9 @@ public static class EvaluatorsApi
             var text = property.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
             switch (property.Key)
             {
-                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number:
-                    value = n.GetValue<double>();
+                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number
+                    && n.TryGetValue<double>(out var number) && double.IsFinite(number):
+                    value = number;
                     break;
                 case "value" or "score":
                     return ApiErrors.Validation($"{property.Key} must be a number from 0 to 1.");
@@ -216,6 +220,14 @@ public static class EvaluatorsApi
         if (string.IsNullOrWhiteSpace(name))
         {
             return ApiErrors.Validation("evaluatorName is required.");
+        }
+
+        var invalid = TextRules.CheckId("traceId", traceId) ?? TextRules.CheckId("spanId", spanId, required: false)
+            ?? TextRules.Check("evaluatorName", name, MaxScoreNameLength) ?? TextRules.Check("label", label, MaxScoreNameLength, required: false)
+            ?? (reasoning?.Length > MaxReasoningLength ? $"reasoning must be at most {MaxReasoningLength} characters." : null);
+        if (invalid is not null)
+        {
+            return ApiErrors.Validation(invalid);
         }
 
         if (value is not (>= 0 and <= 1))

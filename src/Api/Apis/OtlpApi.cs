@@ -40,6 +40,12 @@ public static class OtlpApi
             return error;
         }
 
+        // The protobuf JSON parser skips unknown fields unread; refuse what no JSON reader should take (deep, not UTF-8, lone surrogates) first.
+        if (format == OtlpFormat.Json && RequestBody.Validate(body!) is { } invalid)
+        {
+            return invalid;
+        }
+
         var (decoded, decodeError) = OtlpDecoder.Decode(body!, format);
         if (decodeError is not null)
         {

@@ -79,6 +79,9 @@ public static class PromptTemplatesApi
     /// <summary>The longest template name accepted.</summary>
     public const int MaxNameLength = 200;
 
+    /// <summary>The longest template content accepted, in characters.</summary>
+    public const int MaxContentLength = 100_000;
+
     private const int MaxConcurrentReads = 16;
 
     public static IEndpointRouteBuilder MapPromptTemplatesApi(this IEndpointRouteBuilder app)
@@ -136,6 +139,16 @@ public static class PromptTemplatesApi
         if (request.Content is null)
         {
             return ApiErrors.Validation("content is required");
+        }
+
+        if (request.Content.Length > MaxContentLength)
+        {
+            return ApiErrors.Validation($"content must be at most {MaxContentLength} characters");
+        }
+
+        if (request.Variables?.Select(v => TextRules.Check("variables", v, MaxNameLength)).FirstOrDefault(e => e is not null) is { } badVariable)
+        {
+            return ApiErrors.Validation(badVariable);
         }
 
         var result = await PromptTemplateLookup.GetTemplate(grains, project.Id, request.Name!)

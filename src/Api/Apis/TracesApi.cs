@@ -215,9 +215,13 @@ public static class ReplayRequestParser
                     return (null, $"{property.Name} must be a string.");
                 case "model" when value.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(value.GetString()):
                     return (null, "model must not be blank.");
+                case "model" when TextRules.Check("model", value.GetString(), BatchParser.MaxModelLength, required: false) is { } invalid:
+                    return (null, invalid);
                 case "model":
                     model = value.GetString();
                     break;
+                case "promptTemplateVersionId" when TextRules.CheckId("promptTemplateVersionId", value.GetString(), required: false) is { } invalid:
+                    return (null, invalid);
                 case "promptTemplateVersionId":
                     version = value.GetString();
                     break;

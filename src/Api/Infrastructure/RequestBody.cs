@@ -46,10 +46,23 @@ public static class RequestBody
             return (null, null);
         }
 
+        return Parse(buffer.ToArray());
+    }
+
+    /// <summary>Null when <paramref name="body"/> is JSON that every handler can read; else the error to answer with.</summary>
+    public static JsonHttpResult<ApiErrorBody>? Validate(byte[] body)
+    {
+        var (document, error) = Parse(body);
+        document?.Dispose();
+        return error;
+    }
+
+    private static (JsonDocument? Document, JsonHttpResult<ApiErrorBody>? Error) Parse(byte[] body)
+    {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth });
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
         }
         catch (JsonException ex)
         {
