@@ -44,6 +44,7 @@ public static class TraceReplaySiloExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.AddLlmGateway();
+        services.AddSingleton<ProviderRateGate>();
         services.AddSingleton<LlmPool>();
         silo.AddTraceEvaluation();
         silo.AddStartupTask((services, _) =>

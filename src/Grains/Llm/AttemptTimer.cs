@@ -11,9 +11,13 @@ namespace TraceReplay.Grains.Llm;
 internal sealed class AttemptTimer : PipelinePolicy
 {
     private int _attempts;
+    private int _throttled;
     private long _lastAttemptTicks;
 
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Attempts the provider answered with 429, for the adaptive limiter.</summary>
+    public int Throttled => Volatile.Read(ref _throttled);
 
     public TimeSpan LastAttempt => TimeSpan.FromTicks(Volatile.Read(ref _lastAttemptTicks));
 
@@ -26,7 +30,7 @@ internal sealed class AttemptTimer : PipelinePolicy
         }
         finally
         {
-            End(started);
+            End(started, message);
         }
     }
 
@@ -39,7 +43,7 @@ internal sealed class AttemptTimer : PipelinePolicy
         }
         finally
         {
-            End(started);
+            End(started, message);
         }
     }
 
@@ -49,6 +53,12 @@ internal sealed class AttemptTimer : PipelinePolicy
         return Stopwatch.GetTimestamp();
     }
 
-    private void End(long started) =>
+    private void End(long started, PipelineMessage message)
+    {
         Volatile.Write(ref _lastAttemptTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        if (message.Response?.Status == 429)
+        {
+            Interlocked.Increment(ref _throttled);
+        }
+    }
 }

@@ -53,6 +53,8 @@ public sealed class HardeningFixture : IAsyncLifetime
         settings["TraceReplay:Llm:Retry:MaxDelay"] = "00:00:00.200";
         settings["TraceReplay:Llm:Retry:MaxTotalDelay"] = "00:00:02";
         settings["TraceReplay:Llm:AttemptTimeout"] = "00:00:00.500";
+        settings["TraceReplay:Llm:Limiter:InitialRatePerSecond"] = "50";
+        settings["TraceReplay:Llm:Limiter:IncreasePerSuccess"] = "1";
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
         settings["TraceReplay:Api:AdminKey"] = AdminKey;
         settings["TraceReplay:Api:KeyCacheDuration"] = "00:00:01";
