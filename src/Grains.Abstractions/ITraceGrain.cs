@@ -1,12 +1,15 @@
 namespace TraceReplay.Grains;
 
-/// <summary>One trace (key: trace id): its spans, and the history of its replays.</summary>
+/// <summary>One trace (key: <see cref="TraceKeys.For"/> of project and trace id): its spans, and the history of its replays.</summary>
 [Alias("TraceReplay.ITraceGrain")]
 public interface ITraceGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a batch's header and spans; spans may come before the header and across batches.</summary>
+    /// <summary>
+    /// Adds a batch's header and spans; spans may come before the header and across batches. Refused (nothing stored)
+    /// when the trace would pass the spans-per-trace limit.
+    /// </summary>
     [Alias("IngestAsync")]
-    Task IngestAsync(TraceIngest ingest);
+    Task<RequestError?> IngestAsync(TraceIngest ingest);
 
     /// <summary>The trace, or null when nothing was ingested under this id.</summary>
     [Alias("GetAsync"), AlwaysInterleave]

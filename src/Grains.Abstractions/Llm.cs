@@ -21,7 +21,8 @@ public sealed record LlmCallResult(
     [property: Id(7)] string? ErrorMessage,
     [property: Id(8)] string? ResponseModel = null,
     [property: Id(9)] double WaitMs = 0,
-    [property: Id(10)] int Attempts = 1)
+    [property: Id(10)] int Attempts = 1,
+    [property: Id(11)] int Throttled = 0)
 {
     public static LlmCallResult Failure(int? status, string message, double latencyMs = 0, int attempts = 1) =>
         new(false, null, 0, 0, latencyMs, false, status, message, Attempts: attempts);

@@ -94,7 +94,8 @@ public sealed record ReplaySnapshot(
     [property: Id(12)] ReplayResultSummary? Result,
     [property: Id(13)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
     [property: Id(14)] ReplayDecisions? Decisions = null,
-    [property: Id(15)] ReplayDivergence? Divergence = null);
+    [property: Id(15)] ReplayDivergence? Divergence = null,
+    [property: Id(16)] string Project = TraceReplayNames.DefaultProject);
 
 /// <summary>
 /// Where a chained replay left the recorded path: the LLM span, what the recording did there, what the new model did,
@@ -126,4 +127,5 @@ public sealed record ReplayStart(
     [property: Id(2)] int TotalSpans,
     [property: Id(3)] OverrideCounts OverridesApplied,
     [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null);
+    [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
+    [property: Id(6)] string Project = TraceReplayNames.DefaultProject);

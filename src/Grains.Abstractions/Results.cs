@@ -7,6 +7,12 @@ public enum ErrorKind
     NotFound = 1,
     Gone = 2,
     Conflict = 3,
+
+    /// <summary>A size limit (413), such as spans per trace.</summary>
+    TooLarge = 4,
+
+    /// <summary>A limit on work in flight (429), such as replays per project.</summary>
+    LimitExceeded = 5,
 }
 
 /// <summary>A refusal with a message that names the offending field or object.</summary>

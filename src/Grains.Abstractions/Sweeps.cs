@@ -76,7 +76,8 @@ public sealed record SweepSnapshot(
     [property: Id(12)] DateTimeOffset? StartedAt,
     [property: Id(13)] DateTimeOffset? CompletedAt,
     [property: Id(14)] TimeSpan? EstimatedTimeRemaining,
-    [property: Id(15)] string? StopReason);
+    [property: Id(15)] string? StopReason,
+    [property: Id(16)] string Project = TraceReplayNames.DefaultProject);
 
 /// <summary>
 /// One trace of a sweep, compact: what was started, how it ended, and the recorded and replayed cost and duration.

@@ -10,4 +10,7 @@ public sealed class TraceReplayOptions
 
     /// <summary>How often the retention job purges expired traces. Default 1 hour.</summary>
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most spans one trace may hold, across all its batches; more is refused (413). Default 10 000.</summary>
+    public int MaxSpansPerTrace { get; set; } = 10_000;
 }

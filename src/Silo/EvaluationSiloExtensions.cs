@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Providers;
@@ -27,9 +28,17 @@ public static class EvaluationSiloExtensions
         // Let a configured re-drive interval below Orleans' one-minute default take effect (tests use seconds).
         services.AddOptions<ReminderOptions>().Configure<IOptions<EvaluationOptions>>((reminders, evaluation) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, evaluation.Value.RedriveInterval.Ticks)));
-        services.AddHttpClient(WebhookEvaluator.HttpClientName);
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction());
+        // Every webhook connection goes through the guard: the addresses it checked are the ones it connects to.
+        services.AddHttpClient(WebhookEvaluator.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+        {
+            ConnectCallback = new WebhookUrlGuard(sp.GetRequiredService<IOptions<WebhookOptions>>().Value).ConnectAsync,
+            AllowAutoRedirect = false,
+        });
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<EvaluatorCatalog>(
-            sp, sp.GetRequiredService<TraceReplay.Grains.Llm.LlmPool>(), sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<EvaluationOptions>>()));
+            sp, sp.GetRequiredService<TraceReplay.Grains.Llm.LlmPool>(), sp.GetRequiredService<IHttpClientFactory>(),
+            sp.GetRequiredService<IOptions<EvaluationOptions>>(), sp.GetRequiredService<IOptions<WebhookOptions>>()));
         services.TryAddSingleton<EvaluationRunner>();
         services.TryAddSingleton<ITraceEventPublisher, StreamTraceEventPublisher>();
         return silo;

@@ -49,6 +49,7 @@ public static class TraceReplaySiloExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.AddLlmGateway();
+        services.AddSingleton<ProviderRateGate>();
         services.AddSingleton<LlmPool>();
         silo.AddTraceEvaluation();
         // Grain calls carry the caller's trace context and appear as spans when tracing is on.

@@ -20,14 +20,14 @@ public static class ComparisonApi
     }
 
     public static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareTraces(
-        string traceId, string otherTraceId, IClusterClient grains) =>
-        await CompareAsync(grains, traceId, otherTraceId);
+        string traceId, string otherTraceId, IClusterClient grains, ProjectContext project) =>
+        await CompareAsync(grains, project.Id, traceId, otherTraceId);
 
     public static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareReplay(
-        string replayId, IClusterClient grains)
+        string replayId, IClusterClient grains, ProjectContext project)
     {
         var replay = await grains.GetGrain<IReplayGrain>(replayId).GetAsync();
-        if (replay is null)
+        if (replay is null || replay.Project != project.Id)
         {
             return ApiErrors.NotFound($"replay '{replayId}' not found.");
         }
@@ -40,14 +40,15 @@ public static class ComparisonApi
             return ApiErrors.Conflict(why);
         }
 
-        return await CompareAsync(grains, replay.TraceId, replay.ReplayTraceId);
+        return await CompareAsync(grains, project.Id, replay.TraceId, replay.ReplayTraceId);
     }
 
     private static async Task<Results<Ok<DataEnvelope<TraceComparison>>, JsonHttpResult<ApiErrorBody>>> CompareAsync(
-        IClusterClient grains, string traceIdA, string traceIdB)
+        IClusterClient grains, string project, string traceIdA, string traceIdB)
     {
-        var grainA = grains.GetGrain<ITraceGrain>(traceIdA);
-        var grainB = grains.GetGrain<ITraceGrain>(traceIdB);
+        // Both keys are the caller's project's: a trace of another project is simply not found.
+        var grainA = grains.GetGrain<ITraceGrain>(TraceKeys.For(project, traceIdA));
+        var grainB = grains.GetGrain<ITraceGrain>(TraceKeys.For(project, traceIdB));
         var (a, b) = (await grainA.GetAsync(), await grainB.GetAsync());
         if (a is null)
         {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
+using TraceReplay.Grains.Evaluation;
 
 namespace TraceReplay.Api.Apis;
 
@@ -17,6 +18,15 @@ public sealed record ScoreDto(
 public static class EvaluatorsApi
 {
     public const string ApiSource = "API";
+
+    private const int MaxScoreNameLength = 200;
+    private const int MaxReasoningLength = 10_000;
+
+    /// <summary>What a stored secret (a webhook header's value) reads back as.</summary>
+    public const string Redacted = "***";
+
+    /// <summary>How long saving a WEBHOOK evaluator waits for its host to resolve before leaving the check to call time.</summary>
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(2);
 
     public static IEndpointRouteBuilder MapEvaluatorsApi(this IEndpointRouteBuilder app)
     {
@@ -35,7 +45,7 @@ public static class EvaluatorsApi
     }
 
     public static async Task<Results<Created<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> CreateEvaluator(
-        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
     {
         var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
         if (error is not null)
@@ -77,6 +87,11 @@ public static class EvaluatorsApi
             return ApiErrors.Validation($"{(name is null ? "name" : "type")} is required.");
         }
 
+        if (await CheckWebhookHostAsync(type, config, guard, cancellationToken) is { } refused)
+        {
+            return ApiErrors.Validation(refused);
+        }
+
         var result = await Registry(services).CreateAsync(new NewEvaluator(name, type, config ?? "{}", enabled));
         return result.Error is not null
             ? ApiErrors.From(result.Error)
@@ -93,7 +108,7 @@ public static class EvaluatorsApi
             : ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
 
     public static async Task<Results<Ok<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> UpdateEvaluator(
-        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
     {
         var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
         if (error is not null)
@@ -137,6 +152,12 @@ public static class EvaluatorsApi
             }
         }
 
+        config = config is null ? null : KeepRedactedHeaders(config, current.ConfigJson);
+        if (await CheckWebhookHostAsync(current.Type, config, guard, cancellationToken) is { } refused)
+        {
+            return ApiErrors.Validation(refused);
+        }
+
         var result = await Registry(services).UpdateAsync(evaluatorId, new EvaluatorPatch(name, config, enabled));
         return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<EvaluatorDto>(result.Evaluator!.ToDto()));
     }
@@ -164,8 +185,9 @@ public static class EvaluatorsApi
             var text = property.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
             switch (property.Key)
             {
-                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number:
-                    value = n.GetValue<double>();
+                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number
+                    && n.TryGetValue<double>(out var number) && double.IsFinite(number):
+                    value = number;
                     break;
                 case "value" or "score":
                     return ApiErrors.Validation($"{property.Key} must be a number from 0 to 1.");
@@ -203,12 +225,20 @@ public static class EvaluatorsApi
             return ApiErrors.Validation("evaluatorName is required.");
         }
 
+        var invalid = TextRules.CheckId("traceId", traceId) ?? TextRules.CheckId("spanId", spanId, required: false)
+            ?? TextRules.Check("evaluatorName", name, MaxScoreNameLength) ?? TextRules.Check("label", label, MaxScoreNameLength, required: false)
+            ?? (reasoning?.Length > MaxReasoningLength ? $"reasoning must be at most {MaxReasoningLength} characters." : null);
+        if (invalid is not null)
+        {
+            return ApiErrors.Validation(invalid);
+        }
+
         if (value is not (>= 0 and <= 1))
         {
             return ApiErrors.Validation("value is required: a number from 0 to 1.");
         }
 
-        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var trace = services.Trace(traceId);
         var data = await trace.GetAsync();
         if (data is null)
         {
@@ -229,7 +259,7 @@ public static class EvaluatorsApi
     public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<ScoreDto>>>, JsonHttpResult<ApiErrorBody>>> ListTraceScores(
         string traceId, [AsParameters] TraceServices services)
     {
-        var trace = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var trace = services.Trace(traceId);
         if (await trace.GetAsync() is null)
         {
             return ApiErrors.NotFound($"trace '{traceId}' not found.");
@@ -239,14 +269,63 @@ public static class EvaluatorsApi
         return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ScoreDto>>([.. scores.OrderBy(s => s.CreatedAt).Select(s => s.ToDto(traceId))]));
     }
 
+    /// <summary>The evaluator as clients read it: header values (webhook secrets) are replaced by <see cref="Redacted"/>.</summary>
     public static EvaluatorDto ToDto(this EvaluatorDefinition e) =>
-        new(e.Id, e.Name, e.Type, JsonNode.Parse(e.ConfigJson), e.Enabled, e.Version, e.CreatedAt, e.UpdatedAt);
+        new(e.Id, e.Name, e.Type, Redact(JsonNode.Parse(e.ConfigJson)), e.Enabled, e.Version, e.CreatedAt, e.UpdatedAt);
+
+    private static JsonNode? Redact(JsonNode? config)
+    {
+        if (config?["headers"] is JsonObject headers)
+        {
+            foreach (var name in headers.Select(h => h.Key).ToList())
+            {
+                headers[name] = Redacted;
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>A config sent back as read keeps the stored value of each header that reads <see cref="Redacted"/>.</summary>
+    private static string KeepRedactedHeaders(string configJson, string storedJson)
+    {
+        if (JsonNode.Parse(configJson) is not JsonObject config || config["headers"] is not JsonObject headers
+            || JsonNode.Parse(storedJson)?["headers"] is not JsonObject stored)
+        {
+            return configJson;
+        }
+
+        foreach (var (name, value) in headers.ToList())
+        {
+            if (value is JsonValue v && v.TryGetValue<string>(out var text) && text == Redacted && stored[name] is { } original)
+            {
+                headers[name] = original.DeepClone();
+            }
+        }
+
+        return config.ToJsonString();
+    }
+
+    /// <summary>For a WEBHOOK config, refuses a host that resolves to a non-public address (calls are checked again at connection time).</summary>
+    private static async Task<string?> CheckWebhookHostAsync(string type, string? configJson, WebhookUrlGuard guard, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(type, "WEBHOOK", StringComparison.OrdinalIgnoreCase) || configJson is null
+            || JsonNode.Parse(configJson)?["url"] is not JsonValue url || !url.TryGetValue<string>(out var text)
+            || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || guard.CheckUrl(uri) is not null)
+        {
+            return null; // Anything else wrong with the config is the registry's to report.
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ResolveTimeout);
+        return await guard.CheckHostAsync(uri.Host, timeout.Token, refuseUnresolved: false);
+    }
 
     public static ScoreDto ToDto(this TraceScore s, string traceId) =>
         new(traceId, s.SpanId, s.EvaluatorId, s.Name, s.Type, s.Score, s.Label, s.Reasoning, s.EvaluatorVersion, s.Error, s.Source, s.HigherIsBetter, s.CreatedAt);
 
     private static IEvaluatorRegistryGrain Registry(TraceServices services) =>
-        services.Grains.GetGrain<IEvaluatorRegistryGrain>(TraceReplayNames.DefaultProject);
+        services.Grains.GetGrain<IEvaluatorRegistryGrain>(services.Project.Id);
 
     private static async Task<(JsonObject? Body, JsonHttpResult<ApiErrorBody>? Error)> ReadObjectAsync(
         HttpRequest request, TraceServices services, CancellationToken cancellationToken)

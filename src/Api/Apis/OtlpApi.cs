@@ -47,6 +47,12 @@ public static class OtlpApi
             return error;
         }
 
+        // The protobuf JSON parser skips unknown fields unread; refuse what no JSON reader should take (deep, not UTF-8, lone surrogates) first.
+        if (format == OtlpFormat.Json && RequestBody.Validate(body!) is { } invalid)
+        {
+            return invalid;
+        }
+
         var (decoded, decodeError) = OtlpDecoder.Decode(body!, format);
         if (decodeError is not null)
         {
@@ -54,7 +60,11 @@ public static class OtlpApi
         }
 
         var batch = OtlpTraceMapper.Map(decoded!, services.Time.GetUtcNow());
-        await Task.WhenAll(batch.Traces.Select(t => services.Grains.GetGrain<ITraceGrain>(t.Key).IngestAsync(t.Value)));
+        var refusals = await Task.WhenAll(batch.Traces.Select(t => services.Trace(t.Key).IngestAsync(t.Value)));
+        if (refusals.FirstOrDefault(r => r is not null) is { } refused)
+        {
+            return ApiErrors.From(refused);
+        }
 
         var response = new ExportTraceServiceResponse();
         if (batch.Rejected > 0)

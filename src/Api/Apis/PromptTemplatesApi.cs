@@ -79,6 +79,9 @@ public static class PromptTemplatesApi
     /// <summary>The longest template name accepted.</summary>
     public const int MaxNameLength = 200;
 
+    /// <summary>The longest template content accepted, in characters.</summary>
+    public const int MaxContentLength = 100_000;
+
     private const int MaxConcurrentReads = 16;
 
     public static IEndpointRouteBuilder MapPromptTemplatesApi(this IEndpointRouteBuilder app)
@@ -103,6 +106,7 @@ public static class PromptTemplatesApi
         HttpRequest httpRequest,
         IGrainFactory grains,
         IOptions<ApiOptions> options,
+        ProjectContext project,
         CancellationToken cancellationToken)
     {
         var (document, readError) = await RequestBody.ReadJsonAsync(httpRequest, options.Value.MaxRequestBodyBytes, cancellationToken);
@@ -138,7 +142,17 @@ public static class PromptTemplatesApi
             return ApiErrors.Validation("content is required");
         }
 
-        var result = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, request.Name!)
+        if (request.Content.Length > MaxContentLength)
+        {
+            return ApiErrors.Validation($"content must be at most {MaxContentLength} characters");
+        }
+
+        if (request.Variables?.Select(v => TextRules.Check("variables", v, MaxNameLength)).FirstOrDefault(e => e is not null) is { } badVariable)
+        {
+            return ApiErrors.Validation(badVariable);
+        }
+
+        var result = await PromptTemplateLookup.GetTemplate(grains, project.Id, request.Name!)
             .CreateVersionAsync(new NewPromptTemplateVersion(request.Content, request.Variables, request.Description, request.CommitMessage));
         if (result.Error is { } error)
         {
@@ -152,7 +166,8 @@ public static class PromptTemplatesApi
     public static async Task<Results<Ok<DataEnvelope<PromptTemplateList>>, Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetTemplates(
         string? name,
         string? version,
-        IGrainFactory grains)
+        IGrainFactory grains,
+        ProjectContext project)
     {
         if (name is null)
         {
@@ -161,7 +176,7 @@ public static class PromptTemplatesApi
                 return ApiErrors.Validation("name is required when version is given");
             }
 
-            return TypedResults.Ok(new DataEnvelope<PromptTemplateList>(await ListAsync(grains, TraceReplayNames.DefaultProject)));
+            return TypedResults.Ok(new DataEnvelope<PromptTemplateList>(await ListAsync(grains, project.Id)));
         }
 
         if (ValidateName(name) is { } badName)
@@ -180,7 +195,7 @@ public static class PromptTemplatesApi
             number = parsed;
         }
 
-        var versions = await PromptTemplateLookup.GetTemplate(grains, TraceReplayNames.DefaultProject, name).GetVersionsAsync();
+        var versions = await PromptTemplateLookup.GetTemplate(grains, project.Id, name).GetVersionsAsync();
         if (versions.Count == 0)
         {
             return ApiErrors.NotFound($"prompt template '{name}' was not found");
@@ -199,9 +214,10 @@ public static class PromptTemplatesApi
 
     public static async Task<Results<Ok<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> GetVersionById(
         string id,
-        IGrainFactory grains)
+        IGrainFactory grains,
+        ProjectContext project)
     {
-        var version = await PromptTemplateLookup.FindVersionAsync(grains, TraceReplayNames.DefaultProject, id);
+        var version = await PromptTemplateLookup.FindVersionAsync(grains, project.Id, id);
         return version is null
             ? ApiErrors.NotFound($"prompt template version '{id}' was not found")
             : TypedResults.Ok(new DataEnvelope<PromptTemplateVersion>(version));

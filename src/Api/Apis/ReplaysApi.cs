@@ -15,17 +15,17 @@ public static class ReplaysApi
     }
 
     public static async Task<Results<Ok<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> GetReplay(
-        string replayId, IClusterClient grains)
+        string replayId, IClusterClient grains, ProjectContext project)
     {
         var replay = await grains.GetGrain<IReplayGrain>(replayId).GetAsync();
-        if (replay is null)
+        if (replay is null || replay.Project != project.Id)
         {
             return ApiErrors.NotFound($"replay '{replayId}' not found.");
         }
 
         // The new trace's scoring, so a client polling the replay sees when its scores are complete.
         var evaluations = replay.ReplayTraceId is { } traceId
-            ? EvaluationsDto.From(await grains.GetGrain<ITraceGrain>(traceId).GetEvaluationStatusAsync())
+            ? EvaluationsDto.From(await grains.GetGrain<ITraceGrain>(TraceKeys.For(project.Id, traceId)).GetEvaluationStatusAsync())
             : null;
         return TypedResults.Ok(new DataEnvelope<ReplayDto>(replay.ToDto() with { Evaluations = evaluations }));
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Sweeps;
 
@@ -16,6 +17,8 @@ public sealed record SweepRequest(
 /// </summary>
 public static class SweepRequestParser
 {
+    public const int MaxNameLength = 200;
+
     public const int DefaultLimit = 1_000;
     public const double DefaultRegressionThreshold = 0.1;
 
@@ -41,9 +44,13 @@ public static class SweepRequestParser
             {
                 case "name" or "baselineSweepId" when value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null):
                     return (null, $"{property.Name} must be a string.");
+                case "name" when TextRules.Check("name", value.GetString(), MaxNameLength, required: false) is { } invalid:
+                    return (null, invalid);
                 case "name":
                     name = value.GetString();
                     break;
+                case "baselineSweepId" when TextRules.CheckId("baselineSweepId", value.GetString(), required: false) is { } invalid:
+                    return (null, invalid);
                 case "baselineSweepId":
                     baseline = value.GetString();
                     break;
@@ -90,7 +97,7 @@ public static class SweepRequestParser
                 case "regressionThreshold" when value.ValueKind == JsonValueKind.Null:
                     break;
                 case "regressionThreshold":
-                    if (value.ValueKind != JsonValueKind.Number || value.GetDouble() is not (> 0 and <= 1))
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var regression) || regression is not (> 0 and <= 1))
                     {
                         return (null, "regressionThreshold must be a number greater than 0 and at most 1.");
                     }
@@ -162,7 +169,7 @@ public static class SweepRequestParser
             {
                 case "traceIds":
                     if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > SweepFilter.MaxTraces
-                        || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString())))
+                        || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String || TextRules.CheckId("id", v.GetString()) is not null))
                     {
                         return (null, $"{field} must be an array of 1 to {SweepFilter.MaxTraces} trace ids.");
                     }

@@ -14,7 +14,13 @@ namespace TraceReplay.Api.Apis;
 /// <summary>What the sweep handlers need, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record SweepServices(
     IClusterClient Grains, ITraceCatalog Catalog, LlmProviderRegistry Providers, ModelPriceTable Prices,
-    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, TimeProvider Time);
+    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions, TimeProvider Time,
+    ProjectContext Project)
+{
+    /// <summary>The caller's project's sweep; null when there is none of that id in the project.</summary>
+    public async Task<SweepSnapshot?> FindSweepAsync(string sweepId) =>
+        await Grains.GetGrain<ISweepGrain>(sweepId).GetAsync() is { } sweep && sweep.Project == Project.Id ? sweep : null;
+}
 
 public sealed record SweepCountsDto(int Total, int Queued, int Running, int Completed, int Failed, int Skipped);
 
@@ -66,13 +72,13 @@ public static class SweepsApi
             return error;
         }
 
-        if (parsed!.BaselineSweepId is { } baselineId && await services.Grains.GetGrain<ISweepGrain>(baselineId).GetAsync() is null)
+        if (parsed!.BaselineSweepId is { } baselineId && await services.FindSweepAsync(baselineId) is null)
         {
             return ApiErrors.Validation($"baselineSweepId: sweep '{baselineId}' not found.");
         }
 
         var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
-            parsed.Filter, TraceReplayNames.DefaultProject, services.Catalog, services.Grains, cancellationToken);
+            parsed.Filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken);
         if (resolveError is not null)
         {
             return ApiErrors.Validation(resolveError);
@@ -86,8 +92,14 @@ public static class SweepsApi
         var now = services.Time.GetUtcNow();
         var sweepId = "swp_" + Guid.NewGuid().ToString("N");
         var definition = new SweepDefinition(
-            parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", TraceReplayNames.DefaultProject, targets, parsed.Overrides, parsed.MaxInFlight,
+            parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", services.Project.Id, targets, parsed.Overrides, parsed.MaxInFlight,
             parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe());
+        var limit = services.LimitOptions.Value.MaxSweepsPerProject;
+        if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Sweeps, sweepId, limit))
+        {
+            return ApiErrors.LimitExceeded($"the project already has {limit} sweeps pending or running, its limit; wait for one to finish or cancel one.");
+        }
+
         var sweep = await services.Grains.GetGrain<ISweepGrain>(sweepId).StartAsync(definition);
         return TypedResults.Accepted($"/api/v1/sweeps/{sweepId}", new DataEnvelope<SweepDto>(sweep.ToDto()));
     }
@@ -102,7 +114,7 @@ public static class SweepsApi
         }
 
         var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
-            parsed!.Filter, TraceReplayNames.DefaultProject, services.Catalog, services.Grains, cancellationToken);
+            parsed!.Filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken);
         if (resolveError is not null)
         {
             return ApiErrors.Validation(resolveError);
@@ -112,7 +124,7 @@ public static class SweepsApi
         await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = ParallelTraceReads, CancellationToken = cancellationToken },
             async (target, _) =>
             {
-                if (await services.Grains.GetGrain<ITraceGrain>(target.TraceId).GetAsync() is { } trace)
+                if (await services.Grains.GetGrain<ITraceGrain>(TraceKeys.For(services.Project.Id, target.TraceId)).GetAsync() is { } trace)
                 {
                     var estimate = SweepEstimator.Estimate(trace, parsed.Overrides, services.Prices);
                     lock (estimates)
@@ -134,32 +146,38 @@ public static class SweepsApi
 
     public static async Task<Ok<DataEnvelope<IReadOnlyList<SweepDto>>>> ListSweeps([AsParameters] SweepServices services)
     {
-        var ids = await services.Grains.GetGrain<ISweepRegistryGrain>(TraceReplayNames.DefaultProject).ListAsync();
+        var ids = await services.Grains.GetGrain<ISweepRegistryGrain>(services.Project.Id).ListAsync();
         var sweeps = await Task.WhenAll(ids.Select(id => services.Grains.GetGrain<ISweepGrain>(id).GetAsync()));
         return TypedResults.Ok(new DataEnvelope<IReadOnlyList<SweepDto>>([.. sweeps.OfType<SweepSnapshot>().Select(s => s.ToDto())]));
     }
 
-    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> GetSweep(string sweepId, IClusterClient grains)
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> GetSweep(string sweepId, [AsParameters] SweepServices services)
     {
-        var sweep = await grains.GetGrain<ISweepGrain>(sweepId).GetAsync();
+        var sweep = await services.FindSweepAsync(sweepId);
         return sweep is null ? ApiErrors.NotFound($"sweep '{sweepId}' not found.") : TypedResults.Ok(new DataEnvelope<SweepDto>(sweep.ToDto()));
     }
 
-    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> CancelSweep(string sweepId, IClusterClient grains) =>
-        Answer(await grains.GetGrain<ISweepGrain>(sweepId).CancelAsync());
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> CancelSweep(
+        string sweepId, [AsParameters] SweepServices services) =>
+        await services.FindSweepAsync(sweepId) is null
+            ? ApiErrors.NotFound($"sweep '{sweepId}' not found.")
+            : Answer(await services.Grains.GetGrain<ISweepGrain>(sweepId).CancelAsync());
 
-    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> RetryFailed(string sweepId, IClusterClient grains) =>
-        Answer(await grains.GetGrain<ISweepGrain>(sweepId).RetryFailedAsync());
+    public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> RetryFailed(
+        string sweepId, [AsParameters] SweepServices services) =>
+        await services.FindSweepAsync(sweepId) is null
+            ? ApiErrors.NotFound($"sweep '{sweepId}' not found.")
+            : Answer(await services.Grains.GetGrain<ISweepGrain>(sweepId).RetryFailedAsync());
 
     public static async Task<Results<Ok<DataEnvelope<SweepResultsDto>>, FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> GetResults(
-        string sweepId, string? format, IClusterClient grains, CancellationToken cancellationToken)
+        string sweepId, string? format, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
         if (format is not (null or "json" or "csv"))
         {
             return ApiErrors.Validation($"format must be json or csv; got '{format}'.");
         }
 
-        var report = await SweepReportLoader.LoadAsync(grains, sweepId, cancellationToken);
+        var report = await services.FindSweepAsync(sweepId) is null ? null : await SweepReportLoader.LoadAsync(services.Grains, sweepId, cancellationToken);
         if (report is null)
         {
             return ApiErrors.NotFound($"sweep '{sweepId}' not found.");

@@ -44,14 +44,23 @@ public static class TracesApi
                 return ApiErrors.Validation("batch is required: send {\"batch\": [events]}.");
             }
 
+            if (document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("batch", out var events)
+                && events.ValueKind == JsonValueKind.Array && events.GetArrayLength() > services.Limits.MaxBatchEvents)
+            {
+                return ApiErrors.PayloadTooLarge(
+                    $"batch has {events.GetArrayLength()} events; the limit is {services.Limits.MaxBatchEvents} events per request.");
+            }
+
             var (batch, parseError) = BatchParser.Parse(document.RootElement, services.Time.GetUtcNow());
             if (parseError is not null)
             {
                 return ApiErrors.Validation(parseError);
             }
 
-            await Task.WhenAll(batch!.Traces.Select(t => services.Grains.GetGrain<ITraceGrain>(t.Key).IngestAsync(t.Value)));
-            return TypedResults.Created((string?)null, new AcceptedResponse(batch.Accepted));
+            var refusals = await Task.WhenAll(batch!.Traces.Select(t => services.Trace(t.Key).IngestAsync(t.Value)));
+            return refusals.FirstOrDefault(r => r is not null) is { } refused
+                ? ApiErrors.From(refused)
+                : TypedResults.Created((string?)null, new AcceptedResponse(batch.Accepted));
         }
     }
 
@@ -92,14 +101,14 @@ public static class TracesApi
 
         var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var page = await services.Catalog.QueryAsync(
-            new TraceQuery(TraceReplayNames.DefaultProject, pageSize, cursor, name, statusFilter, tagList, from, to), cancellationToken);
+            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to), cancellationToken);
         return TypedResults.Ok(new DataEnvelope<TraceListDto>(new TraceListDto([.. page.Traces.Select(r => r.ToDto())], page.NextCursor)));
     }
 
     public static async Task<Results<Ok<DataEnvelope<TraceDto>>, JsonHttpResult<ApiErrorBody>>> GetTrace(
         string traceId, [AsParameters] TraceServices services)
     {
-        var grain = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var grain = services.Trace(traceId);
         var trace = await grain.GetAsync();
         return trace is null
             ? ApiErrors.NotFound($"trace '{traceId}' not found.")
@@ -131,19 +140,30 @@ public static class TracesApi
             overrides = parsed!;
         }
 
-        var result = await services.Grains.GetGrain<ITraceGrain>(traceId).StartReplayAsync(overrides);
+        // A slot of the project's in-flight replays is taken under a reservation, then moved to the replay's id.
+        var quota = services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id);
+        var reservation = "res_" + Guid.NewGuid().ToString("N");
+        if (!await quota.TryAcquireAsync(QuotaKind.Replays, reservation, services.Limits.MaxReplaysInFlightPerProject))
+        {
+            return ApiErrors.LimitExceeded(
+                $"the project already has {services.Limits.MaxReplaysInFlightPerProject} replays in flight, its limit; retry once some have finished.");
+        }
+
+        var result = await services.Trace(traceId).StartReplayAsync(overrides);
         if (result.Error is not null)
         {
+            await quota.ReleaseAsync(QuotaKind.Replays, reservation);
             return ApiErrors.From(result.Error);
         }
 
+        await quota.ConfirmAsync(QuotaKind.Replays, reservation, result.Replay!.Id);
         return TypedResults.Accepted($"/api/v1/replays/{result.Replay!.Id}", new DataEnvelope<ReplayDto>(result.Replay.ToDto()));
     }
 
     public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<ReplayDto>>>, JsonHttpResult<ApiErrorBody>>> ListReplays(
         string traceId, [AsParameters] TraceServices services)
     {
-        var grain = services.Grains.GetGrain<ITraceGrain>(traceId);
+        var grain = services.Trace(traceId);
         if (await grain.GetAsync() is null)
         {
             return ApiErrors.NotFound($"trace '{traceId}' not found.");
@@ -197,9 +217,13 @@ public static class ReplayRequestParser
                     return (null, $"{property.Name} must be a string.");
                 case "model" when value.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(value.GetString()):
                     return (null, "model must not be blank.");
+                case "model" when TextRules.Check("model", value.GetString(), BatchParser.MaxModelLength, required: false) is { } invalid:
+                    return (null, invalid);
                 case "model":
                     model = value.GetString();
                     break;
+                case "promptTemplateVersionId" when TextRules.CheckId("promptTemplateVersionId", value.GetString(), required: false) is { } invalid:
+                    return (null, invalid);
                 case "promptTemplateVersionId":
                     version = value.GetString();
                     break;

@@ -45,7 +45,7 @@ public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> o
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private Task IngestAsync(string traceId, (TraceHeader Header, SpanData[] Spans) trace) =>
-        grains.GetGrain<ITraceGrain>(traceId).IngestAsync(new TraceIngest(trace.Header, trace.Spans));
+        grains.GetGrain<ITraceGrain>(TraceKeys.For(TraceReplayNames.DefaultProject, traceId)).IngestAsync(new TraceIngest(trace.Header, trace.Spans));
 
     private static (TraceHeader, SpanData[]) SupportAgent(DateTimeOffset t, string templateVersionId)
     {

@@ -21,6 +21,8 @@ public static class ApiErrors
     public const string PayloadTooLargeCode = "PAYLOAD_TOO_LARGE";
     public const string ConflictCode = "CONFLICT";
     public const string InternalCode = "INTERNAL_ERROR";
+    public const string RateLimitCode = "RATE_LIMIT_EXCEEDED";
+    public const string LimitExceededCode = "LIMIT_EXCEEDED";
 
     public static JsonHttpResult<ApiErrorBody> Validation(string message) => Create(StatusCodes.Status400BadRequest, ValidationCode, message);
 
@@ -34,6 +36,11 @@ public static class ApiErrors
 
     public static JsonHttpResult<ApiErrorBody> PayloadTooLarge(string message) => Create(StatusCodes.Status413PayloadTooLarge, PayloadTooLargeCode, message);
 
+    public static JsonHttpResult<ApiErrorBody> RateLimited(string message) => Create(StatusCodes.Status429TooManyRequests, RateLimitCode, message);
+
+    /// <summary>A limit on work in flight (replays, sweeps) was reached; retry once some finished.</summary>
+    public static JsonHttpResult<ApiErrorBody> LimitExceeded(string message) => Create(StatusCodes.Status429TooManyRequests, LimitExceededCode, message);
+
     /// <summary>Maps a grain's expected refusal to its status and code.</summary>
     public static JsonHttpResult<ApiErrorBody> From(RequestError error) => error.Kind switch
     {
@@ -41,6 +48,8 @@ public static class ApiErrors
         ErrorKind.NotFound => NotFound(error.Message),
         ErrorKind.Gone => Gone(error.Message),
         ErrorKind.Conflict => Conflict(error.Message),
+        ErrorKind.TooLarge => PayloadTooLarge(error.Message),
+        ErrorKind.LimitExceeded => LimitExceeded(error.Message),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error.Kind, "Unknown error kind."),
     };
 

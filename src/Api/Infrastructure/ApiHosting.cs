@@ -28,6 +28,7 @@ public static class ApiHosting
             .PostConfigure<IConfiguration>((options, configuration) =>
                 options.ApiKey ??= configuration["TRACEREPLAY_API_KEY"] is { Length: > 0 } key ? key : ApiOptions.GenerateKey());
         builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.AddTraceReplayAccess();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -69,6 +70,7 @@ public static class ApiHosting
         api.MapOtlpApi();
         app.MapOrleansOperatorDashboard();
         api.MapSweepsApi();
+        app.MapProjectsApi();
         app.MapDashboard();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
@@ -89,6 +91,7 @@ public static class ApiHosting
         StatusCodes.Status405MethodNotAllowed => "METHOD_NOT_ALLOWED",
         StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLargeCode,
         StatusCodes.Status401Unauthorized => ApiErrors.UnauthorizedCode,
+        StatusCodes.Status429TooManyRequests => ApiErrors.RateLimitCode,
         >= 500 => ApiErrors.InternalCode,
         _ => ApiErrors.ValidationCode,
     };

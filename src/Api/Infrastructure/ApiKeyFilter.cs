@@ -1,14 +1,15 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Globalization;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace TraceReplay.Api.Infrastructure;
 
-/// <summary>Requires <c>Authorization: Bearer &lt;project key&gt;</c> on every API endpoint.</summary>
-public sealed class ApiKeyFilter(IOptions<ApiOptions> options) : IEndpointFilter
+/// <summary>
+/// Requires <c>Authorization: Bearer &lt;project key&gt;</c> on every API endpoint, fills the request's
+/// <see cref="ProjectContext"/>, and applies the per-key rate limit (429 RATE_LIMIT_EXCEEDED with Retry-After).
+/// </summary>
+public sealed class ApiKeyFilter(ApiKeyStore keys, KeyRateLimiter limiter) : IEndpointFilter
 {
-    private readonly byte[] _key = Encoding.UTF8.GetBytes(options.Value.ApiKey ?? throw new InvalidOperationException("No API key configured."));
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
@@ -17,10 +18,68 @@ public sealed class ApiKeyFilter(IOptions<ApiOptions> options) : IEndpointFilter
             return ApiErrors.Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.");
         }
 
-        var presented = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
-        if (!CryptographicOperations.FixedTimeEquals(presented, _key))
+        if (await keys.AuthenticateAsync(header["Bearer ".Length..].Trim()) is not { } key)
         {
             return ApiErrors.Unauthorized("Invalid API key.");
+        }
+
+        if (limiter.TryAcquire(key.KeyId) is { } retryAfter)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return ApiErrors.RateLimited($"Rate limit of {limiter.RequestsPerSecond} requests per second for this API key exceeded; retry after {seconds} s.");
+        }
+
+        ProjectContext.For(context.HttpContext).Set(key.Project, key.KeyId);
+        return await next(context);
+    }
+}
+
+/// <summary>A sliding one-second window per API key (<see cref="RateLimitOptions"/>).</summary>
+public sealed class KeyRateLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(keyId =>
+        RateLimitPartition.GetSlidingWindowLimiter(keyId, _ => new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, options.Value.RequestsPerSecond),
+            Window = TimeSpan.FromSeconds(1),
+            SegmentsPerWindow = 10,
+            QueueLimit = 0,
+        }));
+
+    public int RequestsPerSecond => options.Value.RequestsPerSecond;
+
+    /// <summary>Null when the request may go ahead; otherwise how long to wait.</summary>
+    public TimeSpan? TryAcquire(string keyId)
+    {
+        using var lease = _limiter.AttemptAcquire(keyId);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
+
+/// <summary>Requires <c>Authorization: Bearer &lt;admin key&gt;</c> (TRACEREPLAY_ADMIN_KEY) on the project administration endpoints.</summary>
+public sealed class AdminKeyFilter(IOptions<ApiOptions> options) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (options.Value.AdminKey is not { Length: > 0 } admin)
+        {
+            return ApiErrors.Unauthorized("Project administration is disabled: set TRACEREPLAY_ADMIN_KEY on the server.");
+        }
+
+        var header = context.HttpContext.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), System.Text.Encoding.UTF8.GetBytes(admin)))
+        {
+            return ApiErrors.Unauthorized("This endpoint needs the admin key: send 'Authorization: Bearer <admin key>'.");
         }
 
         return await next(context);

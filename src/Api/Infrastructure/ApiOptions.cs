@@ -13,6 +13,18 @@ public sealed class ApiOptions
     /// </summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// The admin key that manages projects and their keys (<c>/api/v1/projects</c>). Taken from TRACEREPLAY_ADMIN_KEY
+    /// when set; without one the admin endpoints answer 401. It is not a project key.
+    /// </summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>
+    /// How long the API trusts what it learned about a project key (valid, revoked, unknown) before asking the cluster
+    /// again; a revoked key stops working within this time. Default 10 s.
+    /// </summary>
+    public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest accepted request body. Default 10 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
 
@@ -26,5 +38,5 @@ public sealed class ApiOptions
     /// </summary>
     public bool ExposeKeyToLocalDashboard { get; set; } = true;
 
-    internal static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    public static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 }

@@ -46,13 +46,92 @@ public static class RequestBody
             return (null, null);
         }
 
+        return Parse(buffer.ToArray());
+    }
+
+    /// <summary>Null when <paramref name="body"/> is JSON that every handler can read; else the error to answer with.</summary>
+    public static JsonHttpResult<ApiErrorBody>? Validate(byte[] body)
+    {
+        var (document, error) = Parse(body);
+        document?.Dispose();
+        return error;
+    }
+
+    private static (JsonDocument? Document, JsonHttpResult<ApiErrorBody>? Error) Parse(byte[] body)
+    {
+        JsonDocument document;
         try
         {
-            return (JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 }), null);
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
         }
         catch (JsonException ex)
         {
             return (null, ApiErrors.Validation($"Malformed JSON body: {ex.Message}"));
+        }
+
+        if (FindUnreadableString(document.RootElement) is { } where)
+        {
+            document.Dispose();
+            return (null, ApiErrors.Validation($"The body has a string that is not valid Unicode (a lone surrogate escape) at {where}."));
+        }
+
+        return (document, null);
+    }
+
+    /// <summary>How deeply JSON may nest; deeper bodies are refused as malformed.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>
+    /// The path of the first string or property name that cannot be read as .NET text (an escaped lone surrogate such
+    /// as <c>"\ud800"</c> parses but throws when read), so handlers never meet one; null when all are readable.
+    /// </summary>
+    private static string? FindUnreadableString(JsonElement element, string path = "$")
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Readable(() => element.GetString()) ? null : path;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindUnreadableString(item, $"{path}[{index++}]") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!Readable(() => property.Name))
+                    {
+                        return $"{path} (a property name)";
+                    }
+
+                    if (FindUnreadableString(property.Value, $"{path}.{property.Name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Readable(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
 
 namespace TraceReplay.Api.Ingestion;
@@ -13,6 +14,17 @@ public sealed record ParsedBatch(IReadOnlyDictionary<string, TraceIngest> Traces
 /// </summary>
 public static class BatchParser
 {
+    public const int MaxNameLength = 1000;
+    public const int MaxTags = 100;
+    public const int MaxTagLength = 200;
+    public const int MaxModelLength = 200;
+
+    /// <summary>Timestamps before this are refused as out of range.</summary>
+    public static readonly DateTimeOffset EarliestTime = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Timestamps after this are refused as out of range.</summary>
+    public static readonly DateTimeOffset LatestTime = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static (ParsedBatch? Batch, string? Error) Parse(JsonElement root, DateTimeOffset now)
     {
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("batch", out var batch))
@@ -62,7 +74,11 @@ public static class BatchParser
                         return (null, error);
                     }
 
-                    headers[traceId!] = header!;
+                    if (!headers.TryAdd(traceId!, header!))
+                    {
+                        return (null, $"{at}.body.id: trace '{traceId}' has two trace-create events in this batch.");
+                    }
+
                     break;
                 case "span-create":
                     var span = ParseSpan(body, $"{at}.body", out var spanTraceId, out error);
@@ -76,10 +92,22 @@ public static class BatchParser
                         spans[spanTraceId!] = traceSpans = new Dictionary<string, SpanData>(StringComparer.Ordinal);
                     }
 
-                    traceSpans[span!.Id] = span;
+                    if (!traceSpans.TryAdd(span!.Id, span))
+                    {
+                        return (null, $"{at}.body.id: span '{span.Id}' of trace '{spanTraceId}' appears twice in this batch.");
+                    }
+
                     break;
                 default:
                     return (null, $"{at}.type must be 'trace-create' or 'span-create'; got '{type}'.");
+            }
+        }
+
+        foreach (var (traceId, traceSpans) in spans)
+        {
+            if (SpanCycles.Find(traceSpans.Values) is { } cycle)
+            {
+                return (null, $"the spans of trace '{traceId}' have a parent cycle through span '{cycle}'.");
             }
         }
 
@@ -93,22 +121,34 @@ public static class BatchParser
     private static TraceHeader? ParseTrace(JsonElement body, string at, DateTimeOffset timestamp, out string? id, out string? error)
     {
         id = RequiredString(body, "id", at, out error);
+        error ??= TextRules.CheckId($"{at}.id", id);
         var name = error is null ? RequiredString(body, "name", at, out error) : null;
+        error ??= TextRules.Check($"{at}.name", name, MaxNameLength);
         var metadata = error is null ? OptionalObject(body, "metadata", at, out error) : null;
         var tags = error is null ? OptionalStrings(body, "tags", at, out error) : null;
+        if (error is null && tags is not null)
+        {
+            error = tags.Count > MaxTags
+                ? $"{at}.tags may hold at most {MaxTags} tags."
+                : tags.Select(t => TextRules.Check($"{at}.tags", t, MaxTagLength)).FirstOrDefault(e => e is not null);
+        }
+
         return error is null ? new TraceHeader(name!, metadata, tags ?? [], timestamp) : null;
     }
 
     private static SpanData? ParseSpan(JsonElement body, string at, out string? traceId, out string? error)
     {
         traceId = RequiredString(body, "trace_id", at, out error);
+        error ??= TextRules.CheckId($"{at}.trace_id", traceId);
         if (error is not null)
         {
             return null;
         }
 
         var id = OptionalString(body, "id", at, out error) ?? Guid.NewGuid().ToString("N");
+        error ??= TextRules.CheckId($"{at}.id", id);
         var name = error is null ? RequiredString(body, "name", at, out error) : null;
+        error ??= TextRules.Check($"{at}.name", name, MaxNameLength);
         var typeText = error is null ? RequiredString(body, "type", at, out error) : null;
         if (error is not null)
         {
@@ -122,6 +162,7 @@ public static class BatchParser
         }
 
         var parent = OptionalString(body, "parent_span_id", at, out error);
+        error ??= TextRules.CheckId($"{at}.parent_span_id", parent, required: false);
         var start = error is null ? OptionalTime(body, "start_time", at, out error) : null;
         var end = error is null ? OptionalTime(body, "end_time", at, out error) : null;
         if (error is null && start is not null && end is not null && end < start)
@@ -130,12 +171,14 @@ public static class BatchParser
         }
 
         var model = error is null ? OptionalString(body, "model", at, out error) : null;
+        error ??= TextRules.Check($"{at}.model", model, MaxModelLength, required: false);
         var parameters = error is null ? OptionalObject(body, "model_parameters", at, out error) : null;
         var (promptTokens, completionTokens) = error is null ? ParseUsage(body, at, out error) : (null, null);
         var cost = error is null ? OptionalNumber(body, "cost", at, out error) : null;
         var statusText = error is null ? OptionalString(body, "status", at, out error) : null;
         var metadata = error is null ? OptionalObject(body, "metadata", at, out error) : null;
         var templateVersion = error is null ? OptionalString(body, "prompt_template_version_id", at, out error) : null;
+        error ??= TextRules.CheckId($"{at}.prompt_template_version_id", templateVersion, required: false);
         var variables = error is null ? OptionalObject(body, "prompt_variables", at, out error) : null;
         var messageIndex = error is null ? OptionalNumber(body, "prompt_message_index", at, out error) : null;
         if (error is not null)
@@ -274,6 +317,12 @@ public static class BatchParser
             return null;
         }
 
+        if (time < EarliestTime || time >= LatestTime)
+        {
+            error = $"{at}.{name} must be between {EarliestTime:yyyy} and {LatestTime:yyyy}; got '{text}'.";
+            return null;
+        }
+
         return time;
     }
 
@@ -313,4 +362,30 @@ public static class BatchParser
 
     private static string? RawOrNull(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetRawText() : null;
+}
+
+/// <summary>Finds a cycle in spans' parent links (a span that is its own ancestor).</summary>
+public static class SpanCycles
+{
+    /// <summary>The id of a span on a parent cycle, or null when the parent links form a forest.</summary>
+    public static string? Find(IEnumerable<SpanData> spans)
+    {
+        var parents = spans.ToDictionary(s => s.Id, s => s.ParentSpanId, StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in parents.Keys)
+        {
+            var path = new HashSet<string>(StringComparer.Ordinal);
+            for (var id = start; id is not null && !done.Contains(id); id = parents.GetValueOrDefault(id))
+            {
+                if (!path.Add(id))
+                {
+                    return id;
+                }
+            }
+
+            done.UnionWith(path);
+        }
+
+        return null;
+    }
 }

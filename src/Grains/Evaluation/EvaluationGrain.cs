@@ -5,7 +5,7 @@ using TraceReplay.Grains.Telemetry;
 namespace TraceReplay.Grains.Evaluation;
 
 /// <summary>
-/// Scores one trace (key: trace id). Its implicit stream subscription receives the trace's TraceCreated event; the
+/// Scores one trace (key: the trace's grain key, <see cref="TraceKeys.For"/>). Its implicit stream subscription receives the trace's TraceCreated event; the
 /// trace's reminder calls <see cref="StartAsync"/> when the event was lost. Either way an interleaving one-shot timer
 /// reads the evaluators still pending on the trace, runs them and records each score as it arrives. The trace keys
 /// scores by evaluator and version and drops them from its pending list, so a redelivered event adds nothing.
@@ -83,7 +83,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
             return null;
         }
 
-        var original = await GrainFactory.GetGrain<ITraceGrain>(lineage.TraceId).GetAsync();
+        var original = await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(trace.Project, lineage.TraceId)).GetAsync();
         return original is not null && EvaluationRunner.Root(original) is { OutputJson: { } output } ? TextOf.Payload(output) : null;
     }
 

@@ -12,7 +12,8 @@ public sealed class EvaluatorCatalog
 
     private readonly Dictionary<string, IEvaluator> _evaluators;
 
-    public EvaluatorCatalog(LlmCaller llm, IHttpClientFactory http, string judgeModel)
+    /// <param name="webhooks">Where WEBHOOK evaluators may call; null is the safe default (public https only).</param>
+    public EvaluatorCatalog(LlmCaller llm, IHttpClientFactory http, string judgeModel, WebhookOptions? webhooks = null)
     {
         IEnumerable<IEvaluator> all =
         [
@@ -22,14 +23,14 @@ public sealed class EvaluatorCatalog
             new ThresholdEvaluator(cost: true), new ResponseTimeSlaEvaluator(), new SentimentEvaluator(),
             new ToxicityEvaluator(), new ToolCallValidationEvaluator(),
             .. JudgeSpecs.All.Select(spec => new LlmJudgeEvaluator(spec, llm, judgeModel)),
-            new WebhookEvaluator(http),
+            new WebhookEvaluator(http, new WebhookUrlGuard(webhooks ?? new WebhookOptions())),
         ];
         _evaluators = all.ToDictionary(e => e.Type, StringComparer.Ordinal);
     }
 
     /// <summary>The silo's catalog: judges call through the silo's LLM pool.</summary>
-    public EvaluatorCatalog(LlmPool pool, IHttpClientFactory http, IOptions<EvaluationOptions> options)
-        : this((request, ct) => pool.CallAsync(request, ct), http, options.Value.JudgeModel)
+    public EvaluatorCatalog(LlmPool pool, IHttpClientFactory http, IOptions<EvaluationOptions> options, IOptions<WebhookOptions> webhooks)
+        : this((request, ct) => pool.CallAsync(request, ct), http, options.Value.JudgeModel, webhooks.Value)
     {
     }
 

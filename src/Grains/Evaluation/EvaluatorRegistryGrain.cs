@@ -98,6 +98,11 @@ public sealed class EvaluatorRegistryGrain(
             return $"name must be at most {MaxNameLength} characters.";
         }
 
+        if (name.Any(char.IsControl))
+        {
+            return "name must not contain control characters.";
+        }
+
         var taken = state.State.Evaluators.FirstOrDefault(e => e.Id != exceptId && string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
         return taken is null ? null : $"name '{name.Trim()}' is already used by evaluator '{taken.Id}'.";
     }

@@ -9,11 +9,11 @@ public interface ITraceEventPublisher
     Task PublishAsync(TraceCreated created);
 }
 
-/// <summary>Publishes on the trace-events stream provider, one stream per trace (namespace trace-created, key = trace id).</summary>
+/// <summary>Publishes on the trace-events stream provider, one stream per trace (namespace trace-created, key = the trace's grain key).</summary>
 public sealed class StreamTraceEventPublisher(IServiceProvider services) : ITraceEventPublisher
 {
     public Task PublishAsync(TraceCreated created) =>
         services.GetRequiredKeyedService<IStreamProvider>(TraceReplayNames.StreamProvider)
-            .GetStream<TraceCreated>(StreamId.Create(TraceReplayNames.TraceCreatedNamespace, created.TraceId))
+            .GetStream<TraceCreated>(StreamId.Create(TraceReplayNames.TraceCreatedNamespace, TraceKeys.For(created.Project, created.TraceId)))
             .OnNextAsync(created);
 }

@@ -18,7 +18,7 @@ internal sealed class AttemptTimer : PipelinePolicy
 
     public TimeSpan LastAttempt => TimeSpan.FromTicks(Volatile.Read(ref _lastAttemptTicks));
 
-    /// <summary>Attempts the provider answered with 429 Too Many Requests.</summary>
+    /// <summary>Attempts the provider answered with 429 Too Many Requests (metrics and the adaptive limiter).</summary>
     public int RateLimited => Volatile.Read(ref _rateLimited);
 
     public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)

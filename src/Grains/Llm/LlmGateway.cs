@@ -60,7 +60,7 @@ public sealed partial class LlmGateway
             var result = await _clients.CompleteAsync(route, request, timer, cancellationToken).ConfigureAwait(false);
             var (latency, wait) = Split(started, timer);
             LogSucceeded(_logger, route.ProviderName, request.Model, timer.Attempts, latency);
-            return result with { LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts) };
+            return result with { LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts), Throttled = timer.RateLimited };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -72,7 +72,7 @@ public sealed partial class LlmGateway
             message = Scrub(message, _clients.CurrentApiKey(route.ProviderName));
             var (latency, wait) = Split(started, timer);
             LogFailed(_logger, route.ProviderName, request.Model, status, timer.Attempts, message);
-            return LlmCallResult.Failure(status, message, latency, Math.Max(1, timer.Attempts)) with { WaitMs = wait };
+            return LlmCallResult.Failure(status, message, latency, Math.Max(1, timer.Attempts)) with { WaitMs = wait, Throttled = timer.RateLimited };
         }
     }
 

@@ -17,6 +17,9 @@ public sealed class LlmOptions
     /// <summary>How failed calls are retried.</summary>
     public LlmRetryOptions Retry { get; set; } = new();
 
+    /// <summary>The cluster-wide adaptive rate per provider and model.</summary>
+    public LlmLimiterOptions Limiter { get; set; } = new();
+
     /// <summary>Time allowed for one HTTP attempt. Default 60 s.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -5,16 +5,19 @@ namespace TraceReplay.Grains.Llm;
 /// <summary>
 /// The silo-local gate in front of the LlmSpanWorker pool. A caller waits here — outside any grain call — until one
 /// of the silo's worker activations is free, so no call ever sits in a worker's queue counting against Orleans'
-/// response timeout. Everything that calls an LLM goes through <see cref="CallAsync"/>.
+/// response timeout. Everything that calls an LLM goes through <see cref="CallAsync"/>. Before a slot, a call to a real
+/// provider takes a permit of the cluster-wide adaptive rate (<see cref="ProviderRateGate"/>); both waits count as WaitMs.
 /// </summary>
 public sealed class LlmPool
 {
     private readonly SemaphoreSlim _slots = new(LlmSpanWorker.ActivationsPerSilo, LlmSpanWorker.ActivationsPerSilo);
     private readonly IGrainFactory _grains;
+    private readonly ProviderRateGate _gate;
 
-    public LlmPool(IGrainFactory grains, ILocalSiloDetails? silo = null)
+    public LlmPool(IGrainFactory grains, ProviderRateGate gate, ILocalSiloDetails? silo = null)
     {
         _grains = grains;
+        _gate = gate;
         TraceReplayMetrics.ObservePool(silo?.SiloAddress.ToString() ?? "local", () => (InUse, LlmSpanWorker.ActivationsPerSilo));
     }
 
@@ -24,6 +27,12 @@ public sealed class LlmPool
     public async Task<LlmCallResult> CallAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
     {
         var waitStarted = TimeProvider.System.GetTimestamp();
+        var limited = _gate.KeyFor(request.Model);
+        if (limited is not null)
+        {
+            await _gate.WaitAsync(limited, cancellationToken);
+        }
+
         await _slots.WaitAsync(cancellationToken);
         var queued = TimeProvider.System.GetElapsedTime(waitStarted);
         TraceReplayMetrics.PoolWaited(queued);
@@ -31,6 +40,11 @@ public sealed class LlmPool
         {
             // Stateless workers always activate on the calling silo, so this gate sees every call they get here.
             var result = await _grains.GetGrain<ILlmSpanWorker>(0).ExecuteAsync(request);
+            if (limited is not null)
+            {
+                await _gate.ReportAsync(limited, result);
+            }
+
             return result with { WaitMs = result.WaitMs + queued.TotalMilliseconds };
         }
         finally

@@ -45,6 +45,7 @@ public sealed partial class ReplayGrain(
                 OverridesApplied = start.OverridesApplied,
                 SkippedSpans = start.SkippedSpans ?? [],
                 TriggerTraceParent = TraceReplayActivity.CurrentParent(),
+                Project = start.Project,
             };
             await state.WriteStateAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
@@ -126,7 +127,7 @@ public sealed partial class ReplayGrain(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var replayId = this.GetPrimaryKeyString();
-        var source = GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!);
+        var source = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!));
         var trace = await source.GetAsync();
         if (trace is null)
         {
@@ -160,7 +161,7 @@ public sealed partial class ReplayGrain(
         var replayTrace = ReplayTraceBuilder.Build(
             path, replayId, calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
         state.State.Decisions = ReplayTraceBuilder.CountDecisions(calls, state.State.Results);
-        await GrainFactory.GetGrain<ITraceGrain>(replayTrace.Id).CreateFromReplayAsync(replayTrace);
+        await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, replayTrace.Id)).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
         state.State.ReplayTraceId = replayTrace.Id;
         state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
@@ -256,7 +257,9 @@ public sealed partial class ReplayGrain(
     private string ModelTag => state.State.Overrides.Model ?? "recorded";
 
     private Task ReportToOriginAsync() =>
-        GrainFactory.GetGrain<ITraceGrain>(state.State.SourceTraceId!).RecordReplayAsync(Snapshot()!);
+        GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!)).RecordReplayAsync(Snapshot()!);
+
+    private string Project => state.State.Project ?? TraceReplayNames.DefaultProject;
 
     private ReplaySnapshot? Snapshot()
     {
@@ -269,7 +272,7 @@ public sealed partial class ReplayGrain(
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
             life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
-            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence);
+            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]

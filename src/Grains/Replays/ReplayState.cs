@@ -37,4 +37,7 @@ public sealed class ReplayState
 
     /// <summary>The W3C traceparent of the call that started the replay: each drive continues that trace.</summary>
     [Id(12)] public string? TriggerTraceParent { get; set; }
+
+    /// <summary>The project of the source trace; null in state written before projects, meaning the default one.</summary>
+    [Id(13)] public string? Project { get; set; }
 }

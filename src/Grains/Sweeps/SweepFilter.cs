@@ -68,7 +68,7 @@ public static class SweepTraceResolver
         if (filter.TraceIds is { } ids)
         {
             var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
-            var traces = await Task.WhenAll(distinct.Select(id => grains.GetGrain<ITraceGrain>(id).GetAsync()));
+            var traces = await Task.WhenAll(distinct.Select(id => grains.GetGrain<ITraceGrain>(TraceKeys.For(project, id)).GetAsync()));
             var missing = distinct.Where((_, i) => traces[i] is null || traces[i]!.Project != project).ToList();
             if (missing.Count > 0)
             {

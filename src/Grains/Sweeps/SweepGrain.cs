@@ -255,7 +255,7 @@ public sealed partial class SweepGrain(
             return false;
         }
 
-        var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(Entries[i].TraceId).GetAsync()));
+        var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, Entries[i].TraceId)).GetAsync()));
         var committed = Spend() + Entries.Where(e => e.Status == SweepTraceStatus.Running).Sum(e => e.EstimatedCost ?? 0m);
         var now = time.GetUtcNow();
         var toStart = new List<(int Index, DateTimeOffset? EarlierRequest)>();
@@ -316,7 +316,7 @@ public sealed partial class SweepGrain(
     {
         var entry = Entries[index];
         var overrides = state.State.Definition!.Overrides;
-        var trace = GrainFactory.GetGrain<ITraceGrain>(entry.TraceId);
+        var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
             if (earlierRequest is { } requested)
@@ -435,7 +435,7 @@ public sealed partial class SweepGrain(
         return new SweepSnapshot(
             this.GetPrimaryKeyString(), d.Name, state.State.Status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
             d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, new SweepCounts(Entries.Count, queued, running, completed, failed, skipped),
-            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason);
+            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason, d.Project);
     }
 
     private static string Upper(SweepStatus status) => status switch

@@ -30,11 +30,11 @@ public static class SweepReportLoader
             baseline = baselineReport.Evaluators;
         }
 
-        return SweepReportBuilder.Build(snapshot, entries, await ReadScoresAsync(grains, entries, cancellationToken), baseline);
+        return SweepReportBuilder.Build(snapshot, entries, await ReadScoresAsync(grains, snapshot.Project, entries, cancellationToken), baseline);
     }
 
     private static async Task<Dictionary<string, TraceScores>> ReadScoresAsync(
-        IGrainFactory grains, IReadOnlyList<SweepEntry> entries, CancellationToken cancellationToken)
+        IGrainFactory grains, string project, IReadOnlyList<SweepEntry> entries, CancellationToken cancellationToken)
     {
         var scores = new Dictionary<string, TraceScores>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
@@ -42,8 +42,8 @@ public static class SweepReportLoader
             new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
             async (entry, _) =>
             {
-                var original = await grains.GetGrain<ITraceGrain>(entry.TraceId).GetScoresAsync();
-                var replay = await grains.GetGrain<ITraceGrain>(entry.ReplayTraceId!).GetScoresAsync();
+                var original = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.TraceId)).GetScoresAsync();
+                var replay = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.ReplayTraceId!)).GetScoresAsync();
                 lock (scores)
                 {
                     scores[entry.TraceId] = new TraceScores(original, replay);

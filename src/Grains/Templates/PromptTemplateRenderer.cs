@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text.Json;
 using Stubble.Core;
@@ -21,7 +22,7 @@ public sealed record TemplateRenderResult(string? Text, string? Error)
 /// Booleans render as <c>true</c>/<c>false</c>, numbers in the invariant culture, arrays and objects as their JSON text.
 /// Partials (<c>{{&gt;name}}</c>) are refused: a stored template must stand alone.
 /// </summary>
-public static class PromptTemplateRenderer
+public static partial class PromptTemplateRenderer
 {
     private static readonly RendererSettings _rendererSettings = new RendererSettingsBuilder()
         .AddTruthyCheck<JsonBoolean>(value => value.Value)
@@ -174,6 +175,12 @@ public static class PromptTemplateRenderer
                     return $"partials are not supported ('{{{{>{partial.Content.ToString().Trim()}}}}}' at {partial.TagStartPosition})";
                 case InterpolationToken interpolation when interpolation.Content.ToString().Trim().Length == 0:
                     return $"empty tag at {interpolation.TagStartPosition}";
+                case InterpolationToken interpolation when !VariablePath().IsMatch(interpolation.Content.ToString().Trim()):
+                    return $"'{interpolation.Content.ToString().Trim()}' at {interpolation.TagStartPosition} is not a variable name (letters, digits, _ and -, dotted paths)";
+                case SectionToken section when !VariablePath().IsMatch(section.SectionName):
+                    return $"'{section.SectionName}' is not a variable name (letters, digits, _ and -, dotted paths)";
+                case InvertedSectionToken inverted when !VariablePath().IsMatch(inverted.SectionName):
+                    return $"'{inverted.SectionName}' is not a variable name (letters, digits, _ and -, dotted paths)";
                 case BlockToken block when FindUnsupported(block.Children) is { } inner:
                     return inner;
             }
@@ -340,4 +347,8 @@ public static class PromptTemplateRenderer
 
         public override string ToString() => value ? "true" : "false";
     }
+
+    /// <summary>A variable name or dotted path ("." is the current item in a section); anything else in a tag is refused.</summary>
+    [GeneratedRegex(@"^(\.|[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*)$")]
+    private static partial Regex VariablePath();
 }

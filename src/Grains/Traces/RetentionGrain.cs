@@ -51,7 +51,7 @@ public sealed partial class RetentionGrain(
 
             foreach (var chunk in ids.Chunk(Parallelism))
             {
-                await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<ITraceGrain>(id).PurgeAsync()));
+                await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(project, id)).PurgeAsync()));
             }
 
             await catalog.DeleteAsync(project, ids);

@@ -30,7 +30,7 @@ public sealed partial class TraceGrain : IRemindable
         }
 
         LogEvaluationRedriven(logger, trace.Id, evaluation.Pending.Count);
-        await GrainFactory.GetGrain<IEvaluationGrain>(trace.Id)
+        await GrainFactory.GetGrain<IEvaluationGrain>(TraceKeys.For(trace.Project, trace.Id))
             .StartAsync(new TraceCreated(trace.Id, trace.Project, evaluation.EvaluateAfter ?? time.GetUtcNow()));
     }
 

@@ -18,7 +18,7 @@ public sealed partial class TraceGrain(
     TimeProvider time,
     ILogger<TraceGrain> logger) : Grain, ITraceGrain
 {
-    public async Task IngestAsync(TraceIngest ingest)
+    public async Task<RequestError?> IngestAsync(TraceIngest ingest)
     {
         using var scope = LogScopes.Trace(logger, this.GetPrimaryKeyString());
         var now = time.GetUtcNow();
@@ -28,9 +28,10 @@ public sealed partial class TraceGrain(
         if (current is null)
         {
             var header = ingest.Header;
+            var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
             trace = new TraceData(
-                this.GetPrimaryKeyString(), header?.Name ?? string.Empty, header?.MetadataJson, header?.Tags ?? [],
-                header?.Timestamp ?? EarliestStart(spans) ?? now, now, spans, null, header is not null);
+                traceId, header?.Name ?? string.Empty, header?.MetadataJson, header?.Tags ?? [],
+                header?.Timestamp ?? EarliestStart(spans) ?? now, now, spans, null, header is not null, project);
         }
         else
         {
@@ -57,16 +58,23 @@ public sealed partial class TraceGrain(
             }
         }
 
+        if (trace.Spans.Count > options.Value.MaxSpansPerTrace)
+        {
+            return new RequestError(ErrorKind.TooLarge,
+                $"trace '{trace.Id}' would have {trace.Spans.Count} spans; the limit is {options.Value.MaxSpansPerTrace} spans per trace.");
+        }
+
         state.State.Trace = trace;
         await PersistAsync(complete: false);
         TraceReplayMetrics.SpansIngested(ingest.Spans.Count);
+        return null;
     }
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
 
     public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides)
     {
-        var traceId = this.GetPrimaryKeyString();
+        var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
         using var scope = LogScopes.Trace(logger, traceId);
         if (state.State.PurgedAt is { } purgedAt)
         {
@@ -104,9 +112,9 @@ public sealed partial class TraceGrain(
 
         var replayId = "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped);
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project);
         var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
-            plan.Calls.Count, null, plan.Counts, null, skipped);
+            plan.Calls.Count, null, plan.Counts, null, skipped, Project: project);
         state.State.Replays.Insert(0, pending);
         await state.WriteStateAsync();
 

@@ -86,10 +86,36 @@ public sealed class DeterministicEvaluatorTests
     [Fact]
     public async Task ACatastrophicPatternTimesOutAsAnEvaluatorError()
     {
-        var score = await ScoreAsync("REGEX", """{"pattern":"^(a+)+$"}""", Agent(new string('a', 40) + "!"));
+        // Overlapping alternatives backtrack exponentially without a nested quantifier, so they pass the config check.
+        var score = await ScoreAsync("REGEX", """{"pattern":"^(a|aa)+$"}""", Agent(new string('a', 60) + "!"));
 
         Assert.Null(score.Score);
         Assert.Contains("longer than", score.Error);
+    }
+
+    [Theory]
+    [InlineData("^(a+)+$", "(a+)+")]
+    [InlineData("(\\w+\\s?)*", "(\\w+\\s?)*")]
+    [InlineData("(.*a){20}", "(.*a){")]
+    public void ANestedQuantifierIsRefusedWhenTheEvaluatorIsSaved(string pattern, string named)
+    {
+        var catalog = new EvaluatorCatalog((_, _) => throw new InvalidOperationException(), Http, "gpt-4o-mini");
+
+        var error = catalog.Validate("REGEX", new System.Text.Json.Nodes.JsonObject { ["pattern"] = pattern }.ToJsonString());
+
+        Assert.Contains("nested quantifier", error);
+        Assert.Contains(named, error);
+    }
+
+    [Theory]
+    [InlineData("(\\d{3}-)+\\d{4}")]
+    [InlineData("(ab|cd)+")]
+    [InlineData("^[a-z]+(\\.[a-z]+)*$")]
+    public void RepeatedGroupsWithoutAVariableInnerQuantifierAreAccepted(string pattern)
+    {
+        var catalog = new EvaluatorCatalog((_, _) => throw new InvalidOperationException(), Http, "gpt-4o-mini");
+
+        Assert.Null(catalog.Validate("REGEX", new System.Text.Json.Nodes.JsonObject { ["pattern"] = pattern }.ToJsonString()));
     }
 
     [Theory]

@@ -26,7 +26,8 @@ internal static class EvaluationTestData
     }
 
     public static EvaluationRunner Runner(LlmCaller? llm = null, string judgeModel = "gpt-4o-mini") =>
-        new(new EvaluatorCatalog(llm ?? ((_, _) => throw new InvalidOperationException("no LLM in this test")), Http, judgeModel),
+        new(new EvaluatorCatalog(llm ?? ((_, _) => throw new InvalidOperationException("no LLM in this test")), Http, judgeModel,
+                new WebhookOptions { AllowPrivateNetworks = true }),
             TimeProvider.System, NullLogger<EvaluationRunner>.Instance);
 
     public static EvaluatorDefinition Definition(string type, string configJson) =>

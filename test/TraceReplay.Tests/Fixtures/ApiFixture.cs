@@ -14,6 +14,7 @@ namespace TraceReplay.Tests.Fixtures;
 public sealed class ApiFixture : IAsyncLifetime
 {
     public const string ApiKey = "ts_test_api_key";
+    public const string AdminKey = "test_admin_key";
     public const long MaxBodyBytes = 256 * 1024;
 
     private WebApplicationFactory<Program> _factory = null!;
@@ -32,6 +33,8 @@ public sealed class ApiFixture : IAsyncLifetime
         Llm = await FakeOpenAiServer.StartAsync();
         var settings = FakeLlmConfiguration.For(Llm);
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
+        settings["TraceReplay:Api:AdminKey"] = AdminKey;
+        settings["TraceReplay:Api:KeyCacheDuration"] = "00:00:01";
         settings["TraceReplay:Api:MaxRequestBodyBytes"] = MaxBodyBytes.ToString();
         settings["TraceReplay:RetentionDays"] = "30";
         settings["TraceReplay:Telemetry:ConsoleSummaryInterval"] = "00:00:00";
@@ -47,6 +50,14 @@ public sealed class ApiFixture : IAsyncLifetime
         Client = _factory.CreateClient();
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         (await Client.GetAsync("/api/v1/models")).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A client of the same host that sends <paramref name="key"/> (a project key, or the admin key).</summary>
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
     }
 
     public async Task DisposeAsync()

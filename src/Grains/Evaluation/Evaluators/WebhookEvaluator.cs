@@ -8,8 +8,10 @@ namespace TraceReplay.Grains.Evaluation.Evaluators;
 /// WEBHOOK: POSTs {traceId, spanId, input, output, metadata, expectedOutput} to config.url and reads
 /// {score 0–1, pass?, reason?} back (label / reasoning are accepted too). Retries 5xx, timeouts and network errors
 /// config.retries times (0–5, default 1); each attempt gets config.timeoutMs (1000–30000, default 10000).
+/// config.headers are sent with each call; they are stored, but redacted whenever the evaluator is read back.
+/// The URL must pass <see cref="WebhookUrlGuard"/> (no private networks, https in production).
 /// </summary>
-public sealed class WebhookEvaluator(IHttpClientFactory clients) : Evaluator<WebhookEvaluator.Settings>
+public sealed class WebhookEvaluator(IHttpClientFactory clients, WebhookUrlGuard guard) : Evaluator<WebhookEvaluator.Settings>
 {
     public const string HttpClientName = "evaluator-webhook";
 
@@ -20,9 +22,14 @@ public sealed class WebhookEvaluator(IHttpClientFactory clients) : Evaluator<Web
     protected override Settings Parse(ConfigReader config)
     {
         var url = config.String("url", required: true, maxLength: 2000)!;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             throw new ConfigException("config.url must be an absolute http or https URL.");
+        }
+
+        if (guard.CheckUrl(uri) is { } refused)
+        {
+            throw new ConfigException(refused);
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

@@ -1,0 +1,85 @@
+namespace TraceReplay.Grains.Projects;
+
+[GenerateSerializer, Alias("TraceReplay.ProjectQuotaState")]
+public sealed class ProjectQuotaState
+{
+    /// <summary>Per kind, the ids holding a slot and when each slot was taken.</summary>
+    [Id(0)] public Dictionary<QuotaKind, Dictionary<string, DateTimeOffset>> Slots { get; set; } = [];
+}
+
+/// <summary>
+/// Counts one project's replays and sweeps in flight; see <see cref="IProjectQuotaGrain"/>. Finished work is found by
+/// asking the replay or sweep (read-only, interleaved calls) only when the limit is reached, so the common case is
+/// one in-memory check and one write.
+/// </summary>
+public sealed class ProjectQuotaGrain(
+    [PersistentState("project-quota", TraceReplayNames.ProjectStorage)] IPersistentState<ProjectQuotaState> state,
+    TimeProvider time) : Grain, IProjectQuotaGrain
+{
+    /// <summary>How long a slot is kept while its replay or sweep cannot be found (a reservation, or work still starting).</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
+
+    public async Task<bool> TryAcquireAsync(QuotaKind kind, string id, int limit)
+    {
+        var slots = Slots(kind);
+        if (slots.Count >= limit)
+        {
+            await PruneAsync(kind, slots);
+        }
+
+        if (slots.Count >= limit)
+        {
+            return false;
+        }
+
+        slots[id] = time.GetUtcNow();
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task ConfirmAsync(QuotaKind kind, string reservation, string id)
+    {
+        var slots = Slots(kind);
+        if (slots.Remove(reservation))
+        {
+            slots[id] = time.GetUtcNow();
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task ReleaseAsync(QuotaKind kind, string id)
+    {
+        if (Slots(kind).Remove(id))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    private Dictionary<string, DateTimeOffset> Slots(QuotaKind kind) =>
+        state.State.Slots.TryGetValue(kind, out var slots) ? slots : state.State.Slots[kind] = new(StringComparer.Ordinal);
+
+    private async Task PruneAsync(QuotaKind kind, Dictionary<string, DateTimeOffset> slots)
+    {
+        var now = time.GetUtcNow();
+        var ids = slots.Keys.ToList();
+        var live = await Task.WhenAll(ids.Select(id => IsLiveAsync(kind, id, now - slots[id] < Grace)));
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (!live[i])
+            {
+                slots.Remove(ids[i]);
+            }
+        }
+    }
+
+    private async Task<bool> IsLiveAsync(QuotaKind kind, string id, bool young) => kind switch
+    {
+        QuotaKind.Replays => await GrainFactory.GetGrain<IReplayGrain>(id).GetAsync() is { } replay
+            ? replay.Status is ReplayStatus.Pending or ReplayStatus.Running
+            : young,
+        QuotaKind.Sweeps => await GrainFactory.GetGrain<ISweepGrain>(id).GetAsync() is { } sweep
+            ? sweep.Status is SweepStatus.Pending or SweepStatus.Running
+            : young,
+        _ => false,
+    };
+}
