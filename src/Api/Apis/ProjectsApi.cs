@@ -29,16 +29,16 @@ public static class ProjectsApi
 
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/projects").WithTags("Projects").AddEndpointFilter<AdminKeyFilter>();
-        group.MapPost("/", CreateProject).WithName("CreateProject").WithSummary("Create a project (admin key)");
+        var group = app.MapGroup("/api/v1/projects").WithTags("Projects").AddEndpointFilter<AdminKeyFilter>().ProducesErrors(401);
+        group.MapPost("/", CreateProject).WithName("CreateProject").WithSummary("Create a project (admin key)").ProducesErrors(400, 413);
         group.MapGet("/", ListProjects).WithName("ListProjects").WithSummary("Every project, the default first (admin key)");
-        group.MapGet("/{projectId}", GetProject).WithName("GetProject").WithSummary("One project (admin key)");
+        group.MapGet("/{projectId}", GetProject).WithName("GetProject").WithSummary("One project (admin key)").ProducesErrors(404);
         group.MapPost("/{projectId}/keys", CreateKey).WithName("CreateProjectKey")
-            .WithSummary("Create an API key of the project; the answer is the only time the key is shown (admin key)");
+            .WithSummary("Create an API key of the project; the answer is the only time the key is shown (admin key)").ProducesErrors(400, 404, 413);
         group.MapGet("/{projectId}/keys", ListKeys).WithName("ListProjectKeys")
-            .WithSummary("The project's keys with prefix, last use and revocation, never the secret (admin key)");
+            .WithSummary("The project's keys with prefix, last use and revocation, never the secret (admin key)").ProducesErrors(404);
         group.MapDelete("/{projectId}/keys/{keyId}", RevokeKey).WithName("RevokeProjectKey")
-            .WithSummary("Revoke a key; it stops working within the API's key cache time (admin key)");
+            .WithSummary("Revoke a key; it stops working within the API's key cache time (admin key)").ProducesErrors(404);
         return app;
     }
 

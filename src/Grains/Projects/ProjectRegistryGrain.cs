@@ -90,9 +90,9 @@ public sealed partial class ProjectRegistryGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Project {ProjectId} created")]
     private static partial void LogProjectCreated(ILogger logger, string projectId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "API key {KeyId} created for project {ProjectId}")]
-    private static partial void LogKeyCreated(ILogger logger, string keyId, string projectId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "API credential {CredentialId} created for project {ProjectId}")]
+    private static partial void LogKeyCreated(ILogger logger, string credentialId, string projectId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "API key {KeyId} of project {ProjectId} revoked")]
-    private static partial void LogKeyRevoked(ILogger logger, string keyId, string projectId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "API credential {CredentialId} of project {ProjectId} revoked")]
+    private static partial void LogKeyRevoked(ILogger logger, string credentialId, string projectId);
 }
