@@ -59,10 +59,14 @@ public sealed class Workload(HttpClient http)
     /// <paramref name="otherSpans"/> tool spans), <paramref name="perBatch"/> traces a batch, from <paramref name="parallel"/>
     /// clients. Returns the trace ids and the seconds it took.
     /// </summary>
+    private const int MaxBatchEvents = 1000;
+
     public async Task<(List<string> TraceIds, double Seconds)> IngestAsync(int traces, int llmSpans, int otherSpans, int perBatch, int parallel)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var ids = Enumerable.Range(0, traces).Select(i => $"bench-{run}-{i}").ToList();
+        // Stay within the API's default limit of events per request (TraceReplay:Limits:MaxBatchEvents).
+        perBatch = Math.Clamp(perBatch, 1, Math.Max(1, MaxBatchEvents / (2 + llmSpans + otherSpans)));
         var batches = ids.Chunk(perBatch).Select(chunk => Batch(chunk, llmSpans, otherSpans)).ToList();
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (body, ct) =>
