@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Api.Otlp;
@@ -88,45 +87,20 @@ public static class OtlpApi
                 $"Content-Encoding must be gzip or none; got '{encoding}'."));
         }
 
-        var tooLarge = ApiErrors.PayloadTooLarge($"The request body exceeds the limit of {maxBytes} bytes.");
-        if (request.ContentLength > maxBytes)
+        var (raw, error) = await RequestBody.ReadBytesAsync(request, maxBytes, cancellationToken);
+        if (error is not null)
         {
-            return (null, tooLarge);
-        }
-
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = maxBytes;
-        }
-
-        using var buffer = new MemoryStream();
-        try
-        {
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > maxBytes)
-                {
-                    return (null, tooLarge);
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, tooLarge);
+            return (null, error);
         }
 
         if (encoding != "gzip")
         {
-            return (buffer.ToArray(), null);
+            return (raw, null);
         }
 
         try
         {
-            return OtlpDecoder.Gunzip(buffer.ToArray(), maxBytes) is { } inflated ? (inflated, null) : (null, tooLarge);
+            return OtlpDecoder.Gunzip(raw!, maxBytes) is { } inflated ? (inflated, null) : (null, RequestBody.TooLarge(maxBytes));
         }
         catch (InvalidDataException)
         {

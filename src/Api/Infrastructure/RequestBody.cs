@@ -11,6 +11,14 @@ public static class RequestBody
     public static async Task<(JsonDocument? Document, JsonHttpResult<ApiErrorBody>? Error)> ReadJsonAsync(
         HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        var (bytes, error) = await ReadBytesAsync(request, maxBytes, cancellationToken);
+        return error is not null || bytes!.Length == 0 ? (null, error) : Parse(bytes);
+    }
+
+    /// <summary>The raw body, refused with 413 as soon as it passes <paramref name="maxBytes"/>.</summary>
+    public static async Task<(byte[]? Bytes, JsonHttpResult<ApiErrorBody>? Error)> ReadBytesAsync(
+        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > maxBytes)
         {
             return (null, TooLarge(maxBytes));
@@ -41,12 +49,7 @@ public static class RequestBody
             return (null, TooLarge(maxBytes));
         }
 
-        if (buffer.Length == 0)
-        {
-            return (null, null);
-        }
-
-        return Parse(buffer.ToArray());
+        return (buffer.ToArray(), null);
     }
 
     /// <summary>Null when <paramref name="body"/> is JSON that every handler can read; else the error to answer with.</summary>
@@ -135,6 +138,6 @@ public static class RequestBody
         }
     }
 
-    private static JsonHttpResult<ApiErrorBody> TooLarge(long maxBytes) =>
+    public static JsonHttpResult<ApiErrorBody> TooLarge(long maxBytes) =>
         ApiErrors.PayloadTooLarge($"The request body exceeds the limit of {maxBytes} bytes.");
 }
