@@ -16,6 +16,7 @@ public sealed partial class RetentionGrain(
     private const string ReminderName = "purge-expired";
     private const int PageSize = 200;
     private const int Parallelism = 16;
+    private IGrainTimer? _purge;
 
     public async Task EnsureScheduledAsync()
     {
@@ -26,7 +27,23 @@ public sealed partial class RetentionGrain(
         }
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status) => await PurgeExpiredAsync();
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // A large purge outlasts a reminder tick's 30 s response timeout: run it in a one-shot timer instead.
+        _purge ??= this.RegisterGrainTimer(async _ =>
+        {
+            try
+            {
+                await PurgeExpiredAsync();
+            }
+            finally
+            {
+                _purge?.Dispose();
+                _purge = null;
+            }
+        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        return Task.CompletedTask;
+    }
 
     public async Task<int> PurgeExpiredAsync()
     {
