@@ -12,8 +12,11 @@ public sealed class LlmLimiterOptions
     /// <summary>The lowest rate a run of 429s can push it to. Default 0.5.</summary>
     public double MinRatePerSecond { get; set; } = 0.5;
 
-    /// <summary>The highest rate successes can raise it to. Default 200.</summary>
-    public double MaxRatePerSecond { get; set; } = 200;
+    /// <summary>
+    /// The highest rate successes can raise it to. Default 1000 — above the request limits of the largest hosted
+    /// tiers, so the cap is the provider's own 429s, not ours.
+    /// </summary>
+    public double MaxRatePerSecond { get; set; } = 1000;
 
     /// <summary>How much each successful call raises the rate (requests per second). Default 0.5.</summary>
     public double IncreasePerSuccess { get; set; } = 0.5;

@@ -13,6 +13,7 @@ public sealed class LlmPool
     private readonly SemaphoreSlim _slots = new(LlmSpanWorker.ActivationsPerSilo, LlmSpanWorker.ActivationsPerSilo);
     private readonly IGrainFactory _grains;
     private readonly ProviderRateGate _gate;
+    private ILlmSpanWorker? _worker;
 
     public LlmPool(IGrainFactory grains, ProviderRateGate gate, ILocalSiloDetails? silo = null)
     {
@@ -39,7 +40,7 @@ public sealed class LlmPool
         try
         {
             // Stateless workers always activate on the calling silo, so this gate sees every call they get here.
-            var result = await _grains.GetGrain<ILlmSpanWorker>(0).ExecuteAsync(request);
+            var result = await (_worker ??= _grains.GetGrain<ILlmSpanWorker>(0)).ExecuteAsync(request);
             if (limited is not null)
             {
                 await _gate.ReportAsync(limited, result);

@@ -16,8 +16,9 @@ public sealed class ProviderLimiterGrain(IOptions<LlmOptions> options, TimeProvi
 /// <summary>
 /// The silo's side of the adaptive limiter: it takes permits from <see cref="IProviderLimiterGrain"/> in batches (about a
 /// tenth of a second's worth), hands them out locally, and reports outcomes with its next request, so the limiter grain
-/// sees a few calls a second per silo rather than one per LLM call. Waiting for a permit happens here, in the caller
-/// (a replay's or evaluation's timer), never inside a grain call.
+/// sees a few calls a second per silo rather than one per LLM call. At most one request per key is in flight from a
+/// silo: callers that find no permit all wait for the same refill instead of each asking (and polling) the limiter.
+/// Waiting for a permit happens here, in the caller (a replay's or evaluation's timer), never inside a grain call.
 /// </summary>
 public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry providers, IOptions<LlmOptions> options)
 {
@@ -38,7 +39,7 @@ public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry p
         var permits = For(key);
         while (true)
         {
-            PermitRequest request;
+            Task refill;
             lock (permits)
             {
                 if (permits.Count > 0 && TimeProvider.System.GetElapsedTime(permits.GrantedAt) < PermitLifetime)
@@ -47,23 +48,16 @@ public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry p
                     return;
                 }
 
-                request = new PermitRequest(permits.NextBatch, permits.Succeeded, permits.Throttled);
-                (permits.Succeeded, permits.Throttled, permits.Count) = (0, 0, 0);
-            }
-
-            var grant = await grains.GetGrain<IProviderLimiterGrain>(key).AcquireAsync(request);
-            lock (permits)
-            {
-                permits.NextBatch = Math.Clamp((int)Math.Ceiling(grant.RatePerSecond / 10), 1, MaxBatch);
-                if (grant.Granted > 0)
+                if (permits.Refill is null)
                 {
-                    permits.Count = grant.Granted - 1;
-                    permits.GrantedAt = TimeProvider.System.GetTimestamp();
-                    return;
+                    permits.Refill = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _ = RefillAsync(permits);
                 }
+
+                refill = permits.Refill.Task;
             }
 
-            await Task.Delay(grant.RetryAfter > TimeSpan.Zero ? grant.RetryAfter : TimeSpan.FromMilliseconds(10), cancellationToken);
+            await refill.WaitAsync(cancellationToken);
         }
     }
 
@@ -85,7 +79,51 @@ public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry p
 
         if (urgent is not null)
         {
-            await grains.GetGrain<IProviderLimiterGrain>(key).AcquireAsync(urgent);
+            await permits.Limiter.AcquireAsync(urgent);
+        }
+    }
+
+    /// <summary>The one refill in flight for a key: asks the limiter until it grants permits, then wakes every waiter.</summary>
+    private static async Task RefillAsync(Permits permits)
+    {
+        try
+        {
+            while (true)
+            {
+                PermitRequest request;
+                lock (permits)
+                {
+                    request = new PermitRequest(permits.NextBatch, permits.Succeeded, permits.Throttled);
+                    (permits.Succeeded, permits.Throttled) = (0, 0);
+                }
+
+                var grant = await permits.Limiter.AcquireAsync(request);
+                lock (permits)
+                {
+                    permits.NextBatch = Math.Clamp((int)Math.Ceiling(grant.RatePerSecond / 10), 1, MaxBatch);
+                    if (grant.Granted > 0)
+                    {
+                        (permits.Count, permits.GrantedAt) = (grant.Granted, TimeProvider.System.GetTimestamp());
+                        var done = permits.Refill!;
+                        permits.Refill = null;
+                        done.SetResult();
+                        return;
+                    }
+                }
+
+                await Task.Delay(grant.RetryAfter > TimeSpan.Zero ? grant.RetryAfter : TimeSpan.FromMilliseconds(10));
+            }
+        }
+        catch (Exception ex)
+        {
+            TaskCompletionSource failed;
+            lock (permits)
+            {
+                failed = permits.Refill!;
+                permits.Refill = null;
+            }
+
+            failed.SetException(ex);
         }
     }
 
@@ -93,12 +131,18 @@ public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry p
     {
         lock (_permits)
         {
-            return _permits.TryGetValue(key, out var permits) ? permits : _permits[key] = new Permits();
+            return _permits.TryGetValue(key, out var permits)
+                ? permits
+                : _permits[key] = new Permits(grains.GetGrain<IProviderLimiterGrain>(key));
         }
     }
 
-    private sealed class Permits
+    private sealed class Permits(IProviderLimiterGrain limiter)
     {
+        public IProviderLimiterGrain Limiter { get; } = limiter;
+
+        public TaskCompletionSource? Refill { get; set; }
+
         public int Count { get; set; }
 
         public long GrantedAt { get; set; }
