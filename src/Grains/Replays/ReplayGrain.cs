@@ -9,7 +9,10 @@ namespace TraceReplay.Grains.Replays;
 /// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/> (all at once, or one after
 /// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
 /// interleaving timer does the work right away; a reminder re-drives it after a crash or deactivation.
+/// Placed at random: its LLM calls run in the pool of the silo it lands on, and the default resource-optimised
+/// placement looks at CPU and memory, not at pool queues, so it piled replays onto one silo and left the other's pool idle.
 /// </summary>
+[Orleans.Placement.RandomPlacement]
 public sealed partial class ReplayGrain(
     [PersistentState("replay", TraceReplayNames.ReplayStorage)] IPersistentState<ReplayState> state,
     LlmPool pool,
