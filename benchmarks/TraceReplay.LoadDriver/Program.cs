@@ -3,7 +3,8 @@ using System.Text.Json;
 using TraceReplay.LoadDriver;
 
 // The end-to-end load driver. Usage (scripts/benchmark.sh runs the whole suite):
-//   sweep  --id P1 --latency-ms 100 --traces 300 [--llm-spans 3] [--silos 1] [--postgres <conn>] [--max-in-flight N] --out results.jsonl
+//   sweep  --id P1 --latency-ms 100 --traces 300 [--llm-spans 3] [--silos 1] [--postgres <conn>] [--max-in-flight N] [--warmup N] --out results.jsonl
+//          (--warmup: traces replayed in an unmeasured sweep first; default a fifth of --traces, at most 500)
 //   ingest --id P3 --batches 40 [--traces-per-batch 50] [--spans 20] [--parallel 8] --postgres <conn> --out results.jsonl
 //   report --results results.jsonl [--baseline before.jsonl] --markdown RESULTS.md
 var command = args.FirstOrDefault() ?? "help";
@@ -85,6 +86,7 @@ namespace TraceReplay.LoadDriver
             var maxInFlight = o.Get("max-in-flight") is { } w ? int.Parse(w) : (int?)null;
             var postgres = o.Get("postgres");
             var timeout = TimeSpan.FromSeconds(o.Int("timeout-s", 900));
+            var warmup = o.Int("warmup", Math.Min(traces / 5, 500));
 
             await using var llm = await FakeLlmServer.StartAsync(TimeSpan.FromMilliseconds(latency));
             await using var sut = await SystemUnderTest.StartAsync(Options.RepositoryRoot(), postgres, silos, llm.BaseUrl, Settings(o));
@@ -92,8 +94,19 @@ namespace TraceReplay.LoadDriver
             var workload = new Workload(http);
             await workload.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
             await workload.CreateEvaluatorAsync();
-            Log($"{id}: ingesting {traces} traces x {llmSpans} LLM spans");
+            Log($"{id}: ingesting {traces} traces x {llmSpans} LLM spans (+{warmup} for the warm-up sweep)");
             var (ids, _) = await workload.IngestAsync(traces, llmSpans, otherSpans: 0, perBatch: 50, parallel: 4);
+            if (warmup > 0)
+            {
+                // A first, unmeasured sweep over other traces: the JIT's tiering, connection pools and caches settle
+                // before the measured one, as BenchmarkDotNet's warm-up does for the micro-benchmarks.
+                var (warmIds, _) = await workload.IngestAsync(warmup, llmSpans, otherSpans: 0, perBatch: 50, parallel: 4);
+                var warmSweep = await workload.StartSweepAsync(warmIds, maxInFlight);
+                while ((await workload.GetSweepAsync(warmSweep))["status"]!.GetValue<string>() is "PENDING" or "RUNNING")
+                {
+                    await Task.Delay(250);
+                }
+            }
 
             llm.Reset();
             var sweepId = await workload.StartSweepAsync(ids, maxInFlight);

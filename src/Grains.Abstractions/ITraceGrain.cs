@@ -15,9 +15,12 @@ public interface ITraceGrain : IGrainWithStringKey
     [Alias("GetAsync"), AlwaysInterleave]
     Task<TraceData?> GetAsync();
 
-    /// <summary>Validates the overrides, records a PENDING replay and starts it; returns at once.</summary>
+    /// <summary>
+    /// Validates the overrides, records a PENDING replay and starts it; returns at once. <paramref name="supervisedBy"/>
+    /// names the sweep that will poll the replay until it finishes (the replay then needs no reminder of its own).
+    /// </summary>
     [Alias("StartReplayAsync")]
-    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides);
+    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, string? supervisedBy = null);
 
     /// <summary>The replay history, newest first.</summary>
     [Alias("GetReplaysAsync"), AlwaysInterleave]

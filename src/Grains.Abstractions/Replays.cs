@@ -128,4 +128,5 @@ public sealed record ReplayStart(
     [property: Id(3)] OverrideCounts OverridesApplied,
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
-    [property: Id(6)] string Project = TraceReplayNames.DefaultProject);
+    [property: Id(6)] string Project = TraceReplayNames.DefaultProject,
+    [property: Id(7)] string? SupervisedBy = null);

@@ -8,7 +8,8 @@ namespace TraceReplay.Grains.Replays;
 /// <summary>
 /// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/> (all at once, or one after
 /// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
-/// interleaving timer does the work right away; a reminder re-drives it after a crash or deactivation.
+/// interleaving timer does the work right away; after a crash or deactivation a reminder re-drives it — or, for a
+/// replay a sweep started, the sweep's next poll (<see cref="ReplayState.SupervisedBy"/>).
 /// Placed at random: its LLM calls run in the pool of the silo it lands on, and the default resource-optimised
 /// placement looks at CPU and memory, not at pool queues, so it piled replays onto one silo and left the other's pool idle.
 /// </summary>
@@ -24,10 +25,13 @@ public sealed partial class ReplayGrain(
     private const string ReminderName = "drive-replay";
     private IGrainTimer? _driver;
 
+    // When this activation's last drive failed: a supervisor's polls retry it no sooner than a reminder would.
+    private DateTimeOffset? _driveFailedAt;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A replay that was running when its previous activation ended (deactivation, silo loss) resumes at once.
-        if (state.State.Lifecycle is not null && (!state.State.Lifecycle.IsFinished || !state.State.OriginNotified))
+        if (NeedsDriving)
         {
             EnsureDriving();
         }
@@ -49,20 +53,39 @@ public sealed partial class ReplayGrain(
                 SkippedSpans = start.SkippedSpans ?? [],
                 TriggerTraceParent = TraceReplayActivity.CurrentParent(),
                 Project = start.Project,
+                SupervisedBy = start.SupervisedBy,
             };
             await state.WriteStateAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
-            var period = recovery.Value.ReminderPeriod;
-            await this.RegisterOrUpdateReminder(ReminderName, period, period);
+            if (start.SupervisedBy is null)
+            {
+                var period = recovery.Value.ReminderPeriod;
+                await this.RegisterOrUpdateReminder(ReminderName, period, period);
+            }
         }
 
         EnsureDriving();
         return Snapshot()!;
     }
 
-    public Task<ReplaySnapshot?> GetAsync() => Task.FromResult(Snapshot());
+    public async Task<ReplaySnapshot?> GetAsync()
+    {
+        // A supervised replay has no reminder: its sweep's poll is the tick that re-drives it after a failed drive.
+        if (state.State.SupervisedBy is not null && _driver is null && NeedsDriving
+            && !(time.GetUtcNow() - _driveFailedAt < recovery.Value.ReminderPeriod))
+        {
+            await RedriveAsync();
+        }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+        return Snapshot();
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => RedriveAsync();
+
+    private bool NeedsDriving => state.State.Lifecycle is not null && (!state.State.Lifecycle.IsFinished || !state.State.OriginNotified);
+
+    /// <summary>A reminder tick (or a supervisor's poll): gives up on a replay that outlived its limit, else drives it.</summary>
+    private async Task RedriveAsync()
     {
         // Only between drives: a running drive owns the state, and a failure is reported by the drive that follows.
         if (_driver is null && state.State.Lifecycle is { IsFinished: false } life
@@ -110,14 +133,15 @@ public sealed partial class ReplayGrain(
                 await state.WriteStateAsync(cancellationToken);
             }
 
-            if (state.State.OriginNotified)
+            if (state.State.OriginNotified && state.State.SupervisedBy is null)
             {
                 await this.UnregisterReminder(await this.GetReminder(ReminderName) ?? throw new InvalidOperationException("Reminder vanished."));
             }
         }
         catch (Exception ex)
         {
-            // The reminder drives it again; a step that already finished is not repeated.
+            // The reminder (or the supervising sweep's poll) drives it again; a step that already finished is not repeated.
+            _driveFailedAt = time.GetUtcNow();
             LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
         }
         finally

@@ -40,4 +40,10 @@ public sealed class ReplayState
 
     /// <summary>The project of the source trace; null in state written before projects, meaning the default one.</summary>
     [Id(13)] public string? Project { get; set; }
+
+    /// <summary>
+    /// The sweep that started this replay and polls it, or null. A supervised replay registers no reminder: the
+    /// sweep's polls re-activate and re-drive it (<see cref="ReplayGrain.GetAsync"/>), and the sweep has its own reminder.
+    /// </summary>
+    [Id(14)] public string? SupervisedBy { get; set; }
 }

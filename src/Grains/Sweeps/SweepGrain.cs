@@ -331,7 +331,7 @@ public sealed partial class SweepGrain(
                 }
             }
 
-            var result = await trace.StartReplayAsync(overrides);
+            var result = await trace.StartReplayAsync(overrides, this.GetPrimaryKeyString());
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
                 : entry with { Status = SweepTraceStatus.Failed, Error = $"REFUSED: {result.Error!.Message}", Attempts = entry.Attempts + 1 };

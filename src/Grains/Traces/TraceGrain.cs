@@ -72,7 +72,7 @@ public sealed partial class TraceGrain(
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
 
-    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides)
+    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, string? supervisedBy = null)
     {
         var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
         using var scope = LogScopes.Trace(logger, traceId);
@@ -112,7 +112,7 @@ public sealed partial class TraceGrain(
 
         var replayId = "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project);
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisedBy);
         var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
             plan.Calls.Count, null, plan.Counts, null, skipped, Project: project);
         state.State.Replays.Insert(0, pending);
