@@ -13,10 +13,10 @@ public sealed class LlmLimiterOptions
     public double MinRatePerSecond { get; set; } = 0.5;
 
     /// <summary>
-    /// The highest rate successes can raise it to. Default 1000 — above the request limits of the largest hosted
-    /// tiers, so the cap is the provider's own 429s, not ours.
+    /// The highest rate successes can raise it to. Default 10,000 — far above hosted providers' request limits, so what
+    /// holds a provider back is its own 429s, not this cap (self-hosted, OpenAI-compatible servers have no such limits).
     /// </summary>
-    public double MaxRatePerSecond { get; set; } = 1000;
+    public double MaxRatePerSecond { get; set; } = 10_000;
 
     /// <summary>How much each successful call raises the rate (requests per second). Default 0.5.</summary>
     public double IncreasePerSuccess { get; set; } = 0.5;
