@@ -114,6 +114,25 @@ public sealed class Workload(HttpClient http)
     {
         var latencies = new List<double>();
         string[] paths = [$"/api/v1/sweeps/{sweepId}", "/api/v1/traces?limit=20", "/api/v1/sweeps"];
+        try
+        {
+            await ProbeLoopAsync(paths, latencies, stop);
+        }
+        finally
+        {
+            // Which read is slow, when one is: p99 per path on stderr (the result keeps the overall figure).
+            for (var p = 0; p < paths.Length; p++)
+            {
+                var own = latencies.Where((_, i) => i % paths.Length == p).ToList();
+                Console.Error.WriteLine($"  probe {paths[p].Split('?')[0].Replace(sweepId, "{id}")}: p50 {Percentile(own, 0.5):0} ms, p99 {Percentile(own, 0.99):0} ms, max {(own.Count > 0 ? own.Max() : double.NaN):0} ms");
+            }
+        }
+
+        return latencies;
+    }
+
+    private async Task ProbeLoopAsync(string[] paths, List<double> latencies, CancellationToken stop)
+    {
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
             var watch = Stopwatch.StartNew();
@@ -137,8 +156,6 @@ public sealed class Workload(HttpClient http)
                 break;
             }
         }
-
-        return latencies;
     }
 
     private static byte[] Batch(IEnumerable<string> traceIds, int llmSpans, int otherSpans)

@@ -16,11 +16,12 @@ public interface ITraceGrain : IGrainWithStringKey
     Task<TraceData?> GetAsync();
 
     /// <summary>
-    /// Validates the overrides, records a PENDING replay and starts it; returns at once. <paramref name="supervisedBy"/>
-    /// names the sweep that will poll the replay until it finishes (the replay then needs no reminder of its own).
+    /// Validates the overrides, records a PENDING replay and starts it; returns at once. With a
+    /// <paramref name="supervisor"/> (a sweep) the replay gets the supervisor's id, and starting it again is harmless:
+    /// the same replay answers.
     /// </summary>
     [Alias("StartReplayAsync")]
-    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, string? supervisedBy = null);
+    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null);
 
     /// <summary>The replay history, newest first.</summary>
     [Alias("GetReplaysAsync"), AlwaysInterleave]

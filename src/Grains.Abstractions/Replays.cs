@@ -119,6 +119,16 @@ public sealed record ReplayDecisions(
     public double? AgreementRate => Spans == 0 ? null : (double)Agreed / Spans;
 }
 
+/// <summary>
+/// A replay started on behalf of a sweep: the sweep chooses the replay's id (derived from the sweep, the trace's place
+/// and the attempt, so a sweep resumed after a crash re-issues the same start instead of a second replay) and polls it
+/// until it finishes.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplaySupervisor(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string ReplayId);
+
 /// <summary>What a TraceGrain hands a new ReplayGrain: everything it needs, validated.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplayStart(

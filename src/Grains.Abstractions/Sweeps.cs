@@ -96,7 +96,6 @@ public sealed record SweepEntry(
     [property: Id(8)] double? DurationMs = null,
     [property: Id(9)] string? Error = null,
     [property: Id(10)] int Attempts = 0,
-    [property: Id(11)] DateTimeOffset? StartRequestedAt = null,
     [property: Id(12)] decimal? OriginalCost = null,
     [property: Id(13)] double? OriginalDurationMs = null,
     [property: Id(14)] ReplayDecisions? Decisions = null,

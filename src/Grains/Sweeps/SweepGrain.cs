@@ -9,6 +9,9 @@ namespace TraceReplay.Grains.Sweeps;
 /// records each trace's outcome compactly. A periodic grain timer does the work — each tick polls the in-flight
 /// replays' snapshots and starts the next ones, so no call here ever waits on an LLM — and a reminder re-drives the
 /// sweep after a deactivation or a silo loss. Cancel and the budget stop new starts; in-flight replays finish.
+/// Each replay's id follows from the sweep, the trace's place and the attempt (<see cref="SweepReplayId"/>), so the
+/// state is checkpointed at most once per <see cref="SweepOptions.CheckpointInterval"/>: a sweep resumed from an older
+/// checkpoint re-issues the same starts, which answer with the replays already running, and polls them again.
 /// </summary>
 public sealed partial class SweepGrain(
     [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
@@ -24,6 +27,10 @@ public sealed partial class SweepGrain(
     // Where the search for the next queued entry resumes; entries before it are not queued. Not persisted: a new
     // activation scans from the start once.
     private int _nextQueued;
+
+    // Progress since the last checkpoint (outcomes polled, replays started) that only the next write will store.
+    private bool _unsaved;
+    private DateTimeOffset _savedAt;
 
     private List<SweepEntry> Entries => state.State.Entries;
 
@@ -42,6 +49,15 @@ public sealed partial class SweepGrain(
         }
 
         return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A graceful end stores what the last checkpoint missed; a crash is covered by re-issued starts.
+        if (_unsaved)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
     }
 
     public async Task<SweepSnapshot> StartAsync(SweepDefinition definition)
@@ -103,7 +119,7 @@ public sealed partial class SweepGrain(
         {
             if (Entries[i].Status == SweepTraceStatus.Failed)
             {
-                Entries[i] = Entries[i] with { Status = SweepTraceStatus.Queued, ReplayId = null, Error = null, StartRequestedAt = null };
+                Entries[i] = Entries[i] with { Status = SweepTraceStatus.Queued, ReplayId = null, Error = null };
                 retried++;
             }
         }
@@ -167,18 +183,19 @@ public sealed partial class SweepGrain(
                 state.State.StartedAt = time.GetUtcNow();
             }
 
-            // Outcomes polled and replay ids just started are not written on their own: a resumed sweep polls them
-            // again or adopts the replay from the trace's history, so they ride along with the next refill's write.
-            // One write per tick instead of two: the whole entry list is rewritten each time.
-            await PollAsync();
+            // Outcomes polled and replays started are checkpointed, not written each tick (the whole entry list is
+            // rewritten each time): a resumed sweep polls or re-issues them with the same replay ids.
+            _unsaved |= await PollAsync();
             if (state.State.Status == SweepStatus.Running)
             {
-                await RefillAsync();
+                _unsaved |= await RefillAsync();
             }
 
-            if (FinishIfDone() || state.State.Status != status)
+            if (FinishIfDone() || state.State.Status != status
+                || (_unsaved && time.GetUtcNow() - _savedAt >= options.Value.CheckpointInterval))
             {
                 await state.WriteStateAsync(cancellationToken);
+                (_unsaved, _savedAt) = (false, time.GetUtcNow());
             }
 
             if (!NeedsDriving)
@@ -257,8 +274,7 @@ public sealed partial class SweepGrain(
 
         var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, Entries[i].TraceId)).GetAsync()));
         var committed = Spend() + Entries.Where(e => e.Status == SweepTraceStatus.Running).Sum(e => e.EstimatedCost ?? 0m);
-        var now = time.GetUtcNow();
-        var toStart = new List<(int Index, DateTimeOffset? EarlierRequest)>();
+        var toStart = new List<int>();
         string? budgetStop = null;
         for (var k = 0; k < batch.Count; k++)
         {
@@ -293,14 +309,11 @@ public sealed partial class SweepGrain(
                 committed += cost;
             }
 
-            // StartRequestedAt is persisted before the start, so a sweep resumed after a crash mid-start finds that
-            // replay in the trace's history instead of starting a second one.
-            toStart.Add((i, Entries[i].StartRequestedAt));
-            Entries[i] = Entries[i] with { EstimatedCost = estimate.Cost, StartRequestedAt = Entries[i].StartRequestedAt ?? now };
+            toStart.Add(i);
+            Entries[i] = Entries[i] with { EstimatedCost = estimate.Cost };
         }
 
-        await state.WriteStateAsync();
-        await Task.WhenAll(toStart.Select(s => StartOneAsync(s.Index, s.EarlierRequest)));
+        await Task.WhenAll(toStart.Select(StartOneAsync));
 
         // Only after this batch started: stopping skips what is still queued.
         if (budgetStop is not null)
@@ -312,33 +325,22 @@ public sealed partial class SweepGrain(
         return true;
     }
 
-    private async Task StartOneAsync(int index, DateTimeOffset? earlierRequest)
+    private async Task StartOneAsync(int index)
     {
         var entry = Entries[index];
-        var overrides = state.State.Definition!.Overrides;
+        var sweepId = this.GetPrimaryKeyString();
         var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
-            if (earlierRequest is { } requested)
-            {
-                var adopted = (await trace.GetReplaysAsync())
-                    .Where(r => r.CreatedAt >= requested && r.Overrides == overrides)
-                    .MinBy(r => r.CreatedAt);
-                if (adopted is not null)
-                {
-                    Entries[index] = entry with { Status = SweepTraceStatus.Running, ReplayId = adopted.Id };
-                    return;
-                }
-            }
-
-            var result = await trace.StartReplayAsync(overrides, this.GetPrimaryKeyString());
+            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1));
+            var result = await trace.StartReplayAsync(state.State.Definition!.Overrides, supervisor);
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
                 : entry with { Status = SweepTraceStatus.Failed, Error = $"REFUSED: {result.Error!.Message}", Attempts = entry.Attempts + 1 };
         }
         catch (Exception ex)
         {
-            // Stays queued with its request time; a later tick looks for the replay before starting another.
+            // Stays queued; a later tick issues the same start (same replay id), so at most one replay results.
             _nextQueued = Math.Min(_nextQueued, index);
             LogStartFailed(logger, ex, this.GetPrimaryKeyString(), entry.TraceId);
         }

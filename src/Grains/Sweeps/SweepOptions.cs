@@ -8,6 +8,13 @@ public sealed class SweepOptions
     /// <summary>How often a running sweep looks at its in-flight replays and starts the next ones. Default 100 ms.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How often a running sweep writes its progress. Between checkpoints progress lives in the activation: after a
+    /// crash the sweep resumes from the last checkpoint and re-issues the same starts (same replay ids), so nothing runs
+    /// twice. Status changes are written at once. Default 1 s.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools.</summary>
     public const int ReplaysPerPoolSlot = 4;
 

@@ -18,6 +18,17 @@ public sealed partial class TraceGrain(
     TimeProvider time,
     ILogger<TraceGrain> logger) : Grain, ITraceGrain
 {
+    // A sweep's PENDING history entry is in memory only until the next state write (see StartReplayAsync).
+    private bool _historyUnsaved;
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_historyUnsaved)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
     public async Task<RequestError?> IngestAsync(TraceIngest ingest)
     {
         using var scope = LogScopes.Trace(logger, this.GetPrimaryKeyString());
@@ -72,7 +83,7 @@ public sealed partial class TraceGrain(
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
 
-    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, string? supervisedBy = null)
+    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null)
     {
         var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
         using var scope = LogScopes.Trace(logger, traceId);
@@ -110,13 +121,25 @@ public sealed partial class TraceGrain(
                 $"{field} '{unserved[0]}' is not served by any configured provider. Served models: {string.Join(", ", providers.ServedModels)}.");
         }
 
-        var replayId = "rpl_" + Guid.NewGuid().ToString("N");
+        var replayId = supervisor?.ReplayId ?? "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisedBy);
-        var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
-            plan.Calls.Count, null, plan.Counts, null, skipped, Project: project);
-        state.State.Replays.Insert(0, pending);
-        await state.WriteStateAsync();
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId);
+        if (state.State.Replays.All(r => r.Id != replayId))
+        {
+            var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
+                plan.Calls.Count, null, plan.Counts, null, skipped, Project: project);
+            state.State.Replays.Insert(0, pending);
+            if (supervisor is null)
+            {
+                await state.WriteStateAsync();
+            }
+            else
+            {
+                // A sweep's replay: the sweep re-issues this start after a crash, so the PENDING entry need not be
+                // stored now; it is stored with the trace's next write — at the latest the replay's final report.
+                _historyUnsaved = true;
+            }
+        }
 
         var started = await GrainFactory.GetGrain<IReplayGrain>(replayId).StartAsync(start);
         LogReplayStarted(logger, replayId, traceId, plan.Calls.Count);
@@ -143,6 +166,7 @@ public sealed partial class TraceGrain(
         }
 
         await state.WriteStateAsync();
+        _historyUnsaved = false;
     }
 
     public async Task CreateFromReplayAsync(TraceData trace)
