@@ -167,7 +167,8 @@ namespace TraceReplay.LoadDriver
             using var http = Workload.Client(sut.ApiUrl);
             var workload = new Workload(http);
             await workload.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-            await workload.IngestAsync(perBatch * 2, llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel); // warm-up
+            // Warm-up, unmeasured: a fifth of the measured traces (at least 500), so the JIT's tiering and the pools settle.
+            await workload.IngestAsync(Math.Max(500, batches * perBatch / 5), llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel);
             var (ids, seconds) = await workload.IngestAsync(batches * perBatch, llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel);
             var rate = ids.Count * spans / seconds;
             Log($"{id}: {ids.Count * spans} spans in {seconds:0.00} s: {rate:0} spans/s");
