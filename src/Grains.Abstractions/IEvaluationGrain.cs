@@ -2,7 +2,7 @@ namespace TraceReplay.Grains;
 
 /// <summary>
 /// Scores one trace (key: trace id) with the evaluators it is pending for. Activated by the trace-created stream
-/// (implicit subscription) or, when that event was lost, by the trace's re-drive reminder.
+/// (implicit subscription) or, when that event was lost, by evaluation recovery through the trace.
 /// </summary>
 [Alias("TraceReplay.IEvaluationGrain")]
 public interface IEvaluationGrain : IGrainWithStringKey

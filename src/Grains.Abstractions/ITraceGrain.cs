@@ -50,4 +50,11 @@ public interface ITraceGrain : IGrainWithStringKey
     /// <summary>The evaluators this trace was created with and those still waiting for a score.</summary>
     [Alias("GetEvaluationStatusAsync"), AlwaysInterleave]
     Task<EvaluationStatus> GetEvaluationStatusAsync();
+
+    /// <summary>
+    /// Evaluation recovery: starts the evaluators still pending (again); with none pending, clears the catalog row's
+    /// pending flag instead.
+    /// </summary>
+    [Alias("RedriveEvaluationsAsync")]
+    Task RedriveEvaluationsAsync();
 }

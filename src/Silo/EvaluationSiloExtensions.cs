@@ -15,7 +15,8 @@ public static class EvaluationSiloExtensions
 {
     /// <summary>
     /// Memory streams (with their PubSubStore) carry TraceCreated in every mode today; a durable provider on
-    /// PostgreSQL belongs to the cluster-mode storage work. Lost events are re-driven by each trace's reminder.
+    /// PostgreSQL belongs to the cluster-mode storage work. Lost events are re-driven by evaluation recovery
+    /// (<see cref="EvaluationRecoveryGrain"/>, scheduled at silo start).
     /// </summary>
     public static ISiloBuilder AddTraceEvaluation(this ISiloBuilder silo)
     {
@@ -25,7 +26,8 @@ public static class EvaluationSiloExtensions
         var services = silo.Services;
         services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section);
 
-        // Let a configured re-drive interval below Orleans' one-minute default take effect (tests use seconds).
+        // Let a configured re-drive interval below Orleans' one-minute default take effect for the recovery reminder
+        // (tests use seconds).
         services.AddOptions<ReminderOptions>().Configure<IOptions<EvaluationOptions>>((reminders, evaluation) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, evaluation.Value.RedriveInterval.Ticks)));
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)

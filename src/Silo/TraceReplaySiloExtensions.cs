@@ -56,6 +56,8 @@ public static class TraceReplaySiloExtensions
         silo.AddActivityPropagation();
         silo.AddStartupTask((services, _) =>
             services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
+        silo.AddStartupTask((services, _) =>
+            services.GetRequiredService<IGrainFactory>().GetGrain<IEvaluationRecoveryGrain>(0).EnsureScheduledAsync());
         return silo;
     }
 

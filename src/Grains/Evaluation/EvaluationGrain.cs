@@ -6,7 +6,7 @@ namespace TraceReplay.Grains.Evaluation;
 
 /// <summary>
 /// Scores one trace (key: the trace's grain key, <see cref="TraceKeys.For"/>). Its implicit stream subscription receives the trace's TraceCreated event; the
-/// trace's reminder calls <see cref="StartAsync"/> when the event was lost. Either way an interleaving one-shot timer
+/// trace calls <see cref="StartAsync"/> when evaluation recovery re-drives it (the event was lost). Either way an interleaving one-shot timer
 /// reads the evaluators still pending on the trace, runs them and records each score as it arrives. The trace keys
 /// scores by evaluator and version and drops them from its pending list, so a redelivered event adds nothing.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
         {
             var wait = created.EvaluateAfter - time.GetUtcNow();
 
-            // Interleave: the trace's reminder may call StartAsync while a drive waits for LLM slots for minutes.
+            // Interleave: a re-drive may call StartAsync while a drive waits for LLM slots for minutes.
             _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
             {
                 DueTime = wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
@@ -65,7 +65,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
         }
         catch (Exception ex)
         {
-            // The trace's reminder drives it again; evaluators that already scored are no longer pending.
+            // Evaluation recovery drives it again; evaluators that already scored are no longer pending.
             LogDriveFailed(logger, ex, traceId);
         }
         finally
@@ -90,6 +90,6 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
     [LoggerMessage(Level = LogLevel.Information, Message = "Trace {TraceId} scored by {Count} evaluators")]
     private static partial void LogEvaluated(ILogger logger, string traceId, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluating trace {TraceId} failed; its reminder will retry")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluating trace {TraceId} failed; evaluation recovery will retry")]
     private static partial void LogDriveFailed(ILogger logger, Exception exception, string traceId);
 }

@@ -15,8 +15,9 @@ public sealed class EvaluationOptions
     public TimeSpan SettleDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How often a trace with pending evaluations re-drives them (its reminder), in case the trace-created event was
-    /// lost or a silo died mid-evaluation. Default 1 min, the smallest reminder period Orleans allows by default.
+    /// How often evaluation recovery re-drives traces whose evaluations are still pending this long after creation, in
+    /// case the trace-created event was lost or a silo died mid-evaluation (the period of its one reminder). Default
+    /// 1 min, the smallest reminder period Orleans allows by default.
     /// </summary>
     public TimeSpan RedriveInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

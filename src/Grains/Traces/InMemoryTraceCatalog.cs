@@ -8,6 +8,12 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
     private readonly Lock _lock = new();
     private readonly Dictionary<string, TraceCatalogRow> _rows = new(StringComparer.Ordinal);
 
+    /// <summary>Oldest first, then project and id: the keyset order of <see cref="PendingEvaluationsAsync"/>.</summary>
+    private static readonly Comparer<PendingEvaluation> Order = Comparer<PendingEvaluation>.Create((a, b) =>
+        a.CreatedAt.UtcTicks != b.CreatedAt.UtcTicks ? a.CreatedAt.UtcTicks.CompareTo(b.CreatedAt.UtcTicks)
+        : string.CompareOrdinal(a.Project, b.Project) is var byProject and not 0 ? byProject
+        : string.CompareOrdinal(a.TraceId, b.TraceId));
+
     public Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default)
     {
         lock (_lock)
@@ -29,6 +35,34 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
         }
 
         return Task.CompletedTask;
+    }
+
+    public Task MarkEvaluatedAsync(string project, string traceId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_rows.TryGetValue(project + "/" + traceId, out var row))
+            {
+                _rows[project + "/" + traceId] = row with { EvaluationsPending = false };
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PendingEvaluation>> PendingEvaluationsAsync(
+        DateTimeOffset createdBefore, int limit, PendingEvaluation? after = null, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<PendingEvaluation> page = [.. _rows.Values
+                .Where(r => r.EvaluationsPending && r.CreatedAt < createdBefore)
+                .Select(r => new PendingEvaluation(r.Project, r.Id, r.CreatedAt))
+                .Where(p => after is null || Order.Compare(p, after) > 0)
+                .Order(Order)
+                .Take(limit)];
+            return Task.FromResult(page);
+        }
     }
 
     public Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)

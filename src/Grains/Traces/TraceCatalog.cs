@@ -1,6 +1,9 @@
 namespace TraceReplay.Grains.Traces;
 
-/// <summary>One trace's row in the catalog: what lists and filters need, no payloads.</summary>
+/// <summary>
+/// One trace's row in the catalog: what lists and filters need, no payloads. <see cref="EvaluationsPending"/> is true
+/// from the write that snapshots the trace's evaluators until their last score: what evaluation recovery scans for.
+/// </summary>
 public sealed record TraceCatalogRow(
     string Id,
     string Project,
@@ -17,15 +20,18 @@ public sealed record TraceCatalogRow(
     IReadOnlyList<string> Models,
     TraceLineage? ReplayOf,
     bool Simulated,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    bool EvaluationsPending = false)
 {
-    public static TraceCatalogRow From(TraceData trace)
+    /// <summary>The row of <paramref name="trace"/>; pass the trace's evaluation status where the trace grain writes it.</summary>
+    public static TraceCatalogRow From(TraceData trace, EvaluationStatus? evaluation = null)
     {
         var metrics = TraceMetrics.From(trace.Spans);
         return new TraceCatalogRow(
             trace.Id, trace.Project, TraceNames.DisplayName(trace), metrics.Status, trace.Tags, trace.MetadataJson,
             metrics.StartTime ?? trace.Timestamp, metrics.EndTime, metrics.DurationMs, metrics.TotalTokens,
-            metrics.TotalCost, metrics.SpanCount, metrics.Models, trace.ReplayOf, metrics.Simulated, trace.CreatedAt);
+            metrics.TotalCost, metrics.SpanCount, metrics.Models, trace.ReplayOf, metrics.Simulated, trace.CreatedAt,
+            evaluation is { Pending.Count: > 0 });
     }
 }
 
@@ -40,6 +46,9 @@ public sealed record TraceQuery(
     DateTimeOffset? StartDate = null,
     DateTimeOffset? EndDate = null);
 
+/// <summary>A trace whose evaluations are pending, as evaluation recovery pages through them (oldest first).</summary>
+public sealed record PendingEvaluation(string Project, string TraceId, DateTimeOffset CreatedAt);
+
 /// <summary>One page of the catalog and the cursor of the next, null on the last page.</summary>
 public sealed record TracePage(IReadOnlyList<TraceCatalogRow> Traces, string? NextCursor);
 
@@ -52,6 +61,16 @@ public interface ITraceCatalog
 
     /// <summary>Removes rows (retention purge); unknown ids are ignored.</summary>
     Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Clears the trace's <see cref="TraceCatalogRow.EvaluationsPending"/>; an unknown trace is ignored.</summary>
+    Task MarkEvaluatedAsync(string project, string traceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> traces of every project with evaluations pending, created before
+    /// <paramref name="createdBefore"/>, oldest first (then by project and id), starting after <paramref name="after"/>.
+    /// </summary>
+    Task<IReadOnlyList<PendingEvaluation>> PendingEvaluationsAsync(
+        DateTimeOffset createdBefore, int limit, PendingEvaluation? after = null, CancellationToken cancellationToken = default);
 }
 
 internal static class TraceNames

@@ -6,32 +6,46 @@ namespace TraceReplay.Grains.Traces;
 
 /// <summary>
 /// The trace's side of evaluation. When the trace counts as created — an ingested trace once it has its header and a
-/// root span, a replay trace at once — it snapshots the project's enabled evaluators as pending, registers a re-drive
-/// reminder and publishes TraceCreated. Each evaluator score removes its evaluator (id and version) from the pending
-/// list; the reminder stops when none is left. Span batches that arrive after scoring started are not re-scored.
+/// root span, a replay trace at once — it snapshots the project's enabled evaluators as pending, persists them with
+/// the trace and a catalog row marked "evaluations pending", then publishes TraceCreated. Each evaluator score removes
+/// its evaluator (id and version) from the pending list; after the last one the catalog row is marked evaluated.
+/// <see cref="EvaluationRecoveryGrain"/> re-drives rows still marked pending. Span batches that arrive after scoring
+/// started are not re-scored.
 /// </summary>
 public sealed partial class TraceGrain : IRemindable
 {
-    private const string EvaluationReminder = "redrive-evaluations";
-
     public Task<EvaluationStatus> GetEvaluationStatusAsync() => Task.FromResult(state.State.Evaluation ?? EvaluationStatus.None);
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task RedriveEvaluationsAsync()
     {
-        if (reminderName != EvaluationReminder)
-        {
-            return;
-        }
-
+        // A purged trace keeps no evaluation status, so it is only marked evaluated.
         if (state.State.Evaluation is not { Pending.Count: > 0 } evaluation || state.State.Trace is not { } trace)
         {
-            await StopRedrivingAsync();
+            await MarkCatalogEvaluatedAsync();
             return;
         }
 
         LogEvaluationRedriven(logger, trace.Id, evaluation.Pending.Count);
-        await GrainFactory.GetGrain<IEvaluationGrain>(TraceKeys.For(trace.Project, trace.Id))
+        await GrainFactory.GetGrain<IEvaluationGrain>(this.GetPrimaryKeyString())
             .StartAsync(new TraceCreated(trace.Id, trace.Project, evaluation.EvaluateAfter ?? time.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// Retires the per-trace re-drive reminder ("redrive-evaluations") that versions before the catalog's pending flag
+    /// registered; a trace registers none now. Writes the trace's catalog row with its pending flag, so evaluation
+    /// recovery takes the trace over, and unregisters the reminder.
+    /// </summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Trace is { } trace)
+        {
+            await catalog.UpsertAsync(TraceCatalogRow.From(trace, state.State.Evaluation));
+        }
+
+        if (await this.GetReminder(reminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     /// <summary>
@@ -52,11 +66,10 @@ public sealed partial class TraceGrain : IRemindable
         return enabled.Count > 0;
     }
 
-    /// <summary>After the snapshot is persisted: the re-drive reminder, then the TraceCreated event.</summary>
+    /// <summary>After the snapshot and its catalog row are persisted: the TraceCreated event.</summary>
     private async Task StartEvaluationsAsync()
     {
         var trace = state.State.Trace!;
-        await this.RegisterOrUpdateReminder(EvaluationReminder, EvaluationOptions.RedriveInterval, EvaluationOptions.RedriveInterval);
         try
         {
             await ServiceProvider.GetRequiredService<ITraceEventPublisher>()
@@ -64,7 +77,7 @@ public sealed partial class TraceGrain : IRemindable
         }
         catch (Exception ex)
         {
-            // Not fatal: the reminder re-drives the evaluations.
+            // Not fatal: the catalog row says evaluations are pending, and evaluation recovery re-drives them.
             LogPublishFailed(logger, ex, trace.Id);
         }
     }
@@ -84,15 +97,14 @@ public sealed partial class TraceGrain : IRemindable
         return pending.Count == 0 && evaluation.Pending.Count > 0;
     }
 
-    private async Task StopRedrivingAsync()
+    /// <summary>Clears the catalog row's pending flag: after the last score, or when a re-drive finds nothing pending.</summary>
+    private Task MarkCatalogEvaluatedAsync()
     {
-        if (await this.GetReminder(EvaluationReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+        var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
+        return catalog.MarkEvaluatedAsync(project, traceId);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish TraceCreated for trace {TraceId}; its reminder will re-drive evaluation")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish TraceCreated for trace {TraceId}; evaluation recovery will re-drive it")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string traceId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trace {TraceId} re-drives {Count} pending evaluations")]

@@ -174,7 +174,7 @@ public sealed partial class TraceGrain(
         if (state.State.Trace is { } existing)
         {
             // A retried create changes nothing, but re-writes the catalog row: a silo may have died before writing it.
-            await catalog.UpsertAsync(TraceCatalogRow.From(existing));
+            await catalog.UpsertAsync(TraceCatalogRow.From(existing, state.State.Evaluation));
             return;
         }
 
@@ -182,11 +182,14 @@ public sealed partial class TraceGrain(
         await PersistAsync(complete: true);
     }
 
-    /// <summary>One state write (trace and, when due, the evaluator snapshot) alongside the catalog row.</summary>
+    /// <summary>
+    /// One state write (trace and, when due, the evaluator snapshot) alongside the catalog row, which says whether
+    /// evaluations are pending.
+    /// </summary>
     private async Task PersistAsync(bool complete)
     {
         var evaluate = await SnapshotEvaluationsAsync(complete);
-        await Task.WhenAll(state.WriteStateAsync(), catalog.UpsertAsync(TraceCatalogRow.From(state.State.Trace!)));
+        await Task.WhenAll(state.WriteStateAsync(), catalog.UpsertAsync(TraceCatalogRow.From(state.State.Trace!, state.State.Evaluation)));
         if (evaluate)
         {
             await StartEvaluationsAsync();
@@ -212,7 +215,7 @@ public sealed partial class TraceGrain(
         await state.WriteStateAsync();
         if (lastPending)
         {
-            await StopRedrivingAsync();
+            await MarkCatalogEvaluatedAsync();
         }
     }
 

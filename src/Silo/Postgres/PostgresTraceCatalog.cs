@@ -10,17 +10,19 @@ using TraceReplay.Grains.Traces;
 namespace TraceReplay.Silo.Postgres;
 
 /// <summary>
-/// The catalog in PostgreSQL (table <c>trace_catalog</c>). Writes are group-committed: every upsert joins a queue that
-/// one writer drains into multi-row <c>INSERT … ON CONFLICT</c> statements, and the caller's task completes when its
-/// row is committed. So ingestion answers only after its rows are stored, and a read that follows sees them.
+/// The catalog in PostgreSQL (table <c>trace_catalog</c>). Writes are group-committed: every upsert and every
+/// "evaluations done" mark joins a queue that one writer drains into one multi-row <c>INSERT … ON CONFLICT</c> and one
+/// <c>UPDATE</c> per batch, and the caller's task completes when its write is committed. So ingestion answers only
+/// after its rows are stored, and a read that follows sees them.
 /// </summary>
 public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposable
 {
     private const string Columns =
         "project, trace_id, name, status, tags, metadata_json, timestamp_ticks, trace_time, end_ticks, duration_ms, " +
-        "total_tokens, total_cost, span_count, models, replay_of_trace_id, replay_of_replay_id, simulated, created_ticks";
+        "total_tokens, total_cost, span_count, models, replay_of_trace_id, replay_of_replay_id, simulated, created_ticks, " +
+        "evaluations_pending";
 
-    private const int ColumnCount = 18;
+    private const int ColumnCount = 19;
 
     private readonly NpgsqlDataSource _db;
     private readonly int _batchSize;
@@ -36,9 +38,15 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    public Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default)
+    public Task UpsertAsync(TraceCatalogRow row, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(row, null, cancellationToken);
+
+    public Task MarkEvaluatedAsync(string project, string traceId, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(null, (project, traceId), cancellationToken);
+
+    private Task EnqueueAsync(TraceCatalogRow? row, (string Project, string TraceId)? evaluated, CancellationToken cancellationToken)
     {
-        var pending = new Pending(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(row, evaluated, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(PostgresTraceCatalog));
@@ -53,6 +61,35 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         command.Parameters.AddWithValue("project", project);
         command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PendingEvaluation>> PendingEvaluationsAsync(
+        DateTimeOffset createdBefore, int limit, PendingEvaluation? after = null, CancellationToken cancellationToken = default)
+    {
+        // Ordered as the partial index trace_catalog_evaluations_pending, project in ordinal order as in memory.
+        await using var command = _db.CreateCommand();
+        var sql = new StringBuilder("SELECT project, trace_id, created_ticks FROM trace_catalog WHERE evaluations_pending AND created_ticks < @before");
+        command.Parameters.AddWithValue("before", createdBefore.UtcTicks);
+        if (after is not null)
+        {
+            sql.Append(" AND (created_ticks, project COLLATE \"C\", trace_id) > (@afterTicks, @afterProject, @afterId)");
+            command.Parameters.AddWithValue("afterTicks", after.CreatedAt.UtcTicks);
+            command.Parameters.AddWithValue("afterProject", after.Project);
+            command.Parameters.AddWithValue("afterId", after.TraceId);
+        }
+
+        sql.Append(" ORDER BY created_ticks, project COLLATE \"C\", trace_id LIMIT @limit");
+        command.Parameters.AddWithValue("limit", limit);
+        command.CommandText = sql.ToString();
+
+        var traces = new List<PendingEvaluation>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            traces.Add(new PendingEvaluation(reader.GetString(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
+        }
+
+        return traces;
     }
 
     public async Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
@@ -151,15 +188,47 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
     {
         // One statement cannot update the same row twice: the last version of each trace wins, as in queue order.
         var rows = new Dictionary<(string, string), TraceCatalogRow>();
+        var evaluated = new HashSet<(string Project, string TraceId)>();
         foreach (var pending in batch)
         {
-            rows[(pending.Row.Project, pending.Row.Id)] = pending.Row;
+            if (pending.Row is { } row)
+            {
+                rows[(row.Project, row.Id)] = row;
+            }
+
+            if (pending.Evaluated is { } trace)
+            {
+                evaluated.Add(trace);
+            }
         }
 
-        await using var command = _db.CreateCommand();
+        // Upserts first, then marks: a trace's grain marks it only after its upserts with pending evaluations have
+        // completed, and every later upsert of it carries EvaluationsPending = false. One round trip, one transaction.
+        await using var statements = _db.CreateBatch();
+        if (rows.Count > 0)
+        {
+            statements.BatchCommands.Add(UpsertCommand(rows.Values));
+        }
+
+        if (evaluated.Count > 0)
+        {
+            var marks = new NpgsqlBatchCommand(
+                "UPDATE trace_catalog SET evaluations_pending = false, updated_at = now() " +
+                "WHERE evaluations_pending AND (project, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))");
+            marks.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. evaluated.Select(e => e.Project)] });
+            marks.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. evaluated.Select(e => e.TraceId)] });
+            statements.BatchCommands.Add(marks);
+        }
+
+        await statements.ExecuteNonQueryAsync();
+    }
+
+    private static NpgsqlBatchCommand UpsertCommand(IEnumerable<TraceCatalogRow> rows)
+    {
+        var command = new NpgsqlBatchCommand();
         var sql = new StringBuilder($"INSERT INTO trace_catalog ({Columns}) VALUES ");
         var index = 0;
-        foreach (var row in rows.Values)
+        foreach (var row in rows)
         {
             sql.Append(index == 0 ? "(" : ",(");
             for (var c = 1; c <= ColumnCount; c++)
@@ -179,10 +248,10 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
                 duration_ms = excluded.duration_ms, total_tokens = excluded.total_tokens, total_cost = excluded.total_cost,
                 span_count = excluded.span_count, models = excluded.models, replay_of_trace_id = excluded.replay_of_trace_id,
                 replay_of_replay_id = excluded.replay_of_replay_id, simulated = excluded.simulated,
-                created_ticks = excluded.created_ticks, updated_at = now()
+                created_ticks = excluded.created_ticks, evaluations_pending = excluded.evaluations_pending, updated_at = now()
             """);
         command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync();
+        return command;
     }
 
     private static void AddRowParameters(NpgsqlParameterCollection parameters, TraceCatalogRow row)
@@ -205,6 +274,7 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         parameters.Add(new NpgsqlParameter { Value = (object?)row.ReplayOf?.ReplayId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter<bool> { TypedValue = row.Simulated });
         parameters.Add(new NpgsqlParameter<long> { TypedValue = row.CreatedAt.UtcTicks });
+        parameters.Add(new NpgsqlParameter<bool> { TypedValue = row.EvaluationsPending });
     }
 
     private static TraceCatalogRow ReadRow(NpgsqlDataReader r)
@@ -226,14 +296,16 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
             Models: r.GetFieldValue<string[]>(13),
             ReplayOf: replayOf,
             Simulated: r.GetBoolean(16),
-            CreatedAt: new DateTimeOffset(r.GetInt64(17), TimeSpan.Zero));
+            CreatedAt: new DateTimeOffset(r.GetInt64(17), TimeSpan.Zero),
+            EvaluationsPending: r.GetBoolean(18));
     }
 
     private static string EscapeLike(string value) =>
         value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
-    private sealed record Pending(TraceCatalogRow Row, TaskCompletionSource Done);
+    /// <summary>A queued write: a row to upsert, or a trace whose evaluations are done.</summary>
+    private sealed record Pending(TraceCatalogRow? Row, (string Project, string TraceId)? Evaluated, TaskCompletionSource Done);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} catalog rows failed")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} catalog changes failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using Orleans.Configuration;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Evaluation;
+using TraceReplay.Grains.Traces;
 using TraceReplay.Silo;
 using TraceReplay.Tests.Fixtures;
 
@@ -25,6 +27,8 @@ public sealed class LostEventsClusterFixture : IAsyncLifetime
         {
             silo.AddTraceReplay();
             silo.Services.AddSingleton<ITraceEventPublisher, DroppingPublisher>();
+            // The reminder service reads reminders written to the table (as by an earlier version) within a second.
+            silo.Services.Configure<ReminderOptions>(o => o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -39,7 +43,7 @@ public sealed class LostEventsClusterFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Pending evaluations survive a lost event: the trace's reminder re-drives them.</summary>
+/// <summary>Pending evaluations survive a lost event: evaluation recovery re-drives them.</summary>
 public sealed class DroppedEventTests(LostEventsClusterFixture fixture) : IClassFixture<LostEventsClusterFixture>
 {
     [Fact]
@@ -59,5 +63,31 @@ public sealed class DroppedEventTests(LostEventsClusterFixture fixture) : IClass
         var score = Assert.Single(await trace.GetScoresAsync());
         Assert.Equal(created.Evaluator!.Id, score.EvaluatorId);
         Assert.Equal("pass", score.Label);
+    }
+
+    [Fact]
+    public async Task APendingTraceWithAReminderFromBeforeTheCatalogFlagIsHandedToRecoveryAndScoredOnce()
+    {
+        var client = fixture.Cluster.Client;
+        var silo = fixture.Cluster.Silos[0].ServiceProvider;
+        var project = "p-" + Guid.NewGuid().ToString("N");
+        await client.GetGrain<IEvaluatorRegistryGrain>(project)
+            .CreateAsync(new NewEvaluator("mentions-order", "CONTAINS", """{"value":"order"}""", true));
+        var traceId = "t-" + Guid.NewGuid().ToString("N");
+        var trace = client.GetGrain<ITraceGrain>(TraceKeys.For(project, traceId));
+        await trace.IngestAsync(SampleTraces.Agent());
+
+        // What an earlier version left: no pending flag on the row, a per-trace re-drive reminder instead.
+        await silo.GetRequiredService<ITraceCatalog>().MarkEvaluatedAsync(project, traceId);
+        await silo.GetRequiredService<IReminderTable>().UpsertRow(new ReminderEntry
+        {
+            GrainId = trace.GetGrainId(), ReminderName = "redrive-evaluations", StartAt = DateTime.UtcNow, Period = TimeSpan.FromSeconds(1),
+        });
+
+        await Eventually.ReturnsAsync(trace.GetEvaluationStatusAsync, s => s.Pending.Count == 0, TimeSpan.FromSeconds(20), "recovery to score the trace");
+        Assert.Single(await trace.GetScoresAsync());
+        await Eventually.ReturnsAsync(
+            async () => (await silo.GetRequiredService<IReminderTable>().ReadRows(trace.GetGrainId())).Reminders.Count,
+            count => count == 0, TimeSpan.FromSeconds(10), "the old reminder to be unregistered");
     }
 }
