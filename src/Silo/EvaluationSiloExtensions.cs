@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Providers;
+using Orleans.Streams;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Evaluation;
 using TraceReplay.Grains.Evaluation.Evaluators;
@@ -14,14 +14,14 @@ namespace TraceReplay.Silo;
 public static class EvaluationSiloExtensions
 {
     /// <summary>
-    /// Memory streams (with their PubSubStore) carry TraceCreated in every mode today; a durable provider on
-    /// PostgreSQL belongs to the cluster-mode storage work. Lost events are re-driven by evaluation recovery
-    /// (<see cref="EvaluationRecoveryGrain"/>, scheduled at silo start).
+    /// Memory streams carry TraceCreated in every mode; lost events are re-driven by evaluation recovery
+    /// (<see cref="EvaluationRecoveryGrain"/>, scheduled at silo start). Subscriptions are implicit only (the
+    /// EvaluationGrain's), so no pub-sub grain or PubSubStore is involved: an explicit pub-sub rendezvous grain per
+    /// trace's stream was a grain activation and a state write per new trace.
     /// </summary>
     public static ISiloBuilder AddTraceEvaluation(this ISiloBuilder silo)
     {
-        silo.AddMemoryGrainStorage(ProviderConstants.DEFAULT_PUBSUB_PROVIDER_NAME);
-        silo.AddMemoryStreams(TraceReplayNames.StreamProvider);
+        silo.AddMemoryStreams(TraceReplayNames.StreamProvider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
 
         var services = silo.Services;
         services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section);

@@ -72,6 +72,10 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
         {
             _driver?.Dispose();
             _driver = null;
+
+            // Nothing to keep: the scores are on the trace. Idle evaluation grains would otherwise hold memory until
+            // collection (minutes), one per new trace — tens of thousands in a large sweep.
+            this.DeactivateOnIdle();
         }
     }
 

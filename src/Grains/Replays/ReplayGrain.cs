@@ -76,6 +76,12 @@ public sealed partial class ReplayGrain(
         {
             await RedriveAsync();
         }
+        else if (state.State.SupervisedBy is not null && state.State.OriginNotified)
+        {
+            // The sweep polls until it reads the final state, then never again: free the activation now rather than
+            // at collection, minutes later (a large sweep would otherwise keep every replay it ran in memory).
+            this.DeactivateOnIdle();
+        }
 
         return Snapshot();
     }
