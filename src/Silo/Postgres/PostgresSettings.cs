@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace TraceReplay.Silo.Postgres;
 
@@ -11,11 +12,31 @@ public static class PostgresSettings
     /// <summary>The environment variable that may carry the connection string instead of ConnectionStrings:Postgres.</summary>
     public const string EnvironmentVariable = "TRACEREPLAY_POSTGRES";
 
-    /// <summary><c>ConnectionStrings:Postgres</c>, else <c>TRACEREPLAY_POSTGRES</c>; null when neither is set (in-memory mode).</summary>
+    /// <summary>
+    /// <c>ConnectionStrings:Postgres</c>, else <c>TRACEREPLAY_POSTGRES</c>; null when neither is set (in-memory mode).
+    /// Unless the string says otherwise, pooled connections skip Npgsql's reset (a <c>DISCARD ALL</c> before every
+    /// statement: nothing here keeps session state) and the statements used most are prepared once per connection.
+    /// </summary>
     public static string? ConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Postgres") is { Length: > 0 } fromSection ? fromSection
-        : configuration[EnvironmentVariable] is { Length: > 0 } fromVariable ? fromVariable
+        configuration.GetConnectionString("Postgres") is { Length: > 0 } fromSection ? Tuned(fromSection)
+        : configuration[EnvironmentVariable] is { Length: > 0 } fromVariable ? Tuned(fromVariable)
         : null;
+
+    private static string Tuned(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+
+        return builder.ConnectionString;
+    }
 }
 
 /// <summary>PostgreSQL behaviour (section <c>TraceReplay:Postgres</c>).</summary>
