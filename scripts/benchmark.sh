@@ -34,15 +34,15 @@ wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 run() { local id="$1"; shift; wanted "$id" && driver "$@" --id "$id" --out "$results"; return 0; }
 
 P1_TRACES="${P1_TRACES:-300}"
-P2_TRACES="${P2_TRACES:-2000}"
+P2_TRACES="${P2_TRACES:-4000}"
 P4_TRACES="${P4_TRACES:-10000}"
 run P1-memory-1 sweep --latency-ms 100 --traces "$P1_TRACES"
 wanted P1-postgres-1 && run P1-postgres-1 sweep --latency-ms 100 --traces "$P1_TRACES" --postgres "$(fresh_db p1)"
 wanted P1-postgres-2 && run P1-postgres-2 sweep --latency-ms 100 --traces $((P1_TRACES * 2)) --silos 2 --postgres "$(fresh_db p1x2)"
-run P2-memory sweep --latency-ms 0 --traces "$P2_TRACES" --max-in-flight 200
-wanted P2-postgres && run P2-postgres sweep --latency-ms 0 --traces "$((P2_TRACES / 2))" --max-in-flight 200 --postgres "$(fresh_db p2)"
+run P2-memory sweep --latency-ms 0 --traces "$P2_TRACES" --max-in-flight 100
+wanted P2-postgres && run P2-postgres sweep --latency-ms 0 --traces "$P2_TRACES" --max-in-flight 100 --postgres "$(fresh_db p2)"
 wanted P3 && run P3 ingest --batches "${P3_BATCHES:-100}" --traces-per-batch 50 --spans 20 --parallel 8 --postgres "$(fresh_db p3)"
-wanted P4 && run P4 sweep --latency-ms 0 --traces "$P4_TRACES" --max-in-flight 100 --postgres "$(fresh_db p4)"
+wanted P4 && run P4 sweep --latency-ms 0 --traces "$P4_TRACES" --max-in-flight 50 --postgres "$(fresh_db p4)"
 
 driver report --results "$results" --baseline "$out/baseline.jsonl" --markdown "$out/RESULTS.md"
 
