@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BATCHES="${BATCHES:-40}"
-TRACES_PER_BATCH="${TRACES_PER_BATCH:-50}"
 SPANS_PER_TRACE="${SPANS_PER_TRACE:-20}"
+# The API takes at most 1,000 events a request (TraceReplay:Limits:MaxBatchEvents): a trace is 1 + its spans events.
+TRACES_PER_BATCH="${TRACES_PER_BATCH:-$(( 1000 / (SPANS_PER_TRACE + 1) ))}"
 PARALLEL="${PARALLEL:-8}"
 PORT="${PORT:-25181}"
 
