@@ -1,9 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
-using TraceReplay.Silo.Postgres;
 using TraceReplay.Tests.Postgres;
 
 namespace TraceReplay.Tests.Evaluation;
@@ -21,15 +17,13 @@ public sealed class EvaluationsPendingCatalogTests
     [Fact]
     public async Task ThePostgresCatalogListsPendingTracesOldestFirstUntilMarkedEvaluated()
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync();
-        if (db is null)
+        await using var test = await TestPostgres.CreateCatalogAsync();
+        if (test is null)
         {
             return;
         }
 
-        await using var source = NpgsqlDataSource.Create(db);
-        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
-        await AssertPendingEvaluationsAsync(catalog);
+        await AssertPendingEvaluationsAsync(test.Catalog);
     }
 
     private static async Task AssertPendingEvaluationsAsync(ITraceCatalog catalog)

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
 using TraceReplay.Silo.Postgres;
@@ -19,14 +16,13 @@ public sealed class PostgresTraceCatalogTests
     [Fact]
     public async Task DeletedRowsLeaveTheCatalogAndOnlyInTheirProject()
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync();
-        if (db is null)
+        await using var test = await TestPostgres.CreateCatalogAsync();
+        if (test is null)
         {
             return;
         }
 
-        await using var source = NpgsqlDataSource.Create(db);
-        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
+        var catalog = test.Catalog;
         await Task.WhenAll(new[] { Row("a", 1), Row("b", 2), Row("c", 3), Row("a", 1, project: "other") }.Select(r => catalog.UpsertAsync(r)));
 
         await catalog.DeleteAsync(TraceReplayNames.DefaultProject, ["a", "b", "unknown"]);
@@ -39,14 +35,13 @@ public sealed class PostgresTraceCatalogTests
     [Fact]
     public async Task FiltersAndCursorPagingMatchTheInMemoryCatalog()
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync();
-        if (db is null)
+        await using var test = await TestPostgres.CreateCatalogAsync();
+        if (test is null)
         {
             return;
         }
 
-        await using var source = NpgsqlDataSource.Create(db);
-        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
+        var catalog = test.Catalog;
         var memory = new InMemoryTraceCatalog();
         TraceCatalogRow[] rows =
         [
@@ -100,15 +95,13 @@ public sealed class PostgresTraceCatalogTests
     [Fact]
     public async Task ManyConcurrentUpsertsAreGroupedIntoFewStatementsAndAllStored()
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync();
-        if (db is null)
+        await using var test = await TestPostgres.CreateCatalogAsync(new PostgresOptions { CatalogBatchSize = 200 });
+        if (test is null)
         {
             return;
         }
 
-        await using var source = NpgsqlDataSource.Create(db);
-        await using var catalog = new PostgresTraceCatalog(source, Options.Create(new PostgresOptions { CatalogBatchSize = 200 }),
-            NullLogger<PostgresTraceCatalog>.Instance);
+        var (db, catalog) = (test.ConnectionString, test.Catalog);
 
         await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => catalog.UpsertAsync(Row($"t{i:D4}", i % 50))));
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using TraceReplay.Silo.Postgres;
 
@@ -46,11 +47,39 @@ public static class TestPostgres
         return connectionString;
     }
 
+    /// <summary>A <see cref="PostgresTraceCatalog"/> on a fresh migrated database; null when PostgreSQL is not configured outside CI.</summary>
+    public static async Task<TestCatalog?> CreateCatalogAsync(PostgresOptions? options = null)
+    {
+        var connectionString = await CreateMigratedDatabaseAsync();
+        if (connectionString is null)
+        {
+            return null;
+        }
+
+        var source = NpgsqlDataSource.Create(connectionString);
+        var catalog = new PostgresTraceCatalog(source, Options.Create(options ?? new PostgresOptions()), NullLogger<PostgresTraceCatalog>.Instance);
+        return new TestCatalog(connectionString, source, catalog);
+    }
+
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+/// <summary>A PostgreSQL catalog for a test, with its database's connection string; disposing stops its writer.</summary>
+public sealed class TestCatalog(string connectionString, NpgsqlDataSource source, PostgresTraceCatalog catalog) : IAsyncDisposable
+{
+    public string ConnectionString => connectionString;
+
+    public PostgresTraceCatalog Catalog => catalog;
+
+    public async ValueTask DisposeAsync()
+    {
+        await catalog.DisposeAsync();
+        await source.DisposeAsync();
     }
 }
