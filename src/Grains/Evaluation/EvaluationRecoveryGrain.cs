@@ -13,43 +13,20 @@ public sealed partial class EvaluationRecoveryGrain(
     ITraceCatalog catalog,
     IOptions<EvaluationOptions> options,
     TimeProvider time,
-    ILogger<EvaluationRecoveryGrain> logger) : Grain, IEvaluationRecoveryGrain, IRemindable
+    ILogger<EvaluationRecoveryGrain> logger) : PeriodicPassGrain, IEvaluationRecoveryGrain
 {
-    private const string ReminderName = "redrive-pending-evaluations";
     private const int PageSize = 500;
 
     /// <summary>Bounds one tick: a larger backlog continues at the next tick.</summary>
     private const int MaxPagesPerPass = 20;
 
     private const int Parallelism = 16;
-    private IGrainTimer? _pass;
 
-    public async Task EnsureScheduledAsync()
-    {
-        var period = options.Value.RedriveInterval;
-        if (await this.GetReminder(ReminderName) is null)
-        {
-            await this.RegisterOrUpdateReminder(ReminderName, period, period);
-        }
-    }
+    protected override string ReminderName => "redrive-pending-evaluations";
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        // A large backlog outlasts a reminder tick's 30 s response timeout: run the pass in a one-shot timer instead.
-        _pass ??= this.RegisterGrainTimer(async _ =>
-        {
-            try
-            {
-                await RedrivePendingAsync();
-            }
-            finally
-            {
-                _pass?.Dispose();
-                _pass = null;
-            }
-        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-        return Task.CompletedTask;
-    }
+    protected override TimeSpan Period => options.Value.RedriveInterval;
+
+    protected override Task RunPassAsync() => RedrivePendingAsync();
 
     private async Task RedrivePendingAsync()
     {

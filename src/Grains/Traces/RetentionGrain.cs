@@ -11,39 +11,16 @@ public sealed partial class RetentionGrain(
     ITraceCatalog catalog,
     IOptions<TraceReplayOptions> options,
     TimeProvider time,
-    ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
+    ILogger<RetentionGrain> logger) : PeriodicPassGrain, IRetentionGrain
 {
-    private const string ReminderName = "purge-expired";
     private const int PageSize = 200;
     private const int Parallelism = 16;
-    private IGrainTimer? _purge;
 
-    public async Task EnsureScheduledAsync()
-    {
-        var period = options.Value.RetentionSweepInterval;
-        if (await this.GetReminder(ReminderName) is null)
-        {
-            await this.RegisterOrUpdateReminder(ReminderName, period, period);
-        }
-    }
+    protected override string ReminderName => "purge-expired";
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        // A large purge outlasts a reminder tick's 30 s response timeout: run it in a one-shot timer instead.
-        _purge ??= this.RegisterGrainTimer(async _ =>
-        {
-            try
-            {
-                await PurgeExpiredAsync();
-            }
-            finally
-            {
-                _purge?.Dispose();
-                _purge = null;
-            }
-        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-        return Task.CompletedTask;
-    }
+    protected override TimeSpan Period => options.Value.RetentionSweepInterval;
+
+    protected override Task RunPassAsync() => PurgeExpiredAsync();
 
     public async Task<int> PurgeExpiredAsync()
     {
