@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -29,6 +30,10 @@ public static class TelemetryHostingExtensions
         Action<TracerProviderBuilder>? tracing = null,
         Action<MeterProviderBuilder>? metrics = null)
     {
+        // Orleans places grains through a Polly pipeline whose telemetry logs every attempt at Information: a line per
+        // grain activation. Failed attempts still log (Warning and above).
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
         var configuration = builder.Configuration;
         var options = TelemetryOptions.From(configuration);
         builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
