@@ -51,7 +51,10 @@ public sealed class ProviderRateGate(IGrainFactory grains, LlmProviderRegistry p
                 if (permits.Refill is null)
                 {
                     permits.Refill = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _ = RefillAsync(permits);
+
+                    // Off the caller's grain scheduler: the refill serves every waiter on the silo and must not stop
+                    // with the activation that happened to start it.
+                    _ = Task.Run(() => RefillAsync(permits), CancellationToken.None);
                 }
 
                 refill = permits.Refill.Task;
