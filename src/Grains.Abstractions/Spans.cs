@@ -24,6 +24,9 @@ public enum SpanStatus
 /// </summary>
 /// <param name="NotReplayableReason">Set on an LLM span whose request was not recorded (e.g. an OpenTelemetry
 /// instrumentation with content capture off): why it cannot be re-run. A replay copies such a span as recorded.</param>
+/// <param name="OutputReplayed">On a replay trace only: true for a replayed LLM span and for a span whose output now
+/// carries replayed answers; false for a span above a replayed LLM span whose recorded output holds none of the
+/// recorded answers, so it is a copied original (evaluators then read the last replayed answer instead).</param>
 [GenerateSerializer, Immutable]
 public sealed record SpanData(
     [property: Id(0)] string Id,
@@ -46,7 +49,8 @@ public sealed record SpanData(
     [property: Id(17)] int? PromptMessageIndex = null,
     [property: Id(18)] string? ReplayOfSpanId = null,
     [property: Id(19)] bool Simulated = false,
-    [property: Id(20)] string? NotReplayableReason = null)
+    [property: Id(20)] string? NotReplayableReason = null,
+    [property: Id(21)] bool? OutputReplayed = null)
 {
     /// <summary>Wall-clock duration in milliseconds, when both ends were recorded.</summary>
     public double? DurationMs => StartTime is { } s && EndTime is { } e ? (e - s).TotalMilliseconds : null;

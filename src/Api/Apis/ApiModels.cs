@@ -13,7 +13,8 @@ public sealed record SpanDto(
     JsonNode? ModelParameters, UsageDto? Usage, decimal? Cost, SpanStatus Status, JsonNode? Metadata,
     string? PromptTemplateVersionId, JsonNode? PromptVariables, int? PromptMessageIndex, string? ReplayOfSpanId,
     bool Simulated,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NotReplayableReason = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NotReplayableReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? OutputReplayed = null);
 
 public sealed record LineageDto(string TraceId, string ReplayId);
 
@@ -93,7 +94,7 @@ public static class ApiModels
             ? null
             : new UsageDto(span.PromptTokens, span.CompletionTokens, (span.PromptTokens ?? 0) + (span.CompletionTokens ?? 0)),
         span.Cost, span.Status, Json(span.MetadataJson), span.PromptTemplateVersionId, Json(span.PromptVariablesJson),
-        span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated, span.NotReplayableReason);
+        span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated, span.NotReplayableReason, span.OutputReplayed);
 
     public static ReplayDto ToDto(this ReplaySnapshot replay) => new(
         replay.Id, replay.TraceId, replay.Status,

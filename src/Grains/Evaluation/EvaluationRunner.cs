@@ -20,7 +20,7 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
             using var config = JsonDocument.Parse(evaluator.ConfigJson);
             var root = Root(trace);
             var input = new EvaluationInput(
-                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(root?.OutputJson), expectedOutput, trace, config.RootElement);
+                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(OutputOf(trace, root)), expectedOutput, trace, config.RootElement);
             try
             {
                 outcome = await implementation.EvaluateAsync(input, cancellationToken);
@@ -36,6 +36,38 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
         return new TraceScore(
             evaluator.Id, evaluator.Name, evaluator.Type, outcome.Error is null ? outcome.Score : null, outcome.Error is null ? outcome.Label : null,
             outcome.Reasoning, evaluator.Version, time.GetUtcNow(), outcome.Error, null, implementation?.HigherIsBetter ?? true);
+    }
+
+    /// <summary>
+    /// The trace's output: the root's, unless a replay could not derive it from the replayed answers
+    /// (<see cref="SpanData.OutputReplayed"/> false) — then the last replayed answer under the root, never a copied original.
+    /// </summary>
+    public static string? OutputOf(TraceData trace, SpanData? root)
+    {
+        if (root is not { OutputReplayed: false })
+        {
+            return root?.OutputJson;
+        }
+
+        var parents = trace.Spans.ToDictionary(s => s.Id, s => s.ParentSpanId, StringComparer.Ordinal);
+        bool Under(SpanData span)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var p = span.ParentSpanId; p is not null && seen.Add(p); p = parents.GetValueOrDefault(p))
+            {
+                if (p == root.Id)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return trace.Spans
+            .Where(s => s.Type == SpanType.Llm && s.OutputReplayed == true && Under(s))
+            .OrderBy(s => s.EndTime ?? DateTimeOffset.MinValue)
+            .LastOrDefault()?.OutputJson;
     }
 
     /// <summary>The root span: the first without a parent in the trace.</summary>

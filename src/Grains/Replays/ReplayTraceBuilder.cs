@@ -13,8 +13,9 @@ namespace TraceReplay.Grains.Replays;
 /// <remarks>
 /// Timing: each replayed LLM span takes its new latency, and every span that starts (ends) at or after the moment an LLM span ended
 /// in the recording moves by that span's change in duration — the recorded steps are taken to run one after another.
-/// The whole tree then starts at <c>startedAt</c>. Final answers: a non-LLM ancestor whose recorded output equals a
-/// descendant LLM span's recorded answer carries that span's replayed answer, so evaluators score the new model.
+/// The whole tree then starts at <c>startedAt</c>. Final answers: every non-LLM span above a replayed LLM span carries
+/// the replayed answers where its recorded output holds the recorded ones (<see cref="AnswerPropagation"/>), so
+/// evaluators score the new model.
 /// </remarks>
 public static class ReplayTraceBuilder
 {
@@ -132,38 +133,49 @@ public static class ReplayTraceBuilder
         return recordedIsText && !hasToolCalls ? JsonValue.Create(MessageText(message)) : message;
     }
 
+    /// <summary>
+    /// Every non-LLM span above a replayed LLM span gets the new answers where its recorded output holds recorded ones
+    /// (<see cref="AnswerPropagation"/>), marked <c>OutputReplayed</c>; where none occurs, its recorded output stays and
+    /// is marked not replayed, so evaluators read the last replayed answer instead.
+    /// </summary>
     private static void CarryFinalAnswers(TraceData source, List<SpanData> spans, Dictionary<string, JsonNode?> newOutputs)
     {
         var byId = source.Spans.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var answers = source.Spans
+            .Where(s => newOutputs.ContainsKey(s.Id) && TryParse(s.OutputJson) is not null)
+            .OrderBy(s => s.EndTime)
+            .Select(s => new AnswerPropagation.Answer(TryParse(s.OutputJson)!, newOutputs[s.Id]))
+            .ToList();
+        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var replayed in source.Spans.Where(s => newOutputs.ContainsKey(s.Id)))
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var parent = replayed.ParentSpanId; parent is not null && seen.Add(parent) && byId.TryGetValue(parent, out var p); parent = p.ParentSpanId)
+            {
+                onPath.Add(parent);
+            }
+        }
+
         for (var i = 0; i < spans.Count; i++)
         {
             var original = source.Spans[i];
-            if (original.Type == SpanType.Llm || TryParse(original.OutputJson) is not { } recorded)
+            if (newOutputs.ContainsKey(original.Id))
+            {
+                spans[i] = spans[i] with { OutputReplayed = true };
+                continue;
+            }
+
+            if (original.Type == SpanType.Llm || !onPath.Contains(original.Id) || original.OutputJson is null)
             {
                 continue;
             }
 
-            // The latest-ending descendant LLM span whose recorded answer this span's output repeats.
-            var answer = source.Spans
-                .Where(s => s.Type == SpanType.Llm && newOutputs.ContainsKey(s.Id) && IsDescendant(s, original.Id, byId))
-                .Where(s => SameAnswer(recorded, TryParse(s.OutputJson)))
-                .OrderByDescending(s => s.EndTime)
-                .FirstOrDefault();
-            if (answer is not null)
-            {
-                var replayed = newOutputs[answer.Id];
-                var carried = recorded is JsonValue && replayed is JsonObject message ? JsonValue.Create(MessageText(message)) : replayed;
-                spans[i] = spans[i] with { OutputJson = carried?.ToJsonString() };
-            }
+            var recorded = TryParse(original.OutputJson) ?? JsonValue.Create(original.OutputJson);
+            spans[i] = AnswerPropagation.Substitute(recorded, answers) is { } carried
+                ? spans[i] with { OutputJson = carried.ToJsonString(), OutputReplayed = true }
+                : spans[i] with { OutputReplayed = false };
         }
     }
-
-    private static bool SameAnswer(JsonNode recorded, JsonNode? llmOutput) =>
-        llmOutput is not null && (JsonNode.DeepEquals(recorded, llmOutput)
-            || (recorded is JsonValue rv && rv.GetValueKind() == JsonValueKind.String && llmOutput is JsonObject m
-                && rv.GetValue<string>() == MessageText(m))
-            || (recorded is JsonObject ro && ro["content"] is JsonValue && llmOutput is JsonValue lv
-                && lv.GetValueKind() == JsonValueKind.String && MessageText(ro) == lv.GetValue<string>()));
 
     private static bool IsDescendant(SpanData span, string ancestorId, Dictionary<string, SpanData> byId)
     {
