@@ -11,6 +11,7 @@ namespace TraceReplay.Api.Apis;
 /// OpenTelemetry trace ingestion over OTLP/HTTP: 2Signal's <c>/api/v1/otel/traces</c> and the standard
 /// <c>/v1/traces</c>, so <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> can point at the service. Protobuf or JSON, gzip or not;
 /// the answer is an ExportTraceServiceResponse in the request's encoding, with partial_success for rejected spans.
+/// Logs likewise (<c>/api/v1/otel/logs</c>, <c>/v1/logs</c>): GenAI event records carry message content for their spans.
 /// </summary>
 public static class OtlpApi
 {
@@ -21,6 +22,11 @@ public static class OtlpApi
             .DescribeOtlpExport();
         app.MapPost("/v1/traces", ExportTraces).WithName("ExportOtlpTraces").WithTags("OpenTelemetry")
             .WithSummary("The standard OTLP/HTTP traces path; same as /api/v1/otel/traces").DescribeOtlpExport();
+        app.MapPost("/api/v1/otel/logs", ExportLogs).WithName("ExportOtelLogs").WithTags("OpenTelemetry")
+            .WithSummary("Ingest OTLP/HTTP log exports: GenAI event records attach their messages to their span; other records are ignored")
+            .DescribeOtlpExport();
+        app.MapPost("/v1/logs", ExportLogs).WithName("ExportOtlpLogs").WithTags("OpenTelemetry")
+            .WithSummary("The standard OTLP/HTTP logs path; same as /api/v1/otel/logs").DescribeOtlpExport();
         return app;
     }
 
@@ -33,23 +39,10 @@ public static class OtlpApi
     public static async Task<Results<FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> ExportTraces(
         HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
     {
-        if (OtlpDecoder.FormatOf(request.ContentType) is not { } format)
-        {
-            return ApiErrors.Create(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
-                $"Content-Type must be application/x-protobuf or application/json; got '{request.ContentType}'.");
-        }
-
-        var maxBytes = services.Options.MaxRequestBodyBytes;
-        var (body, error) = await ReadBodyAsync(request, maxBytes, cancellationToken);
+        var (format, body, error) = await ReadExportAsync(request, services, cancellationToken);
         if (error is not null)
         {
             return error;
-        }
-
-        // The protobuf JSON parser skips unknown fields unread; refuse what no JSON reader should take (deep, not UTF-8, lone surrogates) first.
-        if (format == OtlpFormat.Json && RequestBody.Validate(body!) is { } invalid)
-        {
-            return invalid;
         }
 
         var (decoded, decodeError) = OtlpDecoder.Decode(body!, format);
@@ -74,6 +67,69 @@ public static class OtlpApi
         return format == OtlpFormat.Protobuf
             ? TypedResults.Bytes(response.ToByteArray(), "application/x-protobuf")
             : TypedResults.Bytes(System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(response)), "application/json");
+    }
+
+    /// <summary>
+    /// An ExportLogsServiceRequest in, an ExportLogsServiceResponse out. GenAI event records go to their trace, which
+    /// attaches them to their span now or when it arrives; a refused trace (its span limit) refuses the request.
+    /// </summary>
+    public static async Task<Results<FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> ExportLogs(
+        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (format, body, error) = await ReadExportAsync(request, services, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var (decoded, decodeError) = OtlpDecoder.DecodeLogs(body!, format);
+        if (decodeError is not null)
+        {
+            return ApiErrors.Validation(decodeError);
+        }
+
+        var batch = OtlpLogMapper.Map(decoded!, services.Time.GetUtcNow());
+        var refusals = await Task.WhenAll(batch.Traces.Select(t => services.Trace(t.Key).IngestAsync(new TraceIngest(null, [], t.Value))));
+        if (refusals.FirstOrDefault(r => r is not null) is { } refused)
+        {
+            return ApiErrors.From(refused);
+        }
+
+        TraceReplay.Grains.Telemetry.TraceReplayMetrics.LogRecordsReceived(batch.Attached, batch.Ignored, batch.Rejected);
+        var response = new ExportLogsServiceResponse();
+        if (batch.Rejected > 0)
+        {
+            response.PartialSuccess = new ExportLogsPartialSuccess { RejectedLogRecords = batch.Rejected, ErrorMessage = batch.RejectionMessage };
+        }
+
+        return format == OtlpFormat.Protobuf
+            ? TypedResults.Bytes(response.ToByteArray(), "application/x-protobuf")
+            : TypedResults.Bytes(System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(response)), "application/json");
+    }
+
+    /// <summary>The export's encoding and body (size-limited, inflated, and for JSON checked), or the error to answer.</summary>
+    private static async Task<(OtlpFormat Format, byte[]? Body, JsonHttpResult<ApiErrorBody>? Error)> ReadExportAsync(
+        HttpRequest request, TraceServices services, CancellationToken cancellationToken)
+    {
+        if (OtlpDecoder.FormatOf(request.ContentType) is not { } format)
+        {
+            return (default, null, ApiErrors.Create(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+                $"Content-Type must be application/x-protobuf or application/json; got '{request.ContentType}'."));
+        }
+
+        var (body, error) = await ReadBodyAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return (format, null, error);
+        }
+
+        // The protobuf JSON parser skips unknown fields unread; refuse what no JSON reader should take (deep, not UTF-8, lone surrogates) first.
+        if (format == OtlpFormat.Json && RequestBody.Validate(body!) is { } invalid)
+        {
+            return (format, null, invalid);
+        }
+
+        return (format, body, null);
     }
 
     /// <summary>The body within the size limit, inflated when gzip-encoded; the limit applies to both sizes.</summary>

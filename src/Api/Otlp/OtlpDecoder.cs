@@ -54,21 +54,25 @@ public static class OtlpDecoder
     }
 
     public static (ExportTraceServiceRequest? Request, string? Error) Decode(byte[] body, OtlpFormat format) =>
-        format == OtlpFormat.Protobuf ? DecodeProtobuf(body) : DecodeJson(body);
+        format == OtlpFormat.Protobuf ? DecodeProtobuf(body, ExportTraceServiceRequest.Parser) : DecodeJson<ExportTraceServiceRequest>(body, TraceIdPaths);
 
-    private static (ExportTraceServiceRequest?, string?) DecodeProtobuf(byte[] body)
+    /// <summary>An ExportLogsServiceRequest: the same encodings, hex trace and span ids on each log record in JSON.</summary>
+    public static (ExportLogsServiceRequest? Request, string? Error) DecodeLogs(byte[] body, OtlpFormat format) =>
+        format == OtlpFormat.Protobuf ? DecodeProtobuf(body, ExportLogsServiceRequest.Parser) : DecodeJson<ExportLogsServiceRequest>(body, LogIdPaths);
+
+    private static (T?, string?) DecodeProtobuf<T>(byte[] body, MessageParser<T> parser) where T : class, IMessage<T>
     {
         try
         {
-            return (ExportTraceServiceRequest.Parser.ParseFrom(body), null);
+            return (parser.ParseFrom(body), null);
         }
         catch (InvalidProtocolBufferException ex)
         {
-            return (null, $"The body is not a protobuf ExportTraceServiceRequest: {ex.Message}");
+            return (default, $"The body is not a protobuf {typeof(T).Name}: {ex.Message}");
         }
     }
 
-    private static (ExportTraceServiceRequest?, string?) DecodeJson(byte[] body)
+    private static (T?, string?) DecodeJson<T>(byte[] body, Func<JsonObject, string?> rewriteIds) where T : class, IMessage<T>, new()
     {
         JsonNode? root;
         try
@@ -77,32 +81,69 @@ public static class OtlpDecoder
         }
         catch (JsonException ex)
         {
-            return (null, $"Malformed JSON body: {ex.Message}");
+            return (default, $"Malformed JSON body: {ex.Message}");
         }
 
         if (root is not JsonObject request)
         {
-            return (null, "The body must be an OTLP ExportTraceServiceRequest object: {\"resourceSpans\": [...]}.");
+            var shape = typeof(T) == typeof(ExportLogsServiceRequest) ? "{\"resourceLogs\": [...]}" : "{\"resourceSpans\": [...]}";
+            return (default, $"The body must be an OTLP {typeof(T).Name} object: {shape}.");
         }
 
-        var idError = RewriteIds(request);
+        var idError = rewriteIds(request);
         if (idError is not null)
         {
-            return (null, idError);
+            return (default, idError);
         }
 
         try
         {
-            return (Parser.Parse<ExportTraceServiceRequest>(request.ToJsonString()), null);
+            return (Parser.Parse<T>(request.ToJsonString()), null);
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or FormatException)
         {
-            return (null, $"The body is not an OTLP/JSON ExportTraceServiceRequest: {ex.Message}");
+            return (default, $"The body is not an OTLP/JSON {typeof(T).Name}: {ex.Message}");
         }
     }
 
+    /// <summary>Hex ids on log records (resourceLogs[].scopeLogs[].logRecords[]) to base64.</summary>
+    private static string? LogIdPaths(JsonObject request)
+    {
+        if (request["resourceLogs"] is not JsonArray resourceLogs)
+        {
+            return null;
+        }
+
+        for (var r = 0; r < resourceLogs.Count; r++)
+        {
+            if (resourceLogs[r]?["scopeLogs"] is not JsonArray scopeLogs)
+            {
+                continue;
+            }
+
+            for (var s = 0; s < scopeLogs.Count; s++)
+            {
+                if (scopeLogs[s]?["logRecords"] is not JsonArray records)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < records.Count; i++)
+                {
+                    var at = $"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]";
+                    if (records[i] is JsonObject record && (RewriteId(record, "traceId", at) ?? RewriteId(record, "spanId", at)) is { } error)
+                    {
+                        return error;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Hex ids to the base64 protobuf's JSON mapping expects; an id that is not hex is an error naming it.</summary>
-    private static string? RewriteIds(JsonObject request)
+    private static string? TraceIdPaths(JsonObject request)
     {
         if (request["resourceSpans"] is not JsonArray resourceSpans)
         {

@@ -305,34 +305,13 @@ public static class OtlpSpanMapper
         var messages = new JsonArray();
         foreach (var e in span.Events)
         {
-            var role = e.Name switch
-            {
-                "gen_ai.system.message" => "system",
-                "gen_ai.user.message" => "user",
-                "gen_ai.assistant.message" => "assistant",
-                "gen_ai.tool.message" => "tool",
-                _ => null,
-            };
-            if (role is null)
+            if (GenAiEvents.RoleOf(e.Name) is not { } role)
             {
                 continue;
             }
 
             var fields = OtlpAttributes.ToObject(e.Attributes);
-            var body = OtlpAttributes.ParseIfJson(fields["gen_ai.event.content"]) as JsonObject ?? fields;
-            var message = new JsonObject { ["role"] = role, ["content"] = ChatMessageFormats.Text(body["content"]) };
-            if (OtlpAttributes.ParseIfJson(body["tool_calls"]) is JsonArray calls)
-            {
-                message["tool_calls"] = new JsonArray([.. calls.OfType<JsonObject>().Select(c => ChatMessageFormats.ToolCall(
-                    (string?)c["id"], (string?)c["function"]?["name"] ?? (string?)c["name"], c["function"]?["arguments"] ?? c["arguments"]))]);
-            }
-
-            if (role == "tool" && ChatMessageFormats.Text(body["id"] ?? body["tool_call_id"]) is { } id)
-            {
-                message["tool_call_id"] = id;
-            }
-
-            messages.Add(message);
+            messages.Add(GenAiEvents.Message(role, OtlpAttributes.ParseIfJson(fields["gen_ai.event.content"]) as JsonObject ?? fields));
         }
 
         return messages;

@@ -48,6 +48,9 @@ public static class TraceReplayMetrics
     private static readonly Histogram<double> EvaluationLag = Meter.CreateHistogram<double>(
         "tracereplay.evaluation.lag", "s", "From a trace's creation to its last pending score.");
 
+    private static readonly Counter<long> OtlpLogRecords = Meter.CreateCounter<long>(
+        "tracereplay.otlp.log_records", "{record}", "OTLP log records received, by outcome: attached (GenAI events), ignored (other logs), rejected.");
+
     private static readonly Counter<long> IngestedSpans = Meter.CreateCounter<long>(
         "tracereplay.ingest.spans", "{span}", "Spans ingested (REST batches and OTLP); its rate is spans per second.");
 
@@ -112,6 +115,17 @@ public static class TraceReplayMetrics
     public static void Evaluated(TimeSpan lag) => EvaluationLag.Record(Math.Max(0, lag.TotalSeconds));
 
     public static void SpansIngested(int count) => IngestedSpans.Add(count);
+
+    public static void LogRecordsReceived(int attached, int ignored, int rejected)
+    {
+        foreach (var (outcome, count) in new[] { ("attached", attached), ("ignored", ignored), ("rejected", rejected) })
+        {
+            if (count > 0)
+            {
+                OtlpLogRecords.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+            }
+        }
+    }
 
     private static IEnumerable<Measurement<int>> ObservePools(Func<(int InUse, int Capacity), int> pick) =>
         Pools.Select(p => new Measurement<int>(pick(p.Value()), new KeyValuePair<string, object?>("silo", p.Key)));

@@ -35,6 +35,18 @@ public sealed partial class TraceGrain(
         var now = time.GetUtcNow();
         var spans = ingest.Spans.Select(PriceSpan).ToList();
         var current = state.State.Trace;
+        if (current is null && spans.Count == 0)
+        {
+            // Log records before any span: kept until their spans arrive.
+            if (ingest.Contents is { Count: > 0 } early)
+            {
+                KeepPending(early, now);
+                await state.WriteStateAsync();
+            }
+
+            return null;
+        }
+
         TraceData trace;
         if (current is null)
         {
@@ -55,7 +67,7 @@ public sealed partial class TraceGrain(
                     order.Add(span.Id);
                 }
 
-                merged[span.Id] = span;
+                merged[span.Id] = merged.TryGetValue(span.Id, out var earlier) ? KeepRecordedContent(earlier, span) : span;
             }
 
             trace = current with { Spans = [.. order.Select(id => merged[id])] };
@@ -75,10 +87,105 @@ public sealed partial class TraceGrain(
                 $"trace '{trace.Id}' would have {trace.Spans.Count} spans; the limit is {options.Value.MaxSpansPerTrace} spans per trace.");
         }
 
+        trace = AttachContents(trace, ingest.Contents ?? [], now);
         state.State.Trace = trace;
         await PersistAsync(complete: false);
         TraceReplayMetrics.SpansIngested(ingest.Spans.Count);
         return null;
+    }
+
+    /// <summary>A redelivered LLM span without content keeps the content an earlier delivery or its log records gave it.</summary>
+    private static SpanData KeepRecordedContent(SpanData earlier, SpanData again) =>
+        again.Type == SpanType.Llm && again.NotReplayableReason is not null && earlier.NotReplayableReason is null && earlier.InputJson is not null
+            ? again with { InputJson = earlier.InputJson, OutputJson = again.OutputJson ?? earlier.OutputJson, NotReplayableReason = null }
+            : again;
+
+    /// <summary>
+    /// Gives LLM spans the messages their GenAI log records carried (these and earlier ones still pending): the input
+    /// where the span recorded none (or where it came from logs before: appended), the answer where it recorded none.
+    /// Contents whose span is not here yet wait, at most <see cref="PendingContentWindow"/> and
+    /// <see cref="MaxPendingContents"/> of them.
+    /// </summary>
+    private TraceData AttachContents(TraceData trace, IReadOnlyList<SpanContent> contents, DateTimeOffset now)
+    {
+        var all = state.State.PendingContents.Concat(contents).ToList();
+        if (all.Count == 0)
+        {
+            return trace;
+        }
+
+        var byId = trace.Spans.Select((s, i) => (s, i)).ToDictionary(x => x.s.Id, x => x.i, StringComparer.Ordinal);
+        var spans = trace.Spans.ToList();
+        var waiting = new List<SpanContent>();
+        foreach (var content in all.OrderBy(c => c.ReceivedAt))
+        {
+            if (!byId.TryGetValue(content.SpanId, out var index))
+            {
+                waiting.Add(content);
+                continue;
+            }
+
+            var span = spans[index];
+            if (span.Type != SpanType.Llm)
+            {
+                continue;
+            }
+
+            if (JsonArrayOf(content.InputMessagesJson) is { Count: > 0 } messages)
+            {
+                if (state.State.ContentFromLogs.Contains(span.Id) && JsonArrayOf(span.InputJson) is { } earlier)
+                {
+                    foreach (var message in messages)
+                    {
+                        earlier.Add(message?.DeepClone());
+                    }
+
+                    span = span with { InputJson = earlier.ToJsonString() };
+                }
+                else if (span.InputJson is null || span.NotReplayableReason is not null)
+                {
+                    span = span with { InputJson = messages.ToJsonString(), NotReplayableReason = null };
+                    state.State.ContentFromLogs.Add(span.Id);
+                }
+            }
+
+            if (content.OutputJson is not null && (span.OutputJson is null || state.State.ContentFromLogs.Contains(span.Id)))
+            {
+                span = span with { OutputJson = content.OutputJson };
+            }
+
+            spans[index] = span;
+        }
+
+        state.State.PendingContents = [];
+        KeepPending(waiting, now);
+        return trace with { Spans = spans };
+    }
+
+    /// <summary>How long log records wait for their span. Exporters batch spans and logs apart, seconds to a minute.</summary>
+    public static readonly TimeSpan PendingContentWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>Most log-record contents one trace keeps waiting for spans; the oldest go first.</summary>
+    public const int MaxPendingContents = 1_000;
+
+    private static System.Text.Json.Nodes.JsonArray? JsonArrayOf(string? json)
+    {
+        try
+        {
+            return json is null ? null : System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonArray;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void KeepPending(IEnumerable<SpanContent> contents, DateTimeOffset now)
+    {
+        state.State.PendingContents = [.. state.State.PendingContents.Concat(contents)
+            .Where(c => c.ReceivedAt > now - PendingContentWindow)
+            .OrderBy(c => c.ReceivedAt)
+            .TakeLast(MaxPendingContents)];
     }
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);

@@ -15,4 +15,10 @@ public sealed class TraceState
 
     /// <summary>When retention purged the trace: its spans, history and scores are gone, this mark stays.</summary>
     [Id(4)] public DateTimeOffset? PurgedAt { get; set; }
+
+    /// <summary>Message content (GenAI log records) whose span has not arrived yet; bounded in count and age.</summary>
+    [Id(5)] public List<SpanContent> PendingContents { get; set; } = [];
+
+    /// <summary>Spans whose input came from log records: later records for them append messages.</summary>
+    [Id(6)] public HashSet<string> ContentFromLogs { get; set; } = new(StringComparer.Ordinal);
 }

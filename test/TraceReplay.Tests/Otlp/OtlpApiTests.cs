@@ -111,6 +111,47 @@ public sealed class OtlpApiTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task LogRecordsThatAreNotGenAiEventsAreIgnoredAndGenAiEventsWithoutASpanAreRejected()
+    {
+        var traceId = NewTraceId();
+        var chat = Span(traceId, 0, null, "chat gpt-4o-mini", 0, 10, Attribute("gen_ai.operation.name", "chat"), Attribute("gen_ai.request.model", "gpt-4o-mini"));
+        Assert.Equal(HttpStatusCode.OK, (await api.Client.PostAsync("/v1/traces", Content(Request(chat)))).StatusCode);
+        var plain = new LogRecord { TraceId = traceId, SpanId = SpanId(0), Body = new AnyValue { StringValue = "GET /orders/42 200" } };
+        var unattached = new LogRecord
+        {
+            EventName = "gen_ai.user.message",
+            Body = new AnyValue { KvlistValue = new KeyValueList { Values = { Attribute("content", "lost") } } },
+        };
+        var user = new LogRecord
+        {
+            TraceId = traceId, SpanId = SpanId(0),
+            Attributes = { Attribute("event.name", "gen_ai.user.message") },
+            Body = new AnyValue { KvlistValue = new KeyValueList { Values = { Attribute("content", "Say hi") } } },
+        };
+        var request = new ExportLogsServiceRequest { ResourceLogs = { new ResourceLogs { ScopeLogs = { new ScopeLogs { LogRecords = { plain, unattached, user } } } } } };
+
+        var response = await api.Client.PostAsync("/v1/logs", Content(Google.Protobuf.MessageExtensions.ToByteArray(request), Protobuf));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = ExportLogsServiceResponse.Parser.ParseFrom(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, answer.PartialSuccess.RejectedLogRecords);
+        Assert.Contains("gen_ai.user.message: trace_id must be 16 bytes", answer.PartialSuccess.ErrorMessage);
+        var span = (await api.GetDataAsync($"/api/v1/traces/{Hex(traceId)}"))["spans"]![0]!;
+        Assert.Equal("""[{"role":"user","content":"Say hi"}]""", span["input"]!.ToJsonString());
+        Assert.Null(span["notReplayableReason"]);
+        Assert.DoesNotContain("GET /orders", span.ToJsonString());
+    }
+
+    [Fact]
+    public async Task AMalformedLogsExportIsRefusedInTheErrorShape()
+    {
+        var response = await api.Client.PostAsync("/v1/logs", Content(Encoding.UTF8.GetBytes("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"not-hex"}]}]}]}"""), OtlpPayloads.Json));
+
+        var message = await ApiFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        Assert.Contains("logRecords[0].traceId must be a hex string", message);
+    }
+
+    [Fact]
     public async Task RejectedSpansAreCountedInPartialSuccessAndTheRestAreIngested()
     {
         var traceId = NewTraceId();

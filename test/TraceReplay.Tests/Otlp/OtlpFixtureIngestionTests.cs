@@ -68,6 +68,73 @@ public sealed class OtlpFixtureIngestionTests(ApiFixture api)
     }
 
     [Theory]
+    [InlineData("otel-openai-json", "/v1/logs", "/v1/traces", false, true)]
+    [InlineData("otel-openai-protobuf", "/api/v1/otel/logs", "/api/v1/otel/traces", true, true)]
+    [InlineData("otel-openai-json", "/api/v1/otel/logs", "/v1/traces", true, false)]
+    [InlineData("otel-openai-protobuf", "/v1/logs", "/v1/traces", false, false)]
+    public async Task TheOfficialInstrumentationsLogRecordsGiveItsSpansTheirMessagesInEitherOrderAndTheTraceReplays(
+        string recording, string logsPath, string tracesPath, bool gzip, bool logsFirst)
+    {
+        var tracesFixture = recording + ".traces" + (recording.EndsWith("json", StringComparison.Ordinal) ? ".json" : ".pb");
+        var logsFixture = tracesFixture.Replace(".traces", ".logs", StringComparison.Ordinal);
+        var contentType = OtlpPayloads.ContentTypeOf(tracesFixture);
+        var traces = OtlpPayloads.Fresh(tracesFixture, out var ids);
+        var logs = OtlpPayloads.FreshLogs(logsFixture, tracesFixture, ids);
+
+        async Task PostAsync(string path, byte[] body)
+        {
+            var response = await api.Client.PostAsync(path, OtlpPayloads.Content(body, contentType, gzip));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(contentType, response.Content.Headers.ContentType?.MediaType);
+            var answer = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(contentType == OtlpPayloads.Json ? JsonNode.DeepEquals(new JsonObject(), JsonNode.Parse(answer)) : answer.Length == 0);
+        }
+
+        if (logsFirst)
+        {
+            await PostAsync(logsPath, logs);
+            Assert.Equal(HttpStatusCode.NotFound, (await api.Client.GetAsync($"/api/v1/traces/{Assert.Single(ids.Values)}")).StatusCode);
+        }
+
+        await PostAsync(tracesPath, traces);
+        if (!logsFirst)
+        {
+            await PostAsync(logsPath, logs);
+        }
+
+        var traceId = Assert.Single(ids.Values);
+        var trace = await api.GetDataAsync($"/api/v1/traces/{traceId}");
+        var spans = trace["spans"]!.AsArray().Select(s => s!.AsObject()).ToList();
+        Assert.Equal(4, spans.Count);
+        var llm = spans.Where(s => (string?)s["type"] == "LLM").OrderBy(s => (DateTimeOffset)s["startTime"]!).ToList();
+        Assert.Equal(2, llm.Count);
+        Assert.All(llm, s => Assert.Null(s["notReplayableReason"]));
+        Assert.Equal(["system", "user"], llm[0]["input"]!.AsArray().Select(m => (string?)m!["role"]));
+        Assert.Equal(Question, (string?)llm[0]["input"]![1]!["content"]);
+        Assert.Equal("call_lookup_42", (string?)llm[0]["output"]!["tool_calls"]![0]!["id"]);
+        Assert.Equal("""{"order_id":"42"}""", (string?)llm[0]["output"]!["tool_calls"]![0]!["function"]!["arguments"]);
+        var history = llm[1]["input"]!.AsArray();
+        Assert.Equal(["system", "user", "assistant", "tool"], history.Select(m => (string?)m!["role"]));
+        Assert.Equal("call_lookup_42", (string?)history[3]!["tool_call_id"]);
+        Assert.Equal(FinalAnswer, (string?)llm[1]["output"]);
+        Assert.Equal(92, (int?)llm[1]["usage"]!["promptTokens"]);
+
+        var replay = await StartReplayAsync(traceId, "gpt-4o");
+        var done = await api.WaitForReplayAsync((string)replay["id"]!);
+        Assert.Equal("COMPLETED", (string?)done["status"]);
+        Assert.Null(done["skippedSpans"]);
+
+        // The provider got the recorded conversation, tool call and tool result included, with the new model.
+        var sent = api.Llm.Requests.Select(r => r.Body)
+            .Where(b => (string?)b["model"] == "gpt-4o" && b["messages"]!.AsArray().Any(m => (string?)m!["tool_call_id"] == "call_lookup_42"))
+            .Last();
+        Assert.Equal(Question, (string?)sent["messages"]![1]!["content"]);
+        Assert.Equal("lookup_order", (string?)sent["messages"]![2]!["tool_calls"]![0]!["function"]!["name"]);
+        Assert.Equal("shipped", (string?)JsonNode.Parse((string)sent["messages"]![3]!["content"]!)!["status"]);
+        Assert.Equal(0.2, (double)sent["temperature"]!);
+    }
+
+    [Theory]
     [InlineData("openinference-hidden-content-json.json", "redacted the prompt")]
     [InlineData("traceloop-no-content-protobuf.pb", "content capture was off")]
     public async Task AnExportWithoutPromptContentIsStoredButMarkedNotReplayable(string fixture, string reason)

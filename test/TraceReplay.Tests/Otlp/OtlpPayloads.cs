@@ -60,6 +60,42 @@ public static class OtlpPayloads
         return Encoding.UTF8.GetBytes(root.ToJsonString());
     }
 
+    /// <summary>
+    /// A recorded logs export with its trace ids replaced as <paramref name="traceIds"/> (from the traces' <see cref="Fresh"/>)
+    /// says, and its times moved by the same amount as <paramref name="tracesFixture"/>'s.
+    /// </summary>
+    public static byte[] FreshLogs(string fixture, string tracesFixture, IReadOnlyDictionary<string, string> traceIds)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Directory, fixture));
+        var traces = File.ReadAllBytes(Path.Combine(Directory, tracesFixture));
+        if (ContentTypeOf(fixture) == Protobuf)
+        {
+            var shift = Shift(ExportTraceServiceRequest.Parser.ParseFrom(traces).ResourceSpans
+                .SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).Max(s => s.EndTimeUnixNano));
+            var request = ExportLogsServiceRequest.Parser.ParseFrom(bytes);
+            foreach (var record in request.ResourceLogs.SelectMany(r => r.ScopeLogs).SelectMany(s => s.LogRecords))
+            {
+                record.TraceId = ByteString.CopyFrom(Convert.FromHexString(traceIds[Convert.ToHexStringLower(record.TraceId.Span)]));
+                record.TimeUnixNano = Move(record.TimeUnixNano, shift);
+                record.ObservedTimeUnixNano = Move(record.ObservedTimeUnixNano, shift);
+            }
+
+            return request.ToByteArray();
+        }
+
+        var jsonShift = Shift(JsonNode.Parse(traces)!["resourceSpans"]!.AsArray().SelectMany(r => r!["scopeSpans"]!.AsArray())
+            .SelectMany(s => s!["spans"]!.AsArray()).Max(s => ulong.Parse((string)s!["endTimeUnixNano"]!)));
+        var root = JsonNode.Parse(bytes)!;
+        foreach (var record in root["resourceLogs"]!.AsArray().SelectMany(r => r!["scopeLogs"]!.AsArray()).SelectMany(s => s!["logRecords"]!.AsArray()))
+        {
+            record!["traceId"] = traceIds[(string)record["traceId"]!];
+            record["timeUnixNano"] = Move(ulong.Parse((string)record["timeUnixNano"]!), jsonShift).ToString();
+            record["observedTimeUnixNano"] = Move(ulong.Parse((string)record["observedTimeUnixNano"]!), jsonShift).ToString();
+        }
+
+        return Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
+
     public static ByteArrayContent Content(byte[] body, string contentType, bool gzip = false)
     {
         var content = new ByteArrayContent(gzip ? Gzip(body) : body);
