@@ -61,13 +61,21 @@ public sealed record ReplayError(
     [property: Id(2)] int? ProviderStatus = null,
     [property: Id(3)] string? SpanId = null);
 
-/// <summary>What a finished replay produced, summarised for history and lists.</summary>
+/// <summary>
+/// What a finished replay produced, summarised for history and lists. <see cref="TokensUnknown"/>: a span's token count
+/// was not recorded (a copied span), so <see cref="TotalTokens"/> is only what was known and lists show no total.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplayResultSummary(
     [property: Id(0)] decimal? TotalCost,
     [property: Id(1)] long TotalTokens,
     [property: Id(2)] double? DurationMs,
-    [property: Id(3)] bool Simulated);
+    [property: Id(3)] bool Simulated,
+    [property: Id(4)] bool TokensUnknown = false)
+{
+    /// <summary>The total, or null when unknown.</summary>
+    public long? KnownTotalTokens => TokensUnknown ? null : TotalTokens;
+}
 
 /// <summary>An LLM span a replay could not re-run and copied as recorded, and why.</summary>
 [GenerateSerializer, Immutable]

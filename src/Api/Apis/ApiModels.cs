@@ -21,7 +21,7 @@ public sealed record LineageDto(string TraceId, string ReplayId);
 /// <summary>A trace as lists show it (2Signal's fields), with spans on the detail endpoint only.</summary>
 public sealed record TraceDto(
     string Id, string Name, SpanStatus Status, DateTimeOffset StartTime, DateTimeOffset? EndTime, double? DurationMs,
-    decimal? TotalCost, long TotalTokens, IReadOnlyList<string> Tags, JsonNode? Metadata, int SpanCount, int ScoreCount,
+    decimal? TotalCost, long? TotalTokens, IReadOnlyList<string> Tags, JsonNode? Metadata, int SpanCount, int ScoreCount,
     DateTimeOffset CreatedAt, bool Simulated, LineageDto? ReplayOf,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SpanDto>? Spans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PromptTokens = null,
@@ -51,7 +51,7 @@ public sealed record ProgressDto(int CompletedSpans, int TotalSpans);
 
 public sealed record ReplayErrorDto(string Code, string Message, int? ProviderStatus, string? SpanId);
 
-public sealed record ReplayResultDto(decimal? TotalCost, long TotalTokens, double? DurationMs, bool Simulated);
+public sealed record ReplayResultDto(decimal? TotalCost, long? TotalTokens, double? DurationMs, bool Simulated);
 
 public sealed record SkippedSpanDto(string SpanId, string Name, string Reason);
 
@@ -92,7 +92,7 @@ public static class ApiModels
         Json(span.InputJson), Json(span.OutputJson), span.Model, Json(span.ModelParametersJson),
         span.PromptTokens is null && span.CompletionTokens is null
             ? null
-            : new UsageDto(span.PromptTokens, span.CompletionTokens, (span.PromptTokens ?? 0) + (span.CompletionTokens ?? 0)),
+            : new UsageDto(span.PromptTokens, span.CompletionTokens, span.PromptTokens + span.CompletionTokens),
         span.Cost, span.Status, Json(span.MetadataJson), span.PromptTemplateVersionId, Json(span.PromptVariablesJson),
         span.PromptMessageIndex, span.ReplayOfSpanId, span.Simulated, span.NotReplayableReason, span.OutputReplayed);
 
@@ -102,7 +102,7 @@ public static class ApiModels
         replay.CreatedAt, replay.StartedAt, replay.CompletedAt,
         replay.Error is { } e ? new ReplayErrorDto(e.Code, e.Message, e.ProviderStatus, e.SpanId) : null,
         new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
-        replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null,
+        replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.KnownTotalTokens, r.DurationMs, r.Simulated) : null,
         SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null,
         Decisions: replay.Decisions, Divergence: replay.Divergence);
 

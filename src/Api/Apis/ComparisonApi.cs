@@ -62,6 +62,11 @@ public static class ComparisonApi
         }
 
         var (scoresA, scoresB) = (await grainA.GetScoresAsync(), await grainB.GetScoresAsync());
-        return TypedResults.Ok(new DataEnvelope<TraceComparison>(TraceComparer.Compare(a, b, scoresA, scoresB)));
+
+        // B replays A in chained mode and stopped at a divergence: its figures cover only part of the run.
+        var stoppedAt = b.ReplayOf is { } lineage && lineage.TraceId == a.Id
+            ? (await grains.GetGrain<IReplayGrain>(lineage.ReplayId).GetAsync())?.Divergence
+            : null;
+        return TypedResults.Ok(new DataEnvelope<TraceComparison>(TraceComparer.Compare(a, b, scoresA, scoresB, stoppedAt)));
     }
 }

@@ -9,20 +9,28 @@ namespace TraceReplay.Grains.Comparison;
 /// <remarks>
 /// Cost, latency (trace duration) and total tokens as percent changes ("unchanged" when flat, "unknown" when a side
 /// is unknown); error spans only when they moved; each evaluator scored on both sides as an absolute change; then
-/// LLM outputs, tool decisions (when any LLM span called tools) and added or removed spans.
+/// LLM outputs, tool decisions (when any LLM span called tools; counted over every LLM span compared) and added or
+/// removed spans. A chained replay that stopped early is said to have stopped first, and its figures get no verdict.
 /// </remarks>
 public static class ComparisonSummary
 {
     private const char Minus = '\u2212';
 
-    public static string Line(MetricsComparison metrics, SpanCounts counts, ScoresComparison scores)
+    public static string Line(MetricsComparison metrics, SpanCounts counts, ScoresComparison scores, ReplayDivergence? stoppedAt = null)
     {
-        var parts = new List<string>
+        var parts = new List<string>();
+        if (stoppedAt is not null)
         {
+            // A replay that stopped early spent less because it did less: its figures are not an improvement.
+            parts.Add($"stopped at span '{stoppedAt.SpanName}' ({stoppedAt.SpanId}): cost, latency and tokens cover only the spans before it");
+        }
+
+        parts.AddRange(
+        [
             $"cost {Percent(metrics.Cost)}",
             $"latency {Percent(metrics.DurationMs)}",
             $"tokens {Percent(metrics.TotalTokens)}",
-        };
+        ]);
         if (metrics.ErrorSpans.AbsoluteDelta is { } errors && errors != 0)
         {
             parts.Add($"errors {Signed(errors, "0")}");
@@ -41,7 +49,7 @@ public static class ComparisonSummary
         {
             parts.Add(counts.ToolDecisionsChanged == 0
                 ? "tool decisions identical"
-                : $"tool decisions changed in {counts.ToolDecisionsChanged} of {counts.ToolDecisionSpans} LLM spans");
+                : $"tool decisions changed in {counts.ToolDecisionsChanged} of {counts.LlmPairs} LLM spans");
         }
 
         if (counts.Added > 0 || counts.Removed > 0)

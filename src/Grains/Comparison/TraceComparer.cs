@@ -34,18 +34,34 @@ public sealed record TraceComparison(
 /// <summary>Compares two traces (B against A) with their scores. Pure: the same inputs give the same comparison.</summary>
 public static class TraceComparer
 {
-    public static TraceComparison Compare(TraceData a, TraceData b, IReadOnlyList<TraceScore> scoresA, IReadOnlyList<TraceScore> scoresB)
+    /// <param name="stoppedAt">B is a chained replay that stopped at this divergence: its duration, tokens and cost cover
+    /// only the spans before it, so they get no verdict (UNKNOWN), and the summary says where it stopped.</param>
+    public static TraceComparison Compare(
+        TraceData a, TraceData b, IReadOnlyList<TraceScore> scoresA, IReadOnlyList<TraceScore> scoresB, ReplayDivergence? stoppedAt = null)
     {
         var (method, aligned) = SpanAligner.Align(a, b);
         var spans = aligned.Select(SpanComparer.Compare).ToList();
         var metrics = CompareMetrics(a.Spans, b.Spans);
+        if (stoppedAt is not null)
+        {
+            static MetricComparison Partial(MetricComparison m) => m with { Verdict = Verdict.Unknown };
+            metrics = metrics with
+            {
+                DurationMs = Partial(metrics.DurationMs),
+                InputTokens = Partial(metrics.InputTokens),
+                OutputTokens = Partial(metrics.OutputTokens),
+                TotalTokens = Partial(metrics.TotalTokens),
+                Cost = Partial(metrics.Cost),
+            };
+        }
+
         var counts = Count(spans);
         var scores = ScoreComparer.Compare(scoresA, scoresB);
         return new TraceComparison(
             new ComparedTrace(a.Id, a.Name, a.ReplayOf),
             new ComparedTrace(b.Id, b.Name, b.ReplayOf),
             method,
-            ComparisonSummary.Line(metrics, counts, scores),
+            ComparisonSummary.Line(metrics, counts, scores, stoppedAt),
             metrics,
             counts,
             spans,

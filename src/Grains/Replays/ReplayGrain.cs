@@ -197,7 +197,8 @@ public sealed partial class ReplayGrain(
         await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, replayTrace.Id)).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
         state.State.ReplayTraceId = replayTrace.Id;
-        state.State.Result = new ReplayResultSummary(metrics.TotalCost, metrics.TotalTokens, metrics.DurationMs, metrics.Simulated);
+        state.State.Result = new ReplayResultSummary(
+            metrics.TotalCost, metrics.TotalTokens ?? 0, metrics.DurationMs, metrics.Simulated, metrics.TotalTokens is null);
         state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
 
         // The history learns the outcome first, so COMPLETED and "origin notified" persist in one write; a crash in

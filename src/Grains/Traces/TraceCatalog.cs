@@ -14,7 +14,7 @@ public sealed record TraceCatalogRow(
     DateTimeOffset Timestamp,
     DateTimeOffset? EndTime,
     double? DurationMs,
-    long TotalTokens,
+    long? TotalTokens,
     decimal? TotalCost,
     int SpanCount,
     IReadOnlyList<string> Models,

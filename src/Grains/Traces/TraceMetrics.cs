@@ -5,8 +5,8 @@ public sealed record TraceMetrics(
     DateTimeOffset? StartTime,
     DateTimeOffset? EndTime,
     double? DurationMs,
-    long PromptTokens,
-    long CompletionTokens,
+    long? PromptTokens,
+    long? CompletionTokens,
     decimal? TotalCost,
     SpanStatus Status,
     int SpanCount,
@@ -14,11 +14,12 @@ public sealed record TraceMetrics(
     bool Simulated,
     IReadOnlyList<string> Models)
 {
-    public long TotalTokens => PromptTokens + CompletionTokens;
+    public long? TotalTokens => PromptTokens + CompletionTokens;
 
     /// <summary>
     /// Sums the spans. The total cost is unknown (null) as soon as one LLM span's cost is unknown; spans of other
-    /// kinds without a cost count as free.
+    /// kinds without a cost count as free. Token counts likewise: unknown as soon as one LLM span did not record its
+    /// count (a streamed call without usage), never a made-up 0; other spans without counts add nothing.
     /// </summary>
     public static TraceMetrics From(IReadOnlyList<SpanData> spans)
     {
@@ -32,8 +33,8 @@ public sealed record TraceMetrics(
             start,
             end,
             start is not null && end is not null ? Math.Max(0, (end.Value - start.Value).TotalMilliseconds) : null,
-            spans.Sum(s => (long)(s.PromptTokens ?? 0)),
-            spans.Sum(s => (long)(s.CompletionTokens ?? 0)),
+            llmSpans.Any(s => s.PromptTokens is null) ? null : spans.Sum(s => (long)(s.PromptTokens ?? 0)),
+            llmSpans.Any(s => s.CompletionTokens is null) ? null : spans.Sum(s => (long)(s.CompletionTokens ?? 0)),
             costUnknown ? null : spans.Sum(s => s.Cost ?? 0m),
             spans.Any(s => s.Status == SpanStatus.Error) ? SpanStatus.Error : SpanStatus.Ok,
             spans.Count,

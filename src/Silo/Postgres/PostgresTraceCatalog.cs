@@ -266,7 +266,7 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = row.Timestamp.UtcDateTime });
         parameters.Add(new NpgsqlParameter { Value = (object?)row.EndTime?.UtcTicks ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         parameters.Add(new NpgsqlParameter { Value = (object?)row.DurationMs ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
-        parameters.Add(new NpgsqlParameter<long> { TypedValue = row.TotalTokens });
+        parameters.Add(new NpgsqlParameter { Value = (object?)row.TotalTokens ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         parameters.Add(new NpgsqlParameter { Value = (object?)row.TotalCost ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Numeric });
         parameters.Add(new NpgsqlParameter<int> { TypedValue = row.SpanCount });
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. row.Models] });
@@ -290,7 +290,7 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
             Timestamp: new DateTimeOffset(r.GetInt64(6), TimeSpan.Zero),
             EndTime: r.IsDBNull(8) ? null : new DateTimeOffset(r.GetInt64(8), TimeSpan.Zero),
             DurationMs: r.IsDBNull(9) ? null : r.GetDouble(9),
-            TotalTokens: r.GetInt64(10),
+            TotalTokens: r.IsDBNull(10) ? null : r.GetInt64(10),
             TotalCost: r.IsDBNull(11) ? null : r.GetDecimal(11),
             SpanCount: r.GetInt32(12),
             Models: r.GetFieldValue<string[]>(13),

@@ -1,5 +1,6 @@
 using TraceReplay.Grains;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Traces;
 using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Comparison;
@@ -179,6 +180,70 @@ public sealed class TraceComparerTests
         Assert.Null(cost.PercentDelta);
         Assert.Equal(Trend.Unknown, cost.Trend);
         Assert.StartsWith("cost unknown, latency unchanged", comparison.Summary);
+    }
+
+    [Fact]
+    public void TokensNotRecordedAreUnknownInTotalsAndComparisonsNeverZero()
+    {
+        // A streamed call exported without usage: no token counts, and so no total.
+        var a = Trace("a", [Priced(Llm("x", null, 0, 1000, Question, "\"A\"")) with { PromptTokens = null, CompletionTokens = null }]);
+        var b = Trace("b", [Priced(Llm("x", null, 0, 1000, Question, "\"B\"")) with { PromptTokens = 300, CompletionTokens = 63 }]);
+
+        var totals = TraceMetrics.From(a.Spans);
+        var comparison = TraceComparer.Compare(a, b, [], []);
+
+        Assert.Equal((null, null, null), (totals.PromptTokens, totals.CompletionTokens, totals.TotalTokens));
+        Assert.Null(TraceCatalogRow.From(a).TotalTokens);
+        Assert.Equal(363, TraceMetrics.From(b.Spans).TotalTokens);
+        Assert.All([comparison.Metrics.InputTokens, comparison.Metrics.OutputTokens, comparison.Metrics.TotalTokens], m =>
+        {
+            Assert.Null(m.A);
+            Assert.Equal((Trend.Unknown, Verdict.Unknown), (m.Trend, m.Verdict));
+        });
+        Assert.Contains("tokens unknown", comparison.Summary);
+    }
+
+    [Fact]
+    public void ToolDecisionsAreCountedOverEveryLlmSpanCompared()
+    {
+        var a = Trace("a", [
+            Other("root", null, SpanType.Agent, 0, 3000, "\"q\"", "\"done\""),
+            Priced(Llm("plan", "root", 0, 1000, Question, ToolCall("call_1", """{\"order_id\":\"42\"}"""))),
+            Priced(Llm("answer", "root", 1000, 2000, Question, "\"It shipped.\"")),
+        ]);
+        var b = Trace("b", [
+            Other("root", null, SpanType.Agent, 0, 3000, "\"q\"", "\"done\""),
+            Priced(Llm("plan", "root", 0, 1000, Question, ToolCall("call_9", """{\"order_id\":\"24\"}"""))),
+            Priced(Llm("answer", "root", 1000, 2000, Question, "\"It shipped.\"")),
+        ]);
+
+        var comparison = TraceComparer.Compare(a, b, [], []);
+
+        Assert.Contains("tool decisions changed in 1 of 2 LLM spans", comparison.Summary);
+    }
+
+    [Fact]
+    public void AChainedReplayThatStoppedEarlyGetsNoBetterVerdictForItsLowerCostAndSaysWhereItStopped()
+    {
+        var a = Trace("a", [
+            Other("root", null, SpanType.Agent, 0, 3000, "\"q\"", "\"done\""),
+            Priced(Llm("plan", "root", 0, 1000, Question, ToolCall("call_1", """{\"order_id\":\"42\"}"""))) with { PromptTokens = 100, CompletionTokens = 10 },
+            Priced(Llm("answer", "root", 1000, 2000, Question, "\"It shipped.\"")) with { PromptTokens = 100, CompletionTokens = 10 },
+        ]);
+        var b = Trace("b", [
+            Other("root", null, SpanType.Agent, 0, 1000, "\"q\"", null),
+            Priced(Llm("plan", "root", 0, 1000, Question, "\"I cannot look that up.\"")) with { PromptTokens = 100, CompletionTokens = 10 },
+        ]);
+        var divergence = new ReplayDivergence("plan", "llm-plan", "tool calls lookup_order", "an answer", "the model answered instead of calling a tool");
+
+        var stopped = TraceComparer.Compare(a, b, [], [], divergence);
+        var plain = TraceComparer.Compare(a, b, [], []);
+
+        Assert.Equal(Verdict.Better, plain.Metrics.Cost.Verdict);
+        Assert.Equal((Trend.Down, Verdict.Unknown), (stopped.Metrics.Cost.Trend, stopped.Metrics.Cost.Verdict));
+        Assert.Equal(Verdict.Unknown, stopped.Metrics.DurationMs.Verdict);
+        Assert.Equal(Verdict.Unknown, stopped.Metrics.TotalTokens.Verdict);
+        Assert.StartsWith("stopped at span 'llm-plan' (plan)", stopped.Summary);
     }
 
     [Fact]
