@@ -54,6 +54,20 @@ public static class OtlpSpanMapper
         var metadata = new JsonObject();
         var llm = type == SpanType.Llm ? MapLlm(span, attributes) : null;
         var (input, output) = llm is null ? (Value(attributes, "input"), Value(attributes, "output")) : (llm.Input, llm.Output);
+        JsonObject? inherited = null;
+        if (llm is null && type is SpanType.Agent or SpanType.Chain)
+        {
+            // An agent or generateText span records the run's messages and the settings its chat calls may lack
+            // (the Vercel AI SDK puts seed and tool choice only here); replays apply them to those calls.
+            input ??= AgentInput(attributes);
+            output ??= OutputMessage(span, attributes) is { } answer ? ChatMessageFormats.Output(answer) : null;
+            inherited = Parameters(attributes, null);
+            if ((VercelToolChoice(attributes.Json("ai.prompt.toolChoice")) ?? attributes.Json("gen_ai.request.tool_choice")) is { } toolChoice)
+            {
+                inherited["tool_choice"] = toolChoice.DeepClone();
+            }
+        }
+
         if (llm is null)
         {
             input ??= attributes.Json("gen_ai.tool.call.arguments") ?? attributes.Json("ai.toolCall.input") ?? attributes.Json("ai.toolCall.args")
@@ -100,7 +114,7 @@ public static class OtlpSpanMapper
             input?.ToJsonString(),
             output?.ToJsonString(),
             llm?.Model,
-            llm?.Parameters?.ToJsonString(),
+            llm?.Parameters?.ToJsonString() ?? (inherited is { Count: > 0 } ? inherited.ToJsonString() : null),
             llm?.PromptTokens,
             llm?.CompletionTokens,
             null,
@@ -226,6 +240,24 @@ public static class OtlpSpanMapper
         }
 
         return new LlmFields(model, input, output, parameters.Count > 0 ? parameters : null, promptTokens, completionTokens, reason);
+    }
+
+    /// <summary>An agent span's messages (<c>gen_ai.system_instructions</c> + <c>gen_ai.input.messages</c>), or null.</summary>
+    private static JsonArray? AgentInput(OtlpAttributes a)
+    {
+        if (a.Json("gen_ai.input.messages") is not JsonArray genAi)
+        {
+            return null;
+        }
+
+        var messages = ChatMessageFormats.FromGenAiParts(genAi);
+        if (ChatMessageFormats.SystemFromInstructions(a.Json("gen_ai.system_instructions")) is { } system
+            && !messages.OfType<JsonObject>().Any(m => (string?)m["role"] == "system"))
+        {
+            messages.Insert(0, system);
+        }
+
+        return messages.Count > 0 ? messages : null;
     }
 
     private static JsonArray InputMessages(OtlpSpan span, OtlpAttributes a, JsonObject? requestBody)

@@ -34,10 +34,11 @@ public static class ReplayPlanner
                 + string.Join("; ", skipped.Select(s => $"span '{s.SpanId}' ({s.Name}): {s.Reason}")), skipped);
         }
 
+        var byId = trace.Spans.GroupBy(s => s.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var calls = new List<PlannedCall>(llmSpans.Count);
         foreach (var span in llmSpans.Where(s => s.NotReplayableReason is null))
         {
-            var (call, error) = PlanSpan(span, overrides, parameterOverrides, templates);
+            var (call, error) = PlanSpan(span, Inherited(span, byId), overrides, parameterOverrides, templates);
             if (error is not null)
             {
                 return new ReplayPlan([], error);
@@ -49,8 +50,35 @@ public static class ReplayPlanner
         return new ReplayPlan(calls, null, skipped);
     }
 
+    /// <summary>
+    /// Settings an LLM span's agent or chain ancestors recorded (the Vercel AI SDK records seed and tool choice only on
+    /// its <c>invoke_agent</c> / <c>ai.generateText</c> span), nearest ancestor first; the span's own win.
+    /// </summary>
+    private static JsonObject Inherited(SpanData span, Dictionary<string, SpanData> byId)
+    {
+        var inherited = new JsonObject();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var parent = span.ParentSpanId; parent is not null && seen.Add(parent) && byId.TryGetValue(parent, out var ancestor); parent = ancestor.ParentSpanId)
+        {
+            if (ancestor.Type is not (SpanType.Agent or SpanType.Chain) || ParseObject(ancestor.ModelParametersJson) is not { } settings)
+            {
+                continue;
+            }
+
+            foreach (var (name, value) in settings)
+            {
+                if (!inherited.ContainsKey(name))
+                {
+                    inherited[name] = value?.DeepClone();
+                }
+            }
+        }
+
+        return inherited;
+    }
+
     private static (PlannedCall? Call, string? Error) PlanSpan(
-        SpanData span, ReplayOverrides overrides, JsonObject? parameterOverrides, TemplateContext templates)
+        SpanData span, JsonObject inherited, ReplayOverrides overrides, JsonObject? parameterOverrides, TemplateContext templates)
     {
         var model = overrides.Model ?? span.Model;
         if (string.IsNullOrWhiteSpace(model))
@@ -89,6 +117,20 @@ public static class ReplayPlanner
         }
 
         var recordedParameters = ParseObject(span.ModelParametersJson) ?? [];
+        if (inherited["tool_choice"] is { } toolChoice && body["tools"] is JsonArray { Count: > 0 } && !body.ContainsKey("tool_choice"))
+        {
+            body["tool_choice"] = toolChoice.DeepClone();
+        }
+
+        foreach (var (name, value) in inherited)
+        {
+            if (name != "tool_choice" && !recordedParameters.ContainsKey(name)
+                && !(name == "max_tokens" && recordedParameters.ContainsKey("max_completion_tokens")))
+            {
+                recordedParameters[name] = value?.DeepClone();
+            }
+        }
+
         var parameters = (JsonObject)recordedParameters.DeepClone();
         foreach (var (name, value) in parameterOverrides ?? [])
         {
@@ -108,7 +150,7 @@ public static class ReplayPlanner
         }
 
         body["model"] = model;
-        var parametersJson = parameters.Count == 0 && span.ModelParametersJson is null ? null : parameters.ToJsonString();
+        var parametersJson = parameters.Count == 0 && span.ModelParametersJson is null && inherited.Count == 0 ? null : parameters.ToJsonString();
         var call = new PlannedCall(
             span,
             new LlmCallRequest(model, body.ToJsonString()),
