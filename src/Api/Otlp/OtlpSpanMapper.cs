@@ -21,6 +21,11 @@ public static class OtlpSpanMapper
         "model", "messages", "tools", "tool_choice", "response_format", "functions", "function_call", "stream", "stream_options", "input", "prompt",
     };
 
+    private static readonly HashSet<string> VectorDatabases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "chroma", "pinecone", "qdrant", "weaviate", "milvus", "lancedb", "marqo", "pgvector",
+    };
+
     private static readonly (string Attribute, string Parameter)[] GenAiParameters =
     [
         ("gen_ai.request.temperature", "temperature"),
@@ -55,6 +60,14 @@ public static class OtlpSpanMapper
         var llm = type == SpanType.Llm ? MapLlm(span, attributes) : null;
         var (input, output) = llm is null ? (Value(attributes, "input"), Value(attributes, "output")) : (llm.Input, llm.Output);
         JsonObject? inherited = null;
+        RetrievalFields? retrieval = null;
+        if (llm is null && type == SpanType.Retrieval)
+        {
+            retrieval = MapRetrieval(span, attributes);
+            input ??= retrieval.Input;
+            output ??= retrieval.Output;
+        }
+
         if (llm is null && type is SpanType.Agent or SpanType.Chain)
         {
             // An agent or generateText span records the run's messages and the settings its chat calls may lack
@@ -93,7 +106,10 @@ public static class OtlpSpanMapper
             metadata["otel.status_message"] = statusMessage;
         }
 
-        var otherEvents = span.Events.Where(e => llm is null || !e.Name.StartsWith("gen_ai.", StringComparison.Ordinal)).ToList();
+        var otherEvents = span.Events
+            .Where(e => llm is null || !e.Name.StartsWith("gen_ai.", StringComparison.Ordinal))
+            .Where(e => retrieval is null || !e.Name.EndsWith(".query.result", StringComparison.Ordinal))
+            .ToList();
         if (otherEvents.Count > 0)
         {
             metadata["otel.events"] = new JsonArray([.. otherEvents.Select(e => new JsonObject
@@ -113,10 +129,10 @@ public static class OtlpSpanMapper
             Time(span.EndTimeUnixNano),
             input?.ToJsonString(),
             output?.ToJsonString(),
-            llm?.Model,
+            llm?.Model ?? retrieval?.Model,
             llm?.Parameters?.ToJsonString() ?? (inherited is { Count: > 0 } ? inherited.ToJsonString() : null),
-            llm?.PromptTokens,
-            llm?.CompletionTokens,
+            llm?.PromptTokens ?? retrieval?.PromptTokens,
+            llm?.CompletionTokens ?? retrieval?.CompletionTokens,
             null,
             span.Status?.Code == Status.Types.StatusCode.Error ? SpanStatus.Error : SpanStatus.Ok,
             metadata.ToJsonString(),
@@ -128,7 +144,7 @@ public static class OtlpSpanMapper
         SpanType? type = attributes.PeekString("gen_ai.operation.name")?.ToLowerInvariant() switch
         {
             "chat" or "text_completion" or "generate_content" => SpanType.Llm,
-            "embeddings" => SpanType.Retrieval,
+            "embeddings" or "retrieval" => SpanType.Retrieval,
             "execute_tool" => SpanType.Tool,
             "invoke_agent" or "create_agent" => SpanType.Agent,
             _ => null,
@@ -161,6 +177,12 @@ public static class OtlpSpanMapper
             null => null,
         };
 
+        // Traceloop's vector-database spans (Chroma, Pinecone, Qdrant…) name their database and record query results as events.
+        if (type is null && attributes.PeekString("db.system") is { } db && VectorDatabases.Contains(db))
+        {
+            type = SpanType.Retrieval;
+        }
+
         // Older GenAI and OpenLLMetry spans name a model but no operation.
         if (type is null && (attributes.Has("gen_ai.request.model") || attributes.PeekString("llm.request.type") is "chat" or "completion"))
         {
@@ -168,6 +190,69 @@ public static class OtlpSpanMapper
         }
 
         return type ?? SpanType.Custom;
+    }
+
+    private sealed record RetrievalFields(string? Model, JsonNode? Input, JsonNode? Output, int? PromptTokens, int? CompletionTokens);
+
+    /// <summary>
+    /// A retrieval or embedding span: the query (or the embedded texts) as input, the documents as output
+    /// (GenAI <c>gen_ai.retrieval.documents</c>, OpenInference <c>retrieval.documents.N.document.*</c>, Traceloop's
+    /// <c>*.query.result</c> events), and for embeddings the model and token usage, so they count in the trace's totals.
+    /// </summary>
+    private static RetrievalFields MapRetrieval(OtlpSpan span, OtlpAttributes a)
+    {
+        var model = a.String("gen_ai.request.model") ?? a.String("embedding.model_name") ?? a.String("ai.model.id")
+            ?? a.PeekString("gen_ai.response.model");
+        JsonNode? input = a.Json("gen_ai.retrieval.query.text") ?? a.Json("gen_ai.embeddings.input") ?? a.Json("ai.value") ?? a.Json("ai.values")
+            ?? a.Json("db.query.text");
+        var embedded = a.Indexed("embedding.embeddings.");
+        if (input is null && embedded.Count > 0)
+        {
+            var texts = embedded.Values.Select(e => OtlpAttributes.AsString(e.GetValueOrDefault("embedding.text"))).OfType<string>().ToList();
+            input = texts.Count == 1 ? JsonValue.Create(texts[0]) : new JsonArray([.. texts.Select(t => (JsonNode?)JsonValue.Create(t))]);
+        }
+
+        if (input is null && a.Json("gen_ai.input.messages") is JsonArray messages)
+        {
+            input = ChatMessageFormats.FromGenAiParts(messages);
+        }
+
+        JsonNode? output = a.Json("gen_ai.retrieval.documents") is JsonArray genAi ? genAi : null;
+        var openInference = a.Indexed("retrieval.documents.");
+        if (output is null && openInference.Count > 0)
+        {
+            output = new JsonArray([.. openInference.Values.Select(d =>
+            {
+                var document = new JsonObject();
+                foreach (var (key, value) in d)
+                {
+                    document[key.StartsWith("document.", StringComparison.Ordinal) ? key["document.".Length..] : key] =
+                        key.EndsWith("metadata", StringComparison.Ordinal) ? OtlpAttributes.ParseIfJson(value) : value?.DeepClone();
+                }
+
+                return (JsonNode?)document;
+            })]);
+        }
+
+        var results = span.Events.Where(e => e.Name.EndsWith(".query.result", StringComparison.Ordinal)).ToList();
+        if (output is null && results.Count > 0)
+        {
+            output = new JsonArray([.. results.Select(e =>
+            {
+                var prefix = e.Name + ".";
+                var document = new JsonObject();
+                foreach (var (key, value) in OtlpAttributes.ToObject(e.Attributes))
+                {
+                    document[key.StartsWith(prefix, StringComparison.Ordinal) ? key[prefix.Length..] : key] = OtlpAttributes.ParseIfJson(value);
+                }
+
+                return (JsonNode?)document;
+            })]);
+        }
+
+        var promptTokens = a.Count("gen_ai.usage.input_tokens") ?? a.Count("llm.token_count.prompt") ?? a.Count("llm.usage.prompt_tokens")
+            ?? a.Count("ai.usage.tokens");
+        return new RetrievalFields(model, input, output, promptTokens, promptTokens is null ? null : 0);
     }
 
     private sealed record LlmFields(

@@ -328,9 +328,14 @@ public sealed partial class TraceGrain(
 
     public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores]);
 
-    /// <summary>An LLM span recorded without a cost gets one from the price table when its usage is known.</summary>
+    /// <summary>
+    /// An LLM or embedding span recorded without a cost gets one from the price table when its model and usage are
+    /// known (an embedding has no output tokens).
+    /// </summary>
     private SpanData PriceSpan(SpanData span) =>
-        span.Type == SpanType.Llm && span.Cost is null ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens) } : span;
+        span.Cost is null && (span.Type == SpanType.Llm || (span.Type == SpanType.Retrieval && span.Model is not null))
+            ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens) }
+            : span;
 
     private static DateTimeOffset? EarliestStart(List<SpanData> spans)
     {
