@@ -35,7 +35,7 @@ public sealed partial class TraceGrain(
         var now = time.GetUtcNow();
         var spans = ingest.Spans.Select(PriceSpan).ToList();
         var current = state.State.Trace;
-        if (current is null && spans.Count == 0)
+        if (current is null && spans.Count == 0 && ingest.Header is null)
         {
             // Log records before any span: kept until their spans arrive.
             if (ingest.Contents is { Count: > 0 } early)

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using TraceReplay.Grains;
 using TraceReplay.Api.Otlp.Proto;
 using TraceReplay.Tests.Fixtures;
 using static TraceReplay.Tests.Otlp.OtlpPayloads;
@@ -140,6 +142,20 @@ public sealed class OtlpApiTests(ApiFixture api)
         Assert.Equal("""[{"role":"user","content":"Say hi"}]""", span["input"]!.ToJsonString());
         Assert.Null(span["notReplayableReason"]);
         Assert.DoesNotContain("GET /orders", span.ToJsonString());
+    }
+
+    [Fact]
+    public async Task AHeaderAloneCreatesATraceAndMessageContentAloneDoesNot()
+    {
+        var grains = api.Services.GetRequiredService<IClusterClient>();
+        var headerOnly = grains.GetGrain<ITraceGrain>("t-" + Guid.NewGuid().ToString("N"));
+        var contentOnly = grains.GetGrain<ITraceGrain>("t-" + Guid.NewGuid().ToString("N"));
+
+        Assert.Null(await headerOnly.IngestAsync(new TraceIngest(SampleTraces.Header(), [])));
+        Assert.Null(await contentOnly.IngestAsync(new TraceIngest(null, [], [new SpanContent("s1", """[{"role":"user","content":"hi"}]""", null, DateTimeOffset.UtcNow)])));
+
+        Assert.NotNull(await headerOnly.GetAsync());
+        Assert.Null(await contentOnly.GetAsync());
     }
 
     [Fact]
