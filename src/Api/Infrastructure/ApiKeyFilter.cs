@@ -75,13 +75,16 @@ public sealed class AdminKeyFilter(IOptions<ApiOptions> options) : IEndpointFilt
         }
 
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), System.Text.Encoding.UTF8.GetBytes(admin)))
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || !Matches(header["Bearer ".Length..].Trim(), admin))
         {
             return ApiErrors.Unauthorized("This endpoint needs the admin key: send 'Authorization: Bearer <admin key>'.");
         }
 
         return await next(context);
     }
+
+    /// <summary>Whether <paramref name="presented"/> is the admin key, compared in constant time.</summary>
+    internal static bool Matches(string presented, string admin) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(admin));
 }
