@@ -75,9 +75,22 @@ public static class ApiClusterHosting
     {
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments(DashboardPath) || IsAdmin(context))
+            if (!context.Request.Path.StartsWithSegments(DashboardPath))
             {
                 await next(context);
+                return;
+            }
+
+            if (IsAdmin(context))
+            {
+                await next(context);
+                return;
+            }
+
+            var failures = context.RequestServices.GetRequiredService<UnauthenticatedRateLimiter>();
+            if ((failures.Refuse(context) ?? failures.Failed(context)) is { } tooMany)
+            {
+                await tooMany.ExecuteAsync(context);
                 return;
             }
 
