@@ -17,4 +17,16 @@ public sealed record TraceScore(
     [property: Id(8)] string? Error = null,
     [property: Id(9)] string? SpanId = null,
     [property: Id(10)] bool HigherIsBetter = true,
-    [property: Id(11)] string Source = "EVALUATOR");
+    [property: Id(11)] string Source = "EVALUATOR")
+{
+    /// <summary>The most characters a score's reasoning (or error) keeps, wherever the score came from.</summary>
+    public const int MaxReasoningLength = 4096;
+
+    /// <summary>This score with its reasoning and error cut to <see cref="MaxReasoningLength"/> characters (marked with "…").</summary>
+    public TraceScore Bounded() =>
+        Reasoning?.Length > MaxReasoningLength || Error?.Length > MaxReasoningLength
+            ? this with { Reasoning = Cap(Reasoning), Error = Cap(Error) }
+            : this;
+
+    private static string? Cap(string? text) => text is { Length: > MaxReasoningLength } ? text[..(MaxReasoningLength - 1)] + "…" : text;
+}

@@ -32,11 +32,13 @@ public static class EvaluationSiloExtensions
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, evaluation.Value.RedriveInterval.Ticks)));
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction());
-        // Every webhook connection goes through the guard: the addresses it checked are the ones it connects to.
+        // Every webhook connection goes through the guard: the addresses it checked are the ones it connects to. No
+        // proxy: a proxy would resolve the name again, out of the guard's sight.
         services.AddHttpClient(WebhookEvaluator.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
         {
             ConnectCallback = new WebhookUrlGuard(sp.GetRequiredService<IOptions<WebhookOptions>>().Value).ConnectAsync,
             AllowAutoRedirect = false,
+            UseProxy = false,
         });
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<EvaluatorCatalog>(
             sp, sp.GetRequiredService<TraceReplay.Grains.Llm.LlmPool>(), sp.GetRequiredService<IHttpClientFactory>(),

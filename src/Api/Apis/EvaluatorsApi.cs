@@ -20,7 +20,7 @@ public static class EvaluatorsApi
     public const string ApiSource = "API";
 
     private const int MaxScoreNameLength = 200;
-    private const int MaxReasoningLength = 10_000;
+    private const int MaxReasoningLength = TraceScore.MaxReasoningLength;
 
     /// <summary>What a stored secret (a webhook header's value) reads back as.</summary>
     public const string Redacted = "***";

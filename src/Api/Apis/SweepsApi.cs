@@ -240,7 +240,7 @@ public static class SweepsApi
 
 /// <summary>
 /// One CSV row per trace (CsvHelper): outcome, cost and duration each side, decision agreement and divergence, then each
-/// evaluator's scores and delta.
+/// evaluator's scores and delta. Text fields are escaped against formula injection; numbers stay numbers.
 /// </summary>
 public static class SweepCsv
 {
@@ -258,26 +258,26 @@ public static class SweepCsv
             ];
             foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
             {
-                csv.WriteField(column);
+                csv.WriteField(Text(column));
             }
 
             csv.NextRecord();
             foreach (var trace in report.Traces)
             {
-                csv.WriteField(trace.TraceId);
-                csv.WriteField(trace.TraceName);
-                csv.WriteField(trace.Status.ToString().ToUpperInvariant());
-                csv.WriteField(trace.ReplayId);
-                csv.WriteField(trace.ReplayTraceId);
+                csv.WriteField(Text(trace.TraceId));
+                csv.WriteField(Text(trace.TraceName));
+                csv.WriteField(Text(trace.Status.ToString().ToUpperInvariant()));
+                csv.WriteField(Text(trace.ReplayId));
+                csv.WriteField(Text(trace.ReplayTraceId));
                 csv.WriteField(trace.OriginalCost);
                 csv.WriteField(trace.ReplayCost);
                 csv.WriteField(trace.OriginalDurationMs);
                 csv.WriteField(trace.ReplayDurationMs);
-                csv.WriteField(trace.Error);
+                csv.WriteField(Text(trace.Error));
                 csv.WriteField(trace.Decisions?.Spans);
                 csv.WriteField(trace.Decisions?.Agreed);
-                csv.WriteField(trace.Divergence?.SpanId);
-                csv.WriteField(trace.Divergence?.Reason);
+                csv.WriteField(Text(trace.Divergence?.SpanId));
+                csv.WriteField(Text(trace.Divergence?.Reason));
                 foreach (var evaluator in evaluators)
                 {
                     var pair = trace.Scores.FirstOrDefault(s => s.EvaluatorId == evaluator);
@@ -292,4 +292,11 @@ public static class SweepCsv
 
         return Encoding.UTF8.GetBytes(text.ToString());
     }
+
+    /// <summary>
+    /// A text field a spreadsheet will not run as a formula: one that starts with =, +, -, @, tab or carriage return
+    /// gets a leading apostrophe (OWASP's CSV-injection rule). Numbers are written as numbers, never through this.
+    /// </summary>
+    public static string? Text(string? value) =>
+        value is { Length: > 0 } && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TraceReplay.Api.Infrastructure;
@@ -6,8 +8,9 @@ using TraceReplay.Api.Infrastructure;
 namespace TraceReplay.Api.Dashboard;
 
 /// <summary>
-/// What the dashboard learns before sign-in. <see cref="ApiKey"/> is set only for a direct loopback request when
-/// <see cref="ApiOptions.ExposeKeyToLocalDashboard"/> is on; otherwise it is null and the user types the key.
+/// What the dashboard learns before sign-in. <see cref="ApiKey"/> is set only for a browser on this machine (see
+/// <c>IsLocalBrowser</c>) when <see cref="ApiOptions.ExposeKeyToLocalDashboard"/> is on; otherwise it is null and the
+/// user types the key.
 /// </summary>
 public sealed record DashboardConfig(string? ApiKey);
 
@@ -22,22 +25,55 @@ public static class DashboardEndpoints
         return app;
     }
 
-    public static Ok<DataEnvelope<DashboardConfig>> GetConfig(HttpContext context, IOptions<ApiOptions> options)
+    public static Ok<DataEnvelope<DashboardConfig>> GetConfig(HttpContext context, IOptions<ApiOptions> options, IServer server)
     {
-        var key = options.Value.ExposeKeyToLocalDashboard && IsDirectLoopback(context.Request, context.Connection.RemoteIpAddress)
+        var expose = options.Value.ExposeKeyToLocalDashboard
+            ?? ListensOnLoopbackOnly(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+        var key = expose && IsLocalBrowser(context.Request, context.Connection.RemoteIpAddress, context.Connection.LocalPort)
             ? options.Value.ApiKey
             : null;
         return TypedResults.Ok(new DataEnvelope<DashboardConfig>(new DashboardConfig(key)));
     }
 
     /// <summary>
-    /// A loopback peer that carries no forwarding header. A reverse proxy on the same machine connects from loopback
-    /// too, and it usually adds X-Forwarded-For; without one, turn ExposeKeyToLocalDashboard off behind any proxy.
+    /// A browser on this machine talking to this server directly: a loopback peer, no proxy header, a Host of
+    /// localhost, 127.0.0.1 or [::1] with the port it connected to (a rebinding name such as evil.example, or a proxy,
+    /// sends another), and an Origin, if any, equal to that same origin.
     /// </summary>
-    internal static bool IsDirectLoopback(HttpRequest request, IPAddress? remote) =>
-        remote is not null
-        && IPAddress.IsLoopback(remote)
-        && !request.Headers.ContainsKey("X-Forwarded-For")
-        && !request.Headers.ContainsKey("Forwarded")
-        && !request.Headers.ContainsKey("X-Real-IP");
+    internal static bool IsLocalBrowser(HttpRequest request, IPAddress? remote, int localPort)
+    {
+        if (remote is null || !IPAddress.IsLoopback(remote) || request.Headers.Keys.Any(IsProxyHeader))
+        {
+            return false;
+        }
+
+        var host = request.Host;
+        var port = host.Port ?? (request.IsHttps ? 443 : 80);
+        if (!LoopbackHosts.Contains(host.Host) || port != localPort)
+        {
+            return false;
+        }
+
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length == 0
+            || string.Equals(origin, $"{request.Scheme}://{host.Value}", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Whether every address the server listens on is a loopback one (an unknown list counts as loopback: no socket, no remote browser).</summary>
+    internal static bool ListensOnLoopbackOnly(IEnumerable<string> addresses) =>
+        addresses.All(address => Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal),
+                UriKind.Absolute, out var uri)
+            && (LoopbackHosts.Contains(uri.Host) || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip))));
+
+    private static readonly HashSet<string> LoopbackHosts = new(StringComparer.OrdinalIgnoreCase) { "localhost", "127.0.0.1", "[::1]" };
+
+    private static readonly HashSet<string> ProxyHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Forwarded", "Via", "X-Real-IP", "X-Client-IP", "X-Cluster-Client-IP", "True-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP",
+    };
+
+    private static bool IsProxyHeader(string name) =>
+        ProxyHeaders.Contains(name)
+        || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("X-Original-", StringComparison.OrdinalIgnoreCase);
 }

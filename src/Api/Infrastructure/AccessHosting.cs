@@ -16,6 +16,7 @@ public static class AccessHosting
         builder.Services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section);
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.AddSingleton<UnauthenticatedRateLimiter>();
         builder.Services.AddSingleton<AdminKeyFilter>();
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction());

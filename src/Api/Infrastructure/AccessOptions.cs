@@ -7,6 +7,16 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests one API key may make per second, over a sliding one-second window; more get 429. Default 1000.</summary>
     public int RequestsPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// Requests without a valid key (missing, unknown or wrong admin key) one client address may make per
+    /// <see cref="UnauthenticatedWindow"/>; past it the address gets 429 with Retry-After, before any key is looked up.
+    /// Default 100.
+    /// </summary>
+    public int UnauthenticatedRequests { get; set; } = 100;
+
+    /// <summary>The window of <see cref="UnauthenticatedRequests"/>. Default 10 s.</summary>
+    public TimeSpan UnauthenticatedWindow { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Size and concurrency limits of the API (section <c>TraceReplay:Limits</c>). Spans per trace is <c>TraceReplay:MaxSpansPerTrace</c>.</summary>

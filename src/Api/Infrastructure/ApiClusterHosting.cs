@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using TraceReplay.Grains.Llm;
@@ -64,14 +65,76 @@ public static class ApiClusterHosting
         return builder;
     }
 
-    /// <summary>Maps the Orleans Dashboard at <see cref="DashboardPath"/> when the cluster runs on PostgreSQL.</summary>
+    /// <summary>
+    /// Maps the Orleans Dashboard at <see cref="DashboardPath"/> when the cluster runs on PostgreSQL. It shows every
+    /// project's grains and a live log stream, so it is an operator surface: every request under its path needs the
+    /// admin key (<c>Authorization: Bearer</c>, or HTTP Basic with the key as password so a browser can sign in), and
+    /// without an admin key configured it is unavailable (401).
+    /// </summary>
     public static WebApplication MapOrleansOperatorDashboard(this WebApplication app)
     {
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments(DashboardPath))
+            {
+                await next(context);
+                return;
+            }
+
+            if (IsAdmin(context))
+            {
+                await next(context);
+                return;
+            }
+
+            var failures = context.RequestServices.GetRequiredService<UnauthenticatedRateLimiter>();
+            if ((failures.Refuse(context) ?? failures.Failed(context)) is { } tooMany)
+            {
+                await tooMany.ExecuteAsync(context);
+                return;
+            }
+
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"TraceReplay operator\", charset=\"UTF-8\"";
+            var admin = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.AdminKey;
+            await ApiErrors.Unauthorized(admin is { Length: > 0 }
+                    ? "The Orleans dashboard needs the admin key (Authorization: Bearer <admin key>, or Basic with the key as password)."
+                    : "The Orleans dashboard is disabled: set TRACEREPLAY_ADMIN_KEY on the server.")
+                .ExecuteAsync(context);
+        });
         if (PostgresSettings.ConnectionString(app.Configuration) is not null)
         {
             app.MapOrleansDashboard(DashboardPath);
         }
 
         return app;
+    }
+
+    private static bool IsAdmin(HttpContext context)
+    {
+        if (context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.AdminKey is not { Length: > 0 } admin)
+        {
+            return false;
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AdminKeyFilter.Matches(header["Bearer ".Length..].Trim(), admin);
+        }
+
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        try
+        {
+            var credentials = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+            return credentials.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0 && AdminKeyFilter.Matches(credentials[(colon + 1)..], admin);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }

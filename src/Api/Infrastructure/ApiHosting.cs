@@ -29,6 +29,7 @@ public static class ApiHosting
                 options.ApiKey ??= configuration["TRACEREPLAY_API_KEY"] is { Length: > 0 } key ? key : ApiOptions.GenerateKey());
         builder.Services.AddSingleton<ApiKeyFilter>();
         builder.AddTraceReplayAccess();
+        builder.AddTraceReplayRequestHygiene();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -54,6 +55,7 @@ public static class ApiHosting
             : ApiErrors.Create(context.HttpContext.Response.StatusCode, StatusCodeName(context.HttpContext.Response.StatusCode),
                 $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
                 .ExecuteAsync(context.HttpContext));
+        app.UseTraceReplayRequestHygiene();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 

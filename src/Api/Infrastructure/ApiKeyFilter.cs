@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace TraceReplay.Api.Infrastructure;
 
@@ -8,19 +9,22 @@ namespace TraceReplay.Api.Infrastructure;
 /// Requires <c>Authorization: Bearer &lt;project key&gt;</c> on every API endpoint, fills the request's
 /// <see cref="ProjectContext"/>, and applies the per-key rate limit (429 RATE_LIMIT_EXCEEDED with Retry-After).
 /// </summary>
-public sealed class ApiKeyFilter(ApiKeyStore keys, KeyRateLimiter limiter) : IEndpointFilter
+public sealed class ApiKeyFilter(ApiKeyStore keys, KeyRateLimiter limiter, UnauthenticatedRateLimiter unauthenticated) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        // An address over its budget of failures is still served with a key already known to be valid; anything
+        // else it sends is refused without a lookup.
+        var refused = unauthenticated.Refuse(context.HttpContext);
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return ApiErrors.Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.");
+            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.");
         }
 
-        if (await keys.AuthenticateAsync(header["Bearer ".Length..].Trim()) is not { } key)
+        if (await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), cachedOnly: refused is not null) is not { } key)
         {
-            return ApiErrors.Unauthorized("Invalid API key.");
+            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Invalid API key.");
         }
 
         if (limiter.TryAcquire(key.KeyId) is { } retryAfter)
@@ -65,7 +69,7 @@ public sealed class KeyRateLimiter(IOptions<RateLimitOptions> options) : IDispos
 }
 
 /// <summary>Requires <c>Authorization: Bearer &lt;admin key&gt;</c> (TRACEREPLAY_ADMIN_KEY) on the project administration endpoints.</summary>
-public sealed class AdminKeyFilter(IOptions<ApiOptions> options) : IEndpointFilter
+public sealed class AdminKeyFilter(IOptions<ApiOptions> options, UnauthenticatedRateLimiter unauthenticated) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -75,13 +79,62 @@ public sealed class AdminKeyFilter(IOptions<ApiOptions> options) : IEndpointFilt
         }
 
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), System.Text.Encoding.UTF8.GetBytes(admin)))
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || !Matches(header["Bearer ".Length..].Trim(), admin))
         {
-            return ApiErrors.Unauthorized("This endpoint needs the admin key: send 'Authorization: Bearer <admin key>'.");
+            return unauthenticated.Refuse(context.HttpContext) ?? unauthenticated.Failed(context.HttpContext)
+                ?? ApiErrors.Unauthorized("This endpoint needs the admin key: send 'Authorization: Bearer <admin key>'.");
         }
 
         return await next(context);
+    }
+
+    /// <summary>Whether <paramref name="presented"/> is the admin key, compared in constant time.</summary>
+    internal static bool Matches(string presented, string admin) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(admin));
+}
+
+/// <summary>
+/// Requests that fail authentication, counted per client address over a sliding window (<see cref="RateLimitOptions"/>).
+/// An address past its budget gets 429 with Retry-After before its key is even looked up, so a flood of bad keys costs
+/// the cluster nothing and cannot slow authenticated traffic. The address is the connection's peer; forwarding headers
+/// are not trusted.
+/// </summary>
+public sealed class UnauthenticatedRateLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimitPartition.GetSlidingWindowLimiter(address, _ => new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, options.Value.UnauthenticatedRequests),
+            Window = options.Value.UnauthenticatedWindow > TimeSpan.Zero ? options.Value.UnauthenticatedWindow : TimeSpan.FromSeconds(10),
+            SegmentsPerWindow = 10,
+            QueueLimit = 0,
+        }));
+
+    /// <summary>A 429 when the caller's address has used up its budget of failed requests; else null.</summary>
+    public JsonHttpResult<ApiErrorBody>? Refuse(HttpContext context) =>
+        _limiter.GetStatistics(Address(context)) is { CurrentAvailablePermits: <= 0 } ? TooMany(context, options.Value.UnauthenticatedWindow) : null;
+
+    /// <summary>Counts a failed authentication; a 429 instead of the 401 when it was one too many.</summary>
+    public JsonHttpResult<ApiErrorBody>? Failed(HttpContext context)
+    {
+        using var lease = _limiter.AttemptAcquire(Address(context));
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return TooMany(context, lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : options.Value.UnauthenticatedWindow);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+
+    private static string Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static JsonHttpResult<ApiErrorBody> TooMany(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return ApiErrors.RateLimited($"Too many requests without a valid key from this address; retry after {seconds} s.");
     }
 }

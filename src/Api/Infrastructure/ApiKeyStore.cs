@@ -28,7 +28,8 @@ public sealed class ApiKeyStore(IOptions<ApiOptions> options, IClusterClient gra
     private readonly byte[] _configured = Encoding.UTF8.GetBytes(options.Value.ApiKey ?? throw new InvalidOperationException("No API key configured."));
     private readonly ConcurrentDictionary<string, (AuthenticatedKey? Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
 
-    public async ValueTask<AuthenticatedKey?> AuthenticateAsync(string presented)
+    /// <param name="cachedOnly">Answer from what is known already, asking the cluster nothing (for a caller over its failure budget).</param>
+    public async ValueTask<AuthenticatedKey?> AuthenticateAsync(string presented, bool cachedOnly = false)
     {
         if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _configured))
         {
@@ -45,6 +46,11 @@ public sealed class ApiKeyStore(IOptions<ApiOptions> options, IClusterClient gra
         if (_cache.TryGetValue(hash, out var cached) && cached.Expires > now)
         {
             return cached.Key;
+        }
+
+        if (cachedOnly)
+        {
+            return null;
         }
 
         var info = await grains.GetGrain<IProjectRegistryGrain>(TraceReplayNames.ProjectRegistry).AuthenticateAsync(hash, now);

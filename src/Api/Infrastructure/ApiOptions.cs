@@ -33,10 +33,12 @@ public sealed class ApiOptions
 
     /// <summary>
     /// Let the dashboard pre-fill <see cref="ApiKey"/> for a browser on this machine: <c>GET /dashboard/config</c>
-    /// returns the key only to a direct loopback request (no forwarding headers). Default true, for the all-in-one
-    /// local default; set false on any shared or proxied deployment.
+    /// returns the key only to a loopback peer, with no forwarding header, whose Host is localhost, 127.0.0.1 or [::1]
+    /// with the port it connected to, and whose Origin (if sent) is that same origin. Null (default): on while the API
+    /// listens on loopback addresses only, off as soon as it listens on any other. Set false on any shared or proxied
+    /// deployment.
     /// </summary>
-    public bool ExposeKeyToLocalDashboard { get; set; } = true;
+    public bool? ExposeKeyToLocalDashboard { get; set; }
 
     public static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 }

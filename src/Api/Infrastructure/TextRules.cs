@@ -12,7 +12,7 @@ public static class TextRules
         null => required ? $"{field} is required." : null,
         _ when string.IsNullOrWhiteSpace(value) => $"{field} must not be blank.",
         _ when value.Length > maxLength => $"{field} must be at most {maxLength} characters; got {value.Length}.",
-        _ when value.Any(char.IsControl) => $"{field} must not contain control characters.",
+        _ when RequestHygiene.HasControlCharacters(value) => $"{field} must not contain control or line-separator characters.",
         _ => null,
     };
 

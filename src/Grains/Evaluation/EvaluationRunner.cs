@@ -23,7 +23,11 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
                 trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(OutputOf(trace, root)), expectedOutput, trace, config.RootElement);
             try
             {
-                outcome = await implementation.EvaluateAsync(input, cancellationToken);
+                // Computation (a regex, a schema, a similarity) runs on the thread pool, so a slow one holds neither
+                // this grain's turn nor the silo's scheduler threads that every project's grains share.
+                outcome = implementation.CpuBound
+                    ? await Task.Run(() => implementation.EvaluateAsync(input, cancellationToken), cancellationToken)
+                    : await implementation.EvaluateAsync(input, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -35,7 +39,7 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
 
         return new TraceScore(
             evaluator.Id, evaluator.Name, evaluator.Type, outcome.Error is null ? outcome.Score : null, outcome.Error is null ? outcome.Label : null,
-            outcome.Reasoning, evaluator.Version, time.GetUtcNow(), outcome.Error, null, implementation?.HigherIsBetter ?? true);
+            outcome.Reasoning, evaluator.Version, time.GetUtcNow(), outcome.Error, null, implementation?.HigherIsBetter ?? true).Bounded();
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public sealed partial class LlmGateway
     private readonly SimulatedLlm _simulator;
     private readonly OpenAiCompatibleClients _clients;
     private readonly ILogger<LlmGateway> _logger;
+    private readonly TimeSpan _callTimeout;
 
     public LlmGateway(LlmProviderRegistry registry, SimulatedLlm simulator, IOptions<LlmOptions> options, ILogger<LlmGateway> logger)
     {
@@ -27,6 +28,7 @@ public sealed partial class LlmGateway
         _simulator = simulator;
         _clients = new OpenAiCompatibleClients(registry, options.Value);
         _logger = logger;
+        _callTimeout = options.Value.CallTimeout > TimeSpan.Zero ? options.Value.CallTimeout : TimeSpan.FromSeconds(120);
     }
 
     public async Task<LlmCallResult> CompleteAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
@@ -55,9 +57,11 @@ public sealed partial class LlmGateway
     private async Task<LlmCallResult> CallProviderAsync(LlmRoute route, LlmCallRequest request, AttemptTimer timer, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_callTimeout);
         try
         {
-            var result = await _clients.CompleteAsync(route, request, timer, cancellationToken).ConfigureAwait(false);
+            var result = await _clients.CompleteAsync(route, request, timer, deadline.Token).ConfigureAwait(false);
             var (latency, wait) = Split(started, timer);
             LogSucceeded(_logger, route.ProviderName, request.Model, timer.Attempts, latency);
             return result with { LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts), Throttled = timer.RateLimited };
@@ -68,7 +72,9 @@ public sealed partial class LlmGateway
         }
         catch (Exception ex)
         {
-            var (status, message) = Describe(route.ProviderName, ex);
+            var (status, message) = deadline.IsCancellationRequested
+                ? (null, $"provider {route.ProviderName} did not answer within the call timeout ({_callTimeout.TotalSeconds:0.#} s, {Math.Max(1, timer.Attempts)} attempt(s)).")
+                : Describe(route.ProviderName, ex);
             message = Scrub(message, _clients.CurrentApiKey(route.ProviderName));
             var (latency, wait) = Split(started, timer);
             LogFailed(_logger, route.ProviderName, request.Model, status, timer.Attempts, message);

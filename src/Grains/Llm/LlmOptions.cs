@@ -20,8 +20,17 @@ public sealed class LlmOptions
     /// <summary>The cluster-wide adaptive rate per provider and model.</summary>
     public LlmLimiterOptions Limiter { get; set; } = new();
 
-    /// <summary>Time allowed for one HTTP attempt. Default 60 s.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Time allowed for one HTTP attempt. Default 50 s. An attempt that times out is retried at most once (other
+    /// transient failures follow <see cref="Retry"/>).
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(50);
+
+    /// <summary>
+    /// Time allowed for a whole call: every attempt, retry and backoff together. Default 120 s; past it the call fails
+    /// (its replay FAILED with the reason) and its pool slot is free for the next project in turn.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Price overrides by model name, over the shipped price table.</summary>
     public Dictionary<string, ModelPriceOverride> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);

@@ -10,7 +10,7 @@ namespace TraceReplay.Grains.Llm;
 /// </summary>
 public sealed class LlmPool
 {
-    private readonly SemaphoreSlim _slots = new(LlmSpanWorker.ActivationsPerSilo, LlmSpanWorker.ActivationsPerSilo);
+    private readonly FairSlots _slots = new(LlmSpanWorker.ActivationsPerSilo);
     private readonly IGrainFactory _grains;
     private readonly ProviderRateGate _gate;
     private ILlmSpanWorker? _worker;
@@ -23,9 +23,17 @@ public sealed class LlmPool
     }
 
     /// <summary>Calls currently holding a worker slot on this silo.</summary>
-    public int InUse => LlmSpanWorker.ActivationsPerSilo - _slots.CurrentCount;
+    public int InUse => _slots.InUse;
 
-    public async Task<LlmCallResult> CallAsync(LlmCallRequest request, CancellationToken cancellationToken = default)
+    /// <summary>A call on behalf of no project in particular (the evaluators' judges share one turn).</summary>
+    public Task<LlmCallResult> CallAsync(LlmCallRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(request, "", cancellationToken);
+
+    /// <summary>
+    /// A call for <paramref name="project"/>: slots go round between the projects with calls waiting, so one project's
+    /// queue (or a model that never answers) cannot hold another project's call for longer than one call of its own.
+    /// </summary>
+    public async Task<LlmCallResult> CallAsync(LlmCallRequest request, string project, CancellationToken cancellationToken = default)
     {
         var waitStarted = TimeProvider.System.GetTimestamp();
         var limited = _gate.KeyFor(request.Model);
@@ -34,23 +42,16 @@ public sealed class LlmPool
             await _gate.WaitAsync(limited, cancellationToken);
         }
 
-        await _slots.WaitAsync(cancellationToken);
+        using var slot = await _slots.WaitAsync(project, cancellationToken);
         var queued = TimeProvider.System.GetElapsedTime(waitStarted);
         TraceReplayMetrics.PoolWaited(queued);
-        try
+        // Stateless workers always activate on the calling silo, so this gate sees every call they get here.
+        var result = await (_worker ??= _grains.GetGrain<ILlmSpanWorker>(0)).ExecuteAsync(request);
+        if (limited is not null)
         {
-            // Stateless workers always activate on the calling silo, so this gate sees every call they get here.
-            var result = await (_worker ??= _grains.GetGrain<ILlmSpanWorker>(0)).ExecuteAsync(request);
-            if (limited is not null)
-            {
-                await _gate.ReportAsync(limited, result);
-            }
+            await _gate.ReportAsync(limited, result);
+        }
 
-            return result with { WaitMs = result.WaitMs + queued.TotalMilliseconds };
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return result with { WaitMs = result.WaitMs + queued.TotalMilliseconds };
     }
 }

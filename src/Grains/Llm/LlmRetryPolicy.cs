@@ -37,6 +37,12 @@ internal sealed class LlmRetryPolicy : ClientRetryPolicy
             return false;
         }
 
+        // A provider that let one attempt run out of time will likely do it again: one more try, not the full budget.
+        if (IsAttemptTimeout(message, exception) && budget.TimeoutRetries++ >= 1)
+        {
+            return false;
+        }
+
         // The decision and the delay are made together, so the total-delay budget is checked before retrying.
         var delay = NextDelay(exception is null ? message.Response : null, budget.Retries);
         if (budget.Spent + delay > _options.MaxTotalDelay)
@@ -60,6 +66,9 @@ internal sealed class LlmRetryPolicy : ClientRetryPolicy
         var delay = ServerRequestedDelay(response) ?? Backoff(retryCount);
         return delay > _options.MaxDelay ? _options.MaxDelay : delay;
     }
+
+    private static bool IsAttemptTimeout(PipelineMessage message, Exception? exception) =>
+        exception is TimeoutException || (exception is OperationCanceledException && !message.CancellationToken.IsCancellationRequested);
 
     private static bool IsTransient(PipelineMessage message, Exception? exception)
     {
@@ -123,6 +132,8 @@ internal sealed class LlmRetryPolicy : ClientRetryPolicy
     private sealed class RetryBudget
     {
         public int Retries { get; set; }
+
+        public int TimeoutRetries { get; set; }
 
         public TimeSpan Spent { get; set; }
 

@@ -216,7 +216,7 @@ public sealed partial class ReplayGrain(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = plan.Calls
             .Where(c => !state.State.Results.ContainsKey(c.Span.Id))
-            .ToDictionary(c => pool.CallAsync(c.Request, stop.Token), c => c);
+            .ToDictionary(c => pool.CallAsync(c.Request, Project, stop.Token), c => c);
         while (running.Count > 0)
         {
             await Task.WhenAny(running.Keys);
@@ -262,7 +262,7 @@ public sealed partial class ReplayGrain(
             }
 
             var call = step.Next!;
-            var result = await pool.CallAsync(call.Request, cancellationToken);
+            var result = await pool.CallAsync(call.Request, Project, cancellationToken);
             if (!result.Succeeded)
             {
                 await FailAsync(new ReplayError("PROVIDER_ERROR", result.ErrorMessage ?? "The LLM call failed.", result.ErrorStatus, call.Span.Id));

@@ -24,9 +24,17 @@ public sealed record TemplateRenderResult(string? Text, string? Error)
 /// </summary>
 public static partial class PromptTemplateRenderer
 {
+    /// <summary>The most characters a rendered prompt may have; a template that would render more is refused.</summary>
+    public const int MaxRenderedLength = 1_000_000;
+
+    // Stubble's default getter for any other type reads properties, fields and methods by reflection ({{GetType}},
+    // {{Assembly}} …). Variables are JSON: dictionaries, lists and scalars only; nothing else has a member to look up.
     private static readonly RendererSettings _rendererSettings = new RendererSettingsBuilder()
+        .AddValueGetter(typeof(object), (_, _, _) => null)
         .AddTruthyCheck<JsonBoolean>(value => value.Value)
         .BuildSettings();
+
+    private const string TooLarge = "\0too large";
 
     private static readonly StubbleVisitorRenderer _stubble = new(_rendererSettings);
 
@@ -131,14 +139,21 @@ public static partial class PromptTemplateRenderer
 
         var template = ParseOrThrow(content);
         var data = ToData(variables);
-        if (FindMissing(template.Children, [data]) is { } missing)
+        long size = 0;
+        switch (FindMissing(template.Children, [data], ref size))
         {
-            return TemplateRenderResult.Failed($"missing variable '{missing}'");
+            case TooLarge:
+                return TemplateRenderResult.Failed($"the rendered prompt would be longer than {MaxRenderedLength} characters");
+            case { } missing:
+                return TemplateRenderResult.Failed($"missing variable '{missing}'");
         }
 
         try
         {
-            return new TemplateRenderResult(_stubble.Render(content, data, _renderSettings), null);
+            var text = _stubble.Render(content, data, _renderSettings);
+            return text.Length > MaxRenderedLength
+                ? TemplateRenderResult.Failed($"the rendered prompt would be longer than {MaxRenderedLength} characters")
+                : new TemplateRenderResult(text, null);
         }
         catch (StubbleDataMissException e)
         {
@@ -192,21 +207,32 @@ public static partial class PromptTemplateRenderer
     /// <summary>
     /// Walks the template as Stubble would render it and returns the first name that does not resolve. Lookup follows
     /// mustache: the innermost context first, then outwards; a dotted name resolves its first part that way and the
-    /// rest inside it. Children of a section are checked once per item it would render.
+    /// rest inside it. Children of a section are checked once per item it would render. <paramref name="size"/> adds up
+    /// what the render would write (and one per section item); past <see cref="MaxRenderedLength"/> the walk stops and
+    /// answers <see cref="TooLarge"/>, so neither the walk nor the render can grow without bound.
     /// </summary>
-    private static string? FindMissing(IEnumerable<MustacheToken> tokens, IReadOnlyList<object?> contexts)
+    private static string? FindMissing(IEnumerable<MustacheToken> tokens, IReadOnlyList<object?> contexts, ref long size)
     {
         foreach (var token in tokens)
         {
+            if (size > MaxRenderedLength)
+            {
+                return TooLarge;
+            }
+
             switch (token)
             {
+                case LiteralToken literal:
+                    size += literal.ContentEndPosition - literal.ContentStartPosition;
+                    break;
                 case InterpolationToken interpolation:
                     var name = interpolation.Content.ToString().Trim();
-                    if (!TryResolve(name, contexts, out _))
+                    if (!TryResolve(name, contexts, out var printed))
                     {
                         return name;
                     }
 
+                    size += printed?.ToString()?.Length ?? 0;
                     break;
                 case SectionToken section:
                     if (!TryResolve(section.SectionName, contexts, out var value))
@@ -222,7 +248,8 @@ public static partial class PromptTemplateRenderer
                     var items = value is JsonArray array ? array : (IEnumerable<object?>)[value];
                     foreach (var item in items)
                     {
-                        if (FindMissing(section.Children, [.. contexts, item]) is { } inSection)
+                        size++;
+                        if (FindMissing(section.Children, [.. contexts, item], ref size) is { } inSection)
                         {
                             return inSection;
                         }
@@ -235,7 +262,7 @@ public static partial class PromptTemplateRenderer
                         return inverted.SectionName;
                     }
 
-                    if (!IsTruthy(condition) && FindMissing(inverted.Children, contexts) is { } inInverted)
+                    if (!IsTruthy(condition) && FindMissing(inverted.Children, contexts, ref size) is { } inInverted)
                     {
                         return inInverted;
                     }
@@ -244,7 +271,7 @@ public static partial class PromptTemplateRenderer
             }
         }
 
-        return null;
+        return size > MaxRenderedLength ? TooLarge : null;
     }
 
     private static bool TryResolve(string name, IReadOnlyList<object?> contexts, out object? value)

@@ -316,6 +316,7 @@ public sealed partial class TraceGrain(
 
     public async Task AddScoreAsync(TraceScore score)
     {
+        score = score.Bounded();
         state.State.Scores.RemoveAll(s => s.EvaluatorId == score.EvaluatorId && s.EvaluatorVersion == score.EvaluatorVersion && s.SpanId == score.SpanId);
         state.State.Scores.Add(score);
         var lastPending = MarkEvaluated(score);
@@ -326,7 +327,8 @@ public sealed partial class TraceGrain(
         }
     }
 
-    public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores]);
+    // Scores stored before reasoning was bounded are cut on the way out, so one of them cannot break every read.
+    public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores.Select(s => s.Bounded())]);
 
     /// <summary>
     /// An LLM or embedding span recorded without a cost gets one from the price table when its model and usage are

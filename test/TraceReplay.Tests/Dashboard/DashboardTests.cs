@@ -27,6 +27,14 @@ public sealed class DashboardTests(DashboardFixture dashboard)
             Assert.Null((string?)config?["data"]?["apiKey"]);
         }
 
+        using (var rebound = new HttpRequestMessage(HttpMethod.Get, "/dashboard/config"))
+        {
+            // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 reaches this socket.
+            rebound.Headers.Host = "evil.example:" + new Uri(dashboard.BaseUrl).Port;
+            var config = System.Text.Json.Nodes.JsonNode.Parse(await (await dashboard.Api.SendAsync(rebound)).Content.ReadAsStringAsync());
+            Assert.Null((string?)config?["data"]?["apiKey"]);
+        }
+
         var page = await dashboard.SignedInPageAsync();
         await RunAsync(page, "traces", async () =>
         {

@@ -173,6 +173,18 @@ public sealed class EvaluationPipelineTests(ApiFixture fixture)
         Assert.Single(scores, s => (string?)s!["spanId"] == "answer");
     }
 
+    [Fact]
+    public async Task ACustomScoreWithReasoningLongerThan4KiBIsRefusedAndNotRecorded()
+    {
+        var traceId = "t-" + Guid.NewGuid().ToString("N");
+        await Grains.GetGrain<ITraceGrain>(traceId).IngestAsync(SampleTraces.Agent());
+
+        var response = await fixture.PostAsync("/api/v1/scores", new { traceId, evaluatorName = "accuracy", value = 0.5, reasoning = new string('r', 4097) });
+
+        Assert.Contains("reasoning", await ApiFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest, ApiErrors.ValidationCode));
+        Assert.DoesNotContain(await Grains.GetGrain<ITraceGrain>(traceId).GetScoresAsync(), s => s.Source == "API");
+    }
+
     [Theory]
     [InlineData("""{"traceId":"demo-support-agent","evaluatorName":"a","value":1.5}""", HttpStatusCode.BadRequest, "value")]
     [InlineData("""{"traceId":"demo-support-agent","value":0.5}""", HttpStatusCode.BadRequest, "evaluatorName is required")]

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TraceReplay.Grains;
 using static TraceReplay.Tests.Evaluation.EvaluationTestData;
 
 namespace TraceReplay.Tests.Evaluation;
@@ -59,6 +60,30 @@ public sealed class WebhookEvaluatorTests(WebhookServer server) : IClassFixture<
     }
 
     private string Config(int retries = 1) => $$"""{"url":"{{server.Url}}","headers":{"Authorization":"Bearer hook-secret"},"timeoutMs":2000,"retries":{{retries}}}""";
+
+    [Fact]
+    public async Task AWebhookAnswerLargerThan64KiBIsAnEvaluatorErrorNotAScore()
+    {
+        server.Reply = _ => (200, $$"""{"score":1,"pass":true,"reason":"{{new string('x', 1024 * 1024)}}"}""");
+
+        var score = await ScoreAsync("WEBHOOK", Config(retries: 0), Agent("Your order shipped."));
+
+        Assert.Null(score.Score);
+        Assert.Null(score.Reasoning);
+        Assert.Contains("larger than 64 KiB", score.Error);
+    }
+
+    [Fact]
+    public async Task AWebhookReasonIsCutTo4KiB()
+    {
+        server.Reply = _ => (200, $$"""{"score":0.5,"reason":"{{new string('x', 20_000)}}"}""");
+
+        var score = await ScoreAsync("WEBHOOK", Config(retries: 0), Agent("Your order shipped."));
+
+        Assert.Equal(0.5, score.Score);
+        Assert.Equal(TraceScore.MaxReasoningLength, score.Reasoning!.Length);
+        Assert.EndsWith("…", score.Reasoning);
+    }
 
     [Fact]
     public async Task TheWebhookReceivesTheTraceAndItsVerdictBecomesTheScore()

@@ -46,7 +46,8 @@ public sealed class WebhookGuardTests(HardeningFixture fixture)
         var response = await project.Client.PostAsJsonAsync("/api/v1/evaluators", new { name = "hook", type = "WEBHOOK", config = new { url = $"https://{host}/score" } });
 
         var message = await ApiFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
-        Assert.Contains($"'{host}' resolves to", message);
+        Assert.Contains($"'{host}' is not a public address", message);
+        Assert.All(addresses, a => Assert.DoesNotContain(a.ToString(), message));
     }
 
     [Fact]
@@ -75,7 +76,43 @@ public sealed class WebhookGuardTests(HardeningFixture fixture)
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(new Uri(url, "chat/completions"), new StringContent("{}")));
 
         Assert.Contains("refused", error.Message);
-        Assert.Contains("resolves to", error.Message);
+        Assert.Contains("not a public address", error.Message);
+    }
+
+    [Fact]
+    public async Task ANameThatAnswersAPublicAddressFirstAndLoopbackNextNeverReachesLoopback()
+    {
+        // A loopback service the webhook must never reach, and a resolver that alternates like a rebinding DNS server.
+        using var loopback = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        loopback.Start();
+        var port = ((IPEndPoint)loopback.LocalEndpoint).Port;
+        var resolutions = 0;
+        Task<IPAddress[]> Rebinding(string host, CancellationToken _) =>
+            Task.FromResult<IPAddress[]>([Interlocked.Increment(ref resolutions) % 2 == 1 ? IPAddress.Parse("198.51.100.7") : IPAddress.Loopback]);
+        var guard = new WebhookUrlGuard(new WebhookOptions { RequireHttps = false }, Rebinding);
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync, UseProxy = false })
+        {
+            Timeout = TimeSpan.FromSeconds(2),
+        };
+
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => client.PostAsync($"http://rebind.example:{port}/score", new StringContent("{}")));
+        }
+
+        // Every connection resolved once: the public answers were connected to (and went nowhere), the loopback ones refused.
+        Assert.Equal(4, resolutions);
+        Assert.False(loopback.Pending());
+    }
+
+    [Fact]
+    public async Task ASaveTimeRefusalDoesNotSayWhatTheNameResolvedTo()
+    {
+        var guard = new WebhookUrlGuard(new WebhookOptions(), (_, _) => Task.FromResult<IPAddress[]>([IPAddress.Parse("8.8.8.8"), IPAddress.Parse("10.9.8.7")]));
+
+        var message = await guard.CheckHostAsync("mixed.example", CancellationToken.None);
+
+        Assert.Equal("config.url's host 'mixed.example' is not a public address.", message);
     }
 
     [Theory]
@@ -89,6 +126,19 @@ public sealed class WebhookGuardTests(HardeningFixture fixture)
     [InlineData("fc00::1", false)]
     [InlineData("2606:4700::1111", true)]
     [InlineData("::ffff:192.168.0.1", false)]
+    [InlineData("64:ff9b::7f00:1", false)]
+    [InlineData("64:ff9b::a9fe:a9fe", false)]
+    [InlineData("64:ff9b::808:808", true)]
+    [InlineData("64:ff9b:1::7f00:1", false)]
+    [InlineData("2002:7f00:1::1", false)]
+    [InlineData("2002:a00:1::1", false)]
+    [InlineData("2002:808:808::1", true)]
+    [InlineData("2001:0:4136:e378:8000:63bf:80ff:fffe", false)]
+    [InlineData("2001:0:7f00:1:8000:63bf:f7f7:f7f7", false)]
+    [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7", true)]
+    [InlineData("::ffff:0:7f00:1", false)]
+    [InlineData("::ffff:0:a00:1", false)]
+    [InlineData("::a00:1", false)]
     public void AddressesAreClassifiedAsPublicOrNot(string address, bool isPublic) =>
         Assert.Equal(isPublic, WebhookUrlGuard.IsPublic(IPAddress.Parse(address)));
 }

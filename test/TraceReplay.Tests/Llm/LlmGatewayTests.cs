@@ -234,6 +234,47 @@ public sealed class LlmGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAttemptTimeoutIsRetriedOnlyOnceWhateverTheRetryBudget()
+    {
+        _server.Delay = TimeSpan.FromSeconds(5);
+        var options = LlmTestContext.ProviderOptions(_server.BaseUrl, "local", KeyVariable);
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+        options.Retry.MaxRetries = 3;
+        var gateway = LlmTestContext.Gateway(options, LlmTestContext.Registry(options, environment: Environment));
+
+        var result = await gateway.CompleteAsync(Request("Hello"));
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(2, _server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ACallEndsAtTheCallTimeoutWithTheReason()
+    {
+        _server.Delay = TimeSpan.FromSeconds(30);
+        var options = LlmTestContext.ProviderOptions(_server.BaseUrl, "local", KeyVariable);
+        options.AttemptTimeout = TimeSpan.FromSeconds(20);
+        options.CallTimeout = TimeSpan.FromMilliseconds(500);
+        var gateway = LlmTestContext.Gateway(options, LlmTestContext.Registry(options, environment: Environment));
+
+        var result = await gateway.CompleteAsync(Request("Hello"));
+
+        Assert.False(result.Succeeded);
+        Assert.Null(result.ErrorStatus);
+        Assert.Contains("did not answer within the call timeout", result.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ByDefaultACallGivesUpWithin120SecondsAndAnAttemptFitsInIt()
+    {
+        var options = new LlmOptions();
+
+        Assert.True(options.CallTimeout <= TimeSpan.FromSeconds(120));
+        Assert.True(options.AttemptTimeout * 2 <= options.CallTimeout);
+    }
+
+    [Fact]
     public async Task ARetryAfterBeyondTheTotalDelayBudgetIsNotWaitedFor()
     {
         _server.Responder = _ => new FakeReply(429, Content: "slow down", RetryAfterSeconds: 2);

@@ -33,6 +33,14 @@ public sealed class OperabilityHost : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>A client that sends <paramref name="key"/> (a project's key, or the admin key).</summary>
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
     public static async Task<OperabilityHost> StartAsync(
         IDictionary<string, string?> extra, Action<IServiceCollection>? services = null)
     {

@@ -93,6 +93,42 @@ public sealed class SweepApiTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task CsvResultsEscapeTextThatASpreadsheetWouldRunAndKeepNegativeNumbersAsNumbers()
+    {
+        const string formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+        var (tag, ids) = await IngestTaggedAsync(fixture, 1, formula);
+        var grains = fixture.Services.GetRequiredService<IClusterClient>();
+        await grains.GetGrain<ITraceGrain>(ids[0]).AddScoreAsync(new TraceScore("helpfulness", "Helpfulness", "LLM_JUDGE", 0.8, null, null, 1, DateTimeOffset.UtcNow));
+        var response = await fixture.PostAsync("/api/v1/sweeps", new { name = "csv", filter = new { tags = new[] { tag } }, overrides = new { model = "gpt-4o-mini" } });
+        var id = (string)(await ApiFixture.ReadJsonAsync(response))["data"]!["id"]!;
+        await WaitForSweepAsync(id);
+        var entry = Assert.Single((await grains.GetGrain<ISweepGrain>(id).GetEntriesAsync())!);
+        await grains.GetGrain<ITraceGrain>(entry.ReplayTraceId!).AddScoreAsync(
+            new TraceScore("helpfulness", "Helpfulness", "LLM_JUDGE", 0.6, null, null, 1, DateTimeOffset.UtcNow));
+
+        var csv = await (await fixture.Client.GetAsync($"/api/v1/sweeps/{id}/results?format=csv")).Content.ReadAsStringAsync();
+
+        var row = csv.TrimEnd().Split('\n')[1].TrimEnd('\r');
+        Assert.Contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"", row);
+        Assert.DoesNotContain(",=", row);
+        var delta = row[(row.LastIndexOf(',') + 1)..];
+        Assert.StartsWith("-0.2", delta);
+        Assert.Equal(-0.2, double.Parse(delta, System.Globalization.CultureInfo.InvariantCulture), 9);
+    }
+
+    [Theory]
+    [InlineData("=1+2", "'=1+2")]
+    [InlineData("+1", "'+1")]
+    [InlineData("-cmd", "'-cmd")]
+    [InlineData("@SUM(A1)", "'@SUM(A1)")]
+    [InlineData("\tx", "'\tx")]
+    [InlineData("\rx", "'\rx")]
+    [InlineData("plain", "plain")]
+    [InlineData("a=b", "a=b")]
+    public void ACsvTextFieldThatStartsAFormulaGetsALeadingApostrophe(string value, string written) =>
+        Assert.Equal(written, TraceReplay.Api.Apis.SweepCsv.Text(value));
+
+    [Fact]
     public async Task TheEstimatePricesTheRecordedTokensAtTheTargetModelAndSaysWhenAPriceIsUnknown()
     {
         var (tag, _) = await IngestTaggedAsync(fixture, 4);

@@ -20,6 +20,38 @@ public sealed class PromptTemplateRendererTests
     }
 
     [Fact]
+    public void RenderReadsNoMemberOfAValueByReflection()
+    {
+        var result = PromptTemplateRenderer.Render(
+            "{{#name}}{{GetType}}{{#GetType}}{{#Assembly}}{{Location}}{{/Assembly}}{{/GetType}}{{/name}}",
+            """{"name": "x", "GetType": "t", "Assembly": "a", "Location": "l"}""");
+
+        // Inside {{#name}} the string "x" has no members: every name resolves in the JSON variables.
+        Assert.Null(result.Error);
+        Assert.Equal("tl", result.Text);
+    }
+
+    [Fact]
+    public void RenderRefusesAMemberThatOnlyReflectionCouldFind()
+    {
+        var result = PromptTemplateRenderer.Render("{{#name}}{{Length}}{{/name}}", """{"name": "secret"}""");
+
+        Assert.Null(result.Text);
+        Assert.Equal("missing variable 'Length'", result.Error);
+    }
+
+    [Fact]
+    public void APromptThatWouldRenderLongerThanTheCapIsRefused()
+    {
+        var items = string.Join(",", Enumerable.Range(0, 100));
+
+        var result = PromptTemplateRenderer.Render("{{#xs}}{{#xs}}{{#xs}}0123456789{{/xs}}{{/xs}}{{/xs}}", $$"""{"xs": [{{items}}]}""");
+
+        Assert.Null(result.Text);
+        Assert.Contains($"longer than {PromptTemplateRenderer.MaxRenderedLength} characters", result.Error);
+    }
+
+    [Fact]
     public void RenderLeavesHtmlSpecialCharactersAsTheyAre()
     {
         var result = PromptTemplateRenderer.Render("Q: {{question}} / {{{question}}}", """{"question": "<b>Tom & \"Jerry\"</b> it's"}""");

@@ -9,6 +9,8 @@ export function h(tag, attrs, ...children) {
     else if (key === 'class') el.className = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'value') el.value = value;
+    // Through the CSSOM: the content security policy refuses style attributes, not style properties set by script.
+    else if (key === 'style') el.style.cssText = String(value);
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }

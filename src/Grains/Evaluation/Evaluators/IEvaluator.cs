@@ -13,6 +13,12 @@ public interface IEvaluator
     /// <summary>Whether a higher score is the better outcome (true for every built-in type).</summary>
     bool HigherIsBetter => true;
 
+    /// <summary>
+    /// Whether scoring is computation (run on the thread pool, off the grain scheduler) rather than waiting on a
+    /// network call. True unless the type overrides it.
+    /// </summary>
+    bool CpuBound => true;
+
     /// <summary>Null when the config is valid, else a message naming the field (config.values …).</summary>
     string? Validate(JsonElement config);
 

@@ -40,6 +40,8 @@ public sealed record JudgeSpec(
 /// </summary>
 public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defaultModel) : IEvaluator
 {
+    public bool CpuBound => false;
+
     private const int MaxInputChars = 2000;
     private const int MaxOutputChars = 4000;
     private const int MaxSectionChars = 8000;

@@ -59,14 +59,15 @@ public sealed class RegexEvaluator : Evaluator<RegexEvaluator.Settings>
             };
         }
 
-        if (BacktrackingRisk.Find(pattern) is { } risk)
-        {
-            throw new ConfigException($"config.pattern has a nested quantifier ({risk}) that can take exponential time; rewrite it without quantifying a quantified group.");
-        }
-
         try
         {
-            return new Settings(new Regex(pattern, options, MatchTimeout), config.Bool("negate", false));
+            // Linear-time matching: no pattern can make a match backtrack exponentially. Constructs that need
+            // backtracking (backreferences, lookarounds, atomic groups) are refused when the evaluator is saved.
+            return new Settings(new Regex(pattern, options | RegexOptions.NonBacktracking, MatchTimeout), config.Bool("negate", false));
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new ConfigException($"config.pattern uses a construct that is not supported (backreferences, lookarounds and atomic groups are not): {ex.Message}");
         }
         catch (ArgumentException ex)
         {
@@ -189,128 +190,4 @@ internal static class Reference
 
     public static EvaluationOutcome Missing() => EvaluationOutcome.Failed(
         "no expected output to compare with: set config.expected (traces that are not replays have no reference of their own).");
-}
-
-/// <summary>
-/// Spots the classic catastrophic-backtracking shape: a group that contains a repeating quantifier and is itself
-/// repeated, such as <c>(a+)+</c>, <c>(\w*\s?)*</c> or <c>(.*a){20}</c>. Matches also run under a timeout; this refuses
-/// the worst patterns when the evaluator is saved, with a message that says why.
-/// </summary>
-internal static class BacktrackingRisk
-{
-    /// <summary>The offending group's text, or null when none was found.</summary>
-    public static string? Find(string pattern)
-    {
-        var starts = new Stack<(int Start, bool Repeats)>();
-        var repeatsInside = false;
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            switch (pattern[i])
-            {
-                case '\\':
-                    i++;
-                    break;
-                case '[':
-                    // A character class: skip to its closing bracket.
-                    i++;
-                    if (i < pattern.Length && pattern[i] == '^')
-                    {
-                        i++;
-                    }
-
-                    if (i < pattern.Length && pattern[i] == ']')
-                    {
-                        i++;
-                    }
-
-                    while (i < pattern.Length && pattern[i] != ']')
-                    {
-                        i += pattern[i] == '\\' ? 2 : 1;
-                    }
-
-                    break;
-                case '(':
-                    starts.Push((i, repeatsInside));
-                    repeatsInside = false;
-                    break;
-                case ')' when starts.Count > 0:
-                    var (start, outer) = starts.Pop();
-                    if (repeatsInside && RepeatsAt(pattern, i + 1) && !StartsWithSeparator(pattern, start + 1))
-                    {
-                        return pattern[start..(i + 1)] + pattern[i + 1];
-                    }
-
-                    repeatsInside |= outer;
-                    break;
-                case '*' or '+':
-                    repeatsInside = true;
-                    break;
-                case '{' when RepeatsAt(pattern, i, variableOnly: true):
-                    repeatsInside = true;
-                    break;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// Whether a group's content starting at <paramref name="at"/> begins with a single punctuation literal such as
-    /// <c>\.</c>, <c>-</c> or <c>,</c> (as in <c>(\.[a-z]+)*</c>): each repetition must then begin with that separator, so
-    /// the repetitions cannot be split in many ways. Match timeouts still cover what this lets through.
-    /// </summary>
-    private static bool StartsWithSeparator(string pattern, int at)
-    {
-        if (pattern.AsSpan(at).StartsWith("?:"))
-        {
-            at += 2;
-        }
-
-        if (at >= pattern.Length)
-        {
-            return false;
-        }
-
-        var (literal, next) = pattern[at] == '\\' && at + 1 < pattern.Length ? (pattern[at + 1], at + 2) : (pattern[at], at + 1);
-        var plainSpecial = pattern[at] != '\\' && ".([{^$|?*+)".Contains(literal);
-        return char.IsPunctuation(literal) || char.IsSymbol(literal)
-            ? !plainSpecial && !RepeatsAt(pattern, next) && (next >= pattern.Length || pattern[next] != '?')
-            : false;
-    }
-
-    /// <summary>
-    /// Whether a quantifier starts at <paramref name="at"/> that repeats more than once (*, +, {n,}, {n,m} with m above 1,
-    /// {n} with n above 1) or, with <paramref name="variableOnly"/>, one whose count varies (*, +, {n,}, {n,m} with m above n).
-    /// </summary>
-    private static bool RepeatsAt(string pattern, int at, bool variableOnly = false)
-    {
-        if (at >= pattern.Length)
-        {
-            return false;
-        }
-
-        if (pattern[at] is '*' or '+')
-        {
-            return true;
-        }
-
-        var close = pattern[at] == '{' ? pattern.IndexOf('}', at) : -1;
-        if (close < 0)
-        {
-            return false;
-        }
-
-        var bounds = pattern[(at + 1)..close].Split(',');
-        if (bounds.Length > 2 || !int.TryParse(bounds[0], out var min) || min < 0)
-        {
-            return false;
-        }
-
-        if (bounds.Length == 1)
-        {
-            return !variableOnly && min > 1;
-        }
-
-        return bounds[1].Length == 0 || (int.TryParse(bounds[1], out var max) && (variableOnly ? max > min : max > 1));
-    }
 }

@@ -11,9 +11,14 @@ namespace TraceReplay.Grains.Evaluation.Evaluators;
 /// config.headers are sent with each call; they are stored, but redacted whenever the evaluator is read back.
 /// The URL must pass <see cref="WebhookUrlGuard"/> (no private networks, https in production).
 /// </summary>
-public sealed class WebhookEvaluator(IHttpClientFactory clients, WebhookUrlGuard guard) : Evaluator<WebhookEvaluator.Settings>
+public sealed class WebhookEvaluator(IHttpClientFactory clients, WebhookUrlGuard guard) : Evaluator<WebhookEvaluator.Settings>, IEvaluator
 {
+    public bool CpuBound => false;
+
     public const string HttpClientName = "evaluator-webhook";
+
+    /// <summary>The most bytes of a webhook's answer that are read; a larger answer is the evaluator's error.</summary>
+    public const int MaxResponseBytes = 64 * 1024;
 
     public sealed record Settings(Uri Url, IReadOnlyDictionary<string, string> Headers, TimeSpan Timeout, int Retries);
 
@@ -80,8 +85,12 @@ public sealed class WebhookEvaluator(IHttpClientFactory clients, WebhookUrlGuard
                     request.Headers.TryAddWithoutValidation(name, value);
                 }
 
-                using var response = await client.SendAsync(request, timeout.Token);
-                var body = await response.Content.ReadAsStringAsync(timeout.Token);
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if (await ReadBoundedAsync(response.Content, timeout.Token) is not { } body)
+                {
+                    return EvaluationOutcome.Failed($"the webhook's answer is larger than {MaxResponseBytes / 1024} KiB.");
+                }
+
                 if ((int)response.StatusCode >= 500)
                 {
                     failure = $"the webhook answered {(int)response.StatusCode}";
@@ -106,6 +115,26 @@ public sealed class WebhookEvaluator(IHttpClientFactory clients, WebhookUrlGuard
         }
 
         return EvaluationOutcome.Failed($"{failure} (after {s.Retries + 1} attempt{(s.Retries == 0 ? "" : "s")}).");
+    }
+
+    /// <summary>The answer as text, or null when it is longer than <see cref="MaxResponseBytes"/> (nothing more is read).</summary>
+    private static async Task<string?> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > MaxResponseBytes)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[MaxResponseBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+
+        return length > MaxResponseBytes ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, length);
     }
 
     /// <summary>score is required and in [0, 1]; pass (or label) and reason (or reasoning) are optional.</summary>
