@@ -70,6 +70,8 @@ public static class ApiErrors
                 case StorageUnavailableException:
                     return Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, "The database is busy or unavailable; retry shortly.");
                 case SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException or GatewayTooBusyException:
+                // A client that has reached no gateway yet knows none of the cluster's grain types.
+                case ArgumentException when current.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
                     return Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, "The cluster is not reachable; retry shortly.");
             }
         }

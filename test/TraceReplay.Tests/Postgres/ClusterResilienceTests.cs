@@ -34,7 +34,7 @@ public sealed class ClusterResilienceTests
         var second = cluster.StartSilo();
         await SiloFailoverTests.WaitForActiveSilosAsync(cluster.Db, cluster.ClusterId, 2, first, second);
         var api = cluster.StartApi();
-        await cluster.WaitForDataAsync(Ready, _ => true, TimeSpan.FromSeconds(60), "the API to be ready");
+        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
 
         var (_, traceIds) = await cluster.IngestAsync(replays, llmSpans: 2);
         var replayIds = new List<string>();

@@ -121,7 +121,7 @@ public sealed class ConnectionBudgetTests
         }
 
         var name = "trl_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(server))
+        await using (var connection = new NpgsqlConnection(TestPostgres.Unpooled(server!)))
         {
             await connection.OpenAsync();
             foreach (var sql in new[] { $"CREATE ROLE {name} LOGIN", $"CREATE DATABASE {name} OWNER {name} CONNECTION LIMIT {limit}" })
@@ -141,7 +141,7 @@ public sealed class ConnectionBudgetTests
     /// <summary>The most connections to <paramref name="database"/> seen while sampling (a measurement, not a wait).</summary>
     private static async Task<long> SamplePeakConnectionsAsync(string database, CancellationToken stop)
     {
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(TestPostgres.Variable));
+        await using var connection = new NpgsqlConnection(TestPostgres.Unpooled(Environment.GetEnvironmentVariable(TestPostgres.Variable)!));
         await connection.OpenAsync(CancellationToken.None);
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @db", connection);
         command.Parameters.AddWithValue("db", database);
