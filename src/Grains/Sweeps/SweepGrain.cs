@@ -32,9 +32,9 @@ public sealed partial class SweepGrain(
     private bool _unsaved;
     private DateTimeOffset _savedAt;
 
-    // Counts and spend as of the last stored checkpoint: what clients read, so they never go back when a crash
-    // resumes the sweep from that checkpoint (the live entries may be up to a checkpoint interval ahead).
-    private (SweepCounts Counts, decimal Spend)? _saved;
+    // Status, counts and spend as of the last stored checkpoint: what clients read, consistent with each other, and never
+    // going back when a crash resumes the sweep from that checkpoint (the live entries may be a checkpoint interval ahead).
+    private Published? _saved;
 
     private List<SweepEntry> Entries => state.State.Entries;
 
@@ -46,7 +46,7 @@ public sealed partial class SweepGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _saved = state.State.Definition is null ? null : (CountEntries(), Spend());
+        _saved = state.State.Definition is null ? null : Publish();
         // A sweep that was running when its previous activation ended resumes at once.
         if (NeedsDriving)
         {
@@ -416,8 +416,12 @@ public sealed partial class SweepGrain(
     private async Task SaveAsync(CancellationToken cancellationToken = default)
     {
         await state.WriteStateAsync(cancellationToken);
-        _saved = (CountEntries(), Spend());
+        _saved = Publish();
     }
+
+    private Published Publish() => new(CountEntries(), Spend(), state.State.Status, state.State.CompletedAt, state.State.StopReason);
+
+    private sealed record Published(SweepCounts Counts, decimal Spend, SweepStatus Status, DateTimeOffset? CompletedAt, string? StopReason);
 
     private SweepCounts CountEntries()
     {
@@ -440,19 +444,19 @@ public sealed partial class SweepGrain(
             return null;
         }
 
-        var (counts, spend) = _saved ?? (CountEntries(), Spend());
+        var (counts, spend, status, completedAt, stopReason) = _saved ?? Publish();
         var (queued, running, completed, failed) = (counts.Queued, counts.Running, counts.Completed, counts.Failed);
 
         TimeSpan? eta = null;
-        if (state.State is { Status: SweepStatus.Running, StartedAt: { } started } && completed + failed > 0)
+        if (status == SweepStatus.Running && state.State.StartedAt is { } started && completed + failed > 0)
         {
             var perTrace = (time.GetUtcNow() - started) / (completed + failed);
             eta = perTrace * (queued + running);
         }
 
         return new SweepSnapshot(
-            this.GetPrimaryKeyString(), d.Name, state.State.Status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
-            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, counts, spend, d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason, d.Project);
+            this.GetPrimaryKeyString(), d.Name, status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
+            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, counts, spend, d.CreatedAt, state.State.StartedAt, completedAt, eta, stopReason, d.Project);
     }
 
     private static string Upper(SweepStatus status) => status switch
