@@ -51,9 +51,10 @@ tracereplay_postgres_start() {
 
   "${as_user[@]}" "$bin/initdb" -D "$TRACEREPLAY_PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >"$TRACEREPLAY_PG_DIR/initdb.log" 2>&1 \
     || { cat "$TRACEREPLAY_PG_DIR/initdb.log" >&2; return 1; }
-  # Throwaway server: durability off for speed, enough connections for several silos and the tests.
+  # Runs like a user's server: PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on) and
+  # connection limit (max_connections 100). Each TraceReplay process stays within TraceReplay:Postgres:MaxConnections.
   "${as_user[@]}" "$bin/pg_ctl" -D "$TRACEREPLAY_PG_DIR/data" -l "$TRACEREPLAY_PG_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $TRACEREPLAY_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $TRACEREPLAY_PG_DIR -c listen_addresses=127.0.0.1" \
     start >/dev/null || { cat "$TRACEREPLAY_PG_DIR/server.log" >&2; return 1; }
   TRACEREPLAY_PG_BIN="$bin"
   TRACEREPLAY_PG_AS=("${as_user[@]}")

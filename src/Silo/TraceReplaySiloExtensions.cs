@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -71,16 +72,17 @@ public static class TraceReplaySiloExtensions
         var gatewayPort = configuration.GetValue("Orleans:Endpoints:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
         if (PostgresSettings.ConnectionString(configuration) is { } postgres)
         {
-            silo.UseAdoNetClustering(o =>
+            silo.Services.AddTraceReplayDataSource(postgres);
+            silo.UseAdoNetClustering(o => o.Configure<NpgsqlDataSource>((options, dataSource) =>
             {
-                o.Invariant = PostgresSettings.Invariant;
-                o.ConnectionString = postgres;
-            });
+                options.Invariant = PostgresSettings.Invariant;
+                options.DataSource = dataSource;
+            }));
             // Other silos and clients reach this silo at the advertised address: loopback unless configured (the
             // machine's or pod's own address when silos run on several machines).
             var advertised = configuration["Orleans:Endpoints:AdvertisedIPAddress"] is { Length: > 0 } ip ? IPAddress.Parse(ip) : IPAddress.Loopback;
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
-            silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Orleans:Membership");
+            silo.Services.AddOptions<ClusterMembershipOptions>().Configure(ApplyMembershipDefaults).BindConfiguration("Orleans:Membership");
         }
         else
         {
@@ -93,5 +95,23 @@ public static class TraceReplaySiloExtensions
             o.ServiceId = configuration["Orleans:ServiceId"] ?? "tracereplay";
         });
         return silo;
+    }
+
+    /// <summary>
+    /// Membership tuned so a cluster comes back from a total outage: a silo writes its I-am-alive row every 10 s and
+    /// an entry three writes stale (30 s) is dead to a joining silo, which neither pings it nor waits for it, and is
+    /// declared dead by the first silo that probes it. Silos that answer no probe for 3 × 5 s are suspected and, with
+    /// fewer than two other silos to vote, declared dead by one vote. Orleans' defaults (a 5-minute I-am-alive period
+    /// and 10 minutes of staleness) kept a new silo in Joining for minutes after every old one was killed. Each value
+    /// may be overridden under <c>Orleans:Membership</c>.
+    /// </summary>
+    public static void ApplyMembershipDefaults(ClusterMembershipOptions options)
+    {
+        options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        options.NumMissedTableIAmAliveLimit = 3;
+        options.ProbeTimeout = TimeSpan.FromSeconds(5);
+        options.NumMissedProbesLimit = 3;
+        options.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+        options.MaxJoinAttemptTime = TimeSpan.FromMinutes(5);
     }
 }

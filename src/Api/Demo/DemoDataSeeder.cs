@@ -10,8 +10,10 @@ namespace TraceReplay.Api.Demo;
 /// a tool call and two LLM calls (the first rendered from a template that has two versions), a summarizer and a
 /// JSON classifier. Idempotent: fixed ids, and the template versions are created once.
 /// </summary>
-public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> options, TimeProvider time) : IHostedService
+public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> options, TimeProvider time, IConfiguration configuration) : IHostedService
 {
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
     public const string TemplateName = "support-system";
     public const string AgentTraceId = "demo-support-agent";
     public const string SummarizerTraceId = "demo-summarizer";
@@ -27,6 +29,25 @@ public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> o
             return;
         }
 
+        // In the Client role the API starts before (or without) the cluster: seed once a gateway answers, until stopped.
+        while (ApiClusterHosting.Role(configuration) == ApiRole.Client)
+        {
+            try
+            {
+                await SeedAsync();
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await Task.Delay(RetryDelay, cancellationToken);
+            }
+        }
+
+        await SeedAsync();
+    }
+
+    private async Task SeedAsync()
+    {
         var template = grains.GetGrain<IPromptTemplateGrain>($"{TraceReplayNames.DefaultProject}/{TemplateName}");
         var versions = await template.GetVersionsAsync();
         if (versions.Count == 0)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using TraceReplay.Grains.Llm;
@@ -46,11 +47,11 @@ public static class ApiClusterHosting
                 $"{RoleKey}=Client needs ConnectionStrings:Postgres (or {PostgresSettings.EnvironmentVariable}) to find the cluster.");
         builder.UseOrleansClient(client =>
         {
-            client.UseAdoNetClustering(o =>
+            client.UseAdoNetClustering(o => o.Configure<NpgsqlDataSource>((options, dataSource) =>
             {
-                o.Invariant = PostgresSettings.Invariant;
-                o.ConnectionString = postgres;
-            });
+                options.Invariant = PostgresSettings.Invariant;
+                options.DataSource = dataSource;
+            }));
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = configuration["Orleans:ClusterId"] ?? "tracereplay";
@@ -58,11 +59,36 @@ public static class ApiClusterHosting
             });
             client.AddDashboard();
             client.AddActivityPropagation();
+            // The API outlives the cluster: it starts before any silo and rides out the loss of every gateway. The
+            // connection is retried until the host stops, and the gateway list is re-read often enough that a silo
+            // that comes back on new ports is found within seconds.
+            client.UseConnectionRetryFilter(RetryConnectionAsync);
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
         });
+        // The web host serves /health/live (and 503 elsewhere) while the client is still looking for a gateway.
+        builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the model catalog.
         builder.Services.AddTraceReplayPostgres(postgres);
         builder.Services.AddLlmGateway();
         return builder;
+    }
+
+    /// <summary>How often the client re-reads the gateways from membership (Orleans' default is a minute).</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan ConnectionRetryDelay = TimeSpan.FromSeconds(2);
+
+    private static async Task<bool> RetryConnectionAsync(Exception exception, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(ConnectionRetryDelay, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

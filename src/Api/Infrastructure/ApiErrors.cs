@@ -23,6 +23,10 @@ public static class ApiErrors
     public const string InternalCode = "INTERNAL_ERROR";
     public const string RateLimitCode = "RATE_LIMIT_EXCEEDED";
     public const string LimitExceededCode = "LIMIT_EXCEEDED";
+    public const string UnavailableCode = "SERVICE_UNAVAILABLE";
+
+    /// <summary>The Retry-After of a 503: the database or the cluster is briefly out of reach.</summary>
+    public const int UnavailableRetryAfterSeconds = 2;
 
     public static JsonHttpResult<ApiErrorBody> Validation(string message) => Create(StatusCodes.Status400BadRequest, ValidationCode, message);
 
@@ -52,6 +56,30 @@ public static class ApiErrors
         ErrorKind.LimitExceeded => LimitExceeded(error.Message),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error.Kind, "Unknown error kind."),
     };
+
+    /// <summary>
+    /// 503 when <paramref name="error"/> says the database or the cluster is out of reach for now (the connection
+    /// budget exhausted, PostgreSQL refusing or restarting, no silo answering); null for any other failure.
+    /// </summary>
+    public static JsonHttpResult<ApiErrorBody>? Unavailable(Exception error)
+    {
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case StorageUnavailableException:
+                    return Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, "The database is busy or unavailable; retry shortly.");
+                case SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException or GatewayTooBusyException:
+                // A client that has reached no gateway yet knows none of the cluster's grain types.
+                case ArgumentException when current.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal):
+                    return Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, "The cluster is not reachable; retry shortly.");
+            }
+        }
+
+        return TraceReplay.Silo.Postgres.StorageUnavailableFilter.Transient(error) is not null
+            ? Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, "The database is busy or unavailable; retry shortly.")
+            : null;
+    }
 
     public static JsonHttpResult<ApiErrorBody> Create(int status, string code, string message) =>
         TypedResults.Json(new ApiErrorBody(new ApiErrorDetail(code, message)), statusCode: status);

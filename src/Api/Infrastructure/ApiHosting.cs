@@ -82,9 +82,18 @@ public static class ApiHosting
     private static Task WriteUnhandledErrorAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        return error is BadHttpRequestException bad
-            ? ApiErrors.Create(bad.StatusCode, StatusCodeName(bad.StatusCode), "The request could not be read.").ExecuteAsync(context)
-            : ApiErrors.Create(StatusCodes.Status500InternalServerError, ApiErrors.InternalCode, "An internal error occurred.").ExecuteAsync(context);
+        if (error is BadHttpRequestException bad)
+        {
+            return ApiErrors.Create(bad.StatusCode, StatusCodeName(bad.StatusCode), "The request could not be read.").ExecuteAsync(context);
+        }
+
+        if (error is not null && ApiErrors.Unavailable(error) is { } unavailable)
+        {
+            context.Response.Headers.RetryAfter = ApiErrors.UnavailableRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return unavailable.ExecuteAsync(context);
+        }
+
+        return ApiErrors.Create(StatusCodes.Status500InternalServerError, ApiErrors.InternalCode, "An internal error occurred.").ExecuteAsync(context);
     }
 
     private static string StatusCodeName(int status) => status switch
@@ -94,6 +103,7 @@ public static class ApiHosting
         StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLargeCode,
         StatusCodes.Status401Unauthorized => ApiErrors.UnauthorizedCode,
         StatusCodes.Status429TooManyRequests => ApiErrors.RateLimitCode,
+        StatusCodes.Status503ServiceUnavailable => ApiErrors.UnavailableCode,
         >= 500 => ApiErrors.InternalCode,
         _ => ApiErrors.ValidationCode,
     };

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using TraceReplay.Silo.Postgres;
 
 namespace TraceReplay.Api.Infrastructure;
 
@@ -49,19 +48,19 @@ public static class HealthEndpoints
 }
 
 /// <summary>PostgreSQL answers <c>SELECT 1</c>; healthy without a query when the service runs in memory.</summary>
-public sealed class PostgresHealthCheck(IConfiguration configuration) : IHealthCheck
+public sealed class PostgresHealthCheck(IServiceProvider services) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (PostgresSettings.ConnectionString(configuration) is not { } connectionString)
+        // The process's data source (its connection budget), registered only when PostgreSQL is configured.
+        if (services.GetService<NpgsqlDataSource>() is not { } dataSource)
         {
             return HealthCheckResult.Healthy("not used: storage is in memory");
         }
 
         try
         {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync(cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var command = new NpgsqlCommand("SELECT 1", connection);
             await command.ExecuteScalarAsync(cancellationToken);
             return HealthCheckResult.Healthy("reachable");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using TraceReplay.Grains.Telemetry;
 
 namespace TraceReplay.Grains.Llm;
@@ -13,12 +14,14 @@ public sealed class LlmPool
     private readonly FairSlots _slots = new(LlmSpanWorker.ActivationsPerSilo);
     private readonly IGrainFactory _grains;
     private readonly ProviderRateGate _gate;
+    private readonly CancellationToken _stopping;
     private ILlmSpanWorker? _worker;
 
-    public LlmPool(IGrainFactory grains, ProviderRateGate gate, ILocalSiloDetails? silo = null)
+    public LlmPool(IGrainFactory grains, ProviderRateGate gate, ILocalSiloDetails? silo = null, IHostApplicationLifetime? lifetime = null)
     {
         _grains = grains;
         _gate = gate;
+        _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
         TraceReplayMetrics.ObservePool(silo?.SiloAddress.ToString() ?? "local", () => (InUse, LlmSpanWorker.ActivationsPerSilo));
     }
 
@@ -35,6 +38,9 @@ public sealed class LlmPool
     /// </summary>
     public async Task<LlmCallResult> CallAsync(LlmCallRequest request, string project, CancellationToken cancellationToken = default)
     {
+        // The host's stopping token ends waits here; the worker hands the same token to the SDK call.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
+        cancellationToken = stop.Token;
         var waitStarted = TimeProvider.System.GetTimestamp();
         var limited = _gate.KeyFor(request.Model);
         if (limited is not null)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Hosting;
+
 namespace TraceReplay.Grains.Llm;
 
 /// <summary>
@@ -5,9 +7,13 @@ namespace TraceReplay.Grains.Llm;
 /// many LLM calls in flight per silo. Callers go through <see cref="LlmPool"/>, never straight here.
 /// </summary>
 [StatelessWorker(ActivationsPerSilo)]
-public sealed class LlmSpanWorker(LlmGateway gateway) : Grain, ILlmSpanWorker
+public sealed class LlmSpanWorker(LlmGateway gateway, IHostApplicationLifetime lifetime) : Grain, ILlmSpanWorker
 {
     public const int ActivationsPerSilo = 3;
 
-    public Task<LlmCallResult> ExecuteAsync(LlmCallRequest request) => gateway.CompleteAsync(request);
+    /// <summary>
+    /// A silo that is stopping cancels the call (its retries included): the replay keeps its persisted results and
+    /// makes this call again after restart or on another silo, rather than holding the shutdown for minutes.
+    /// </summary>
+    public Task<LlmCallResult> ExecuteAsync(LlmCallRequest request) => gateway.CompleteAsync(request, lifetime.ApplicationStopping);
 }

@@ -25,11 +25,22 @@ public sealed partial class ReplayGrain(
     private const string ReminderName = "drive-replay";
     private IGrainTimer? _driver;
 
+    /// <summary>Drives that failed in a row are retried this many times with a short backoff, then left to the reminder.</summary>
+    internal const int QuickRetries = 150;
+
+    /// <summary>The longest wait between quick retries: work resumes within it once the database answers again.</summary>
+    internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+
     // When this activation's last drive failed: a supervisor's polls retry it no sooner than a reminder would.
     private DateTimeOffset? _driveFailedAt;
+    private int _failedDrives;
+
+    // Results known to be stored: what progress reports, so it never goes back when an unsaved result is lost.
+    private int _savedResults;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _savedResults = state.State.Results.Count;
         // A replay that was running when its previous activation ended (deactivation, silo loss) resumes at once.
         if (NeedsDriving)
         {
@@ -55,7 +66,7 @@ public sealed partial class ReplayGrain(
                 Project = start.Project,
                 SupervisedBy = start.SupervisedBy,
             };
-            await state.WriteStateAsync();
+            await SaveAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
             if (start.SupervisedBy is null)
             {
@@ -123,6 +134,7 @@ public sealed partial class ReplayGrain(
 
     private async Task DriveAsync(CancellationToken cancellationToken)
     {
+        var failed = false;
         using var scope = LogScopes.Replay(logger, this.GetPrimaryKeyString(), state.State.SourceTraceId);
         using var activity = TraceReplayActivity.StartReplayDrive(this.GetPrimaryKeyString(), state.State.SourceTraceId, state.State.TriggerTraceParent);
         try
@@ -136,7 +148,7 @@ public sealed partial class ReplayGrain(
             {
                 await ReportToOriginAsync();
                 state.State.OriginNotified = true;
-                await state.WriteStateAsync(cancellationToken);
+                await SaveAsync(cancellationToken);
             }
 
             if (state.State.OriginNotified && state.State.SupervisedBy is null)
@@ -146,16 +158,41 @@ public sealed partial class ReplayGrain(
         }
         catch (Exception ex)
         {
-            // The reminder (or the supervising sweep's poll) drives it again; a step that already finished is not repeated.
+            // Retried after a short backoff (a database blip ends within seconds), then by the reminder or the
+            // supervising sweep's poll; a step that already finished is not repeated.
+            failed = true;
             _driveFailedAt = time.GetUtcNow();
-            LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
+            _failedDrives++;
+            if (_failedDrives == 1 || _failedDrives == QuickRetries)
+            {
+                LogDriveFailed(logger, ex, this.GetPrimaryKeyString(), _failedDrives);
+            }
         }
         finally
         {
             _driver?.Dispose();
             _driver = null;
         }
+
+        if (!failed)
+        {
+            _failedDrives = 0;
+        }
+        else if (_failedDrives < QuickRetries && !cancellationToken.IsCancellationRequested)
+        {
+            _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
+            {
+                DueTime = RetryDelay(_failedDrives),
+                Period = Timeout.InfiniteTimeSpan,
+                Interleave = true,
+                KeepAlive = true,
+            });
+        }
     }
+
+    /// <summary>250 ms, 500 ms, 1 s, then every <see cref="MaxRetryDelay"/>.</summary>
+    internal static TimeSpan RetryDelay(int failedDrives) =>
+        TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failedDrives - 1, 10))));
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -205,18 +242,25 @@ public sealed partial class ReplayGrain(
         // between repeats only idempotent steps (the trace exists, the history entry is replaced).
         await ReportToOriginAsync();
         state.State.OriginNotified = true;
-        await state.WriteStateAsync(cancellationToken);
+        await SaveAsync(cancellationToken);
         TraceReplayMetrics.ReplayCompleted(ModelTag, state.State.Lifecycle.CompletedAt!.Value - state.State.Lifecycle.CreatedAt);
         LogCompleted(logger, replayId, calls.Count);
     }
 
-    /// <summary>Runs the calls not done yet concurrently (the pool bounds them); false when one failed the replay.</summary>
+    /// <summary>
+    /// Runs the calls not done yet concurrently (the pool bounds them); false when one failed the replay. A result
+    /// received is kept even when it cannot be stored at once (the database is away): the calls still in flight are
+    /// awaited and written with it, or kept in memory for this activation's next drive, so none is made again. A
+    /// cancelled call (the silo is stopping) stops the others after what has arrived is stored.
+    /// </summary>
     private async Task<bool> CallModelsAsync(ReplayPlan plan, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = plan.Calls
             .Where(c => !state.State.Results.ContainsKey(c.Span.Id))
             .ToDictionary(c => pool.CallAsync(c.Request, Project, stop.Token), c => c);
+        Exception? callFailure = null;
+        Exception? writeFailure = null;
         while (running.Count > 0)
         {
             await Task.WhenAny(running.Keys);
@@ -224,7 +268,14 @@ public sealed partial class ReplayGrain(
             foreach (var (finished, call) in running.Where(r => r.Key.IsCompleted).ToList())
             {
                 running.Remove(finished);
-                var result = await finished;
+                if (!finished.IsCompletedSuccessfully)
+                {
+                    callFailure ??= finished.Exception?.InnerException ?? new OperationCanceledException("The LLM call was cancelled.");
+                    await stop.CancelAsync();
+                    continue;
+                }
+
+                var result = finished.Result;
                 if (!result.Succeeded)
                 {
                     await stop.CancelAsync();
@@ -235,10 +286,30 @@ public sealed partial class ReplayGrain(
                 state.State.Results[call.Span.Id] = ToSpanResult(call, result);
             }
 
-            await state.WriteStateAsync(cancellationToken);
+            try
+            {
+                // Not the timer's token: results received are stored even while the silo stops.
+                await SaveAsync(CancellationToken.None);
+                writeFailure = null;
+            }
+            catch (Exception ex) when (running.Count > 0)
+            {
+                writeFailure = ex;
+            }
+        }
+
+        if ((callFailure ?? writeFailure) is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return true;
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken = default)
+    {
+        await state.WriteStateAsync(cancellationToken);
+        _savedResults = state.State.Results.Count;
     }
 
     /// <summary>
@@ -270,7 +341,7 @@ public sealed partial class ReplayGrain(
             }
 
             state.State.Results[call.Span.Id] = ToSpanResult(call, result);
-            await state.WriteStateAsync(cancellationToken);
+            await SaveAsync(cancellationToken);
         }
     }
 
@@ -282,7 +353,7 @@ public sealed partial class ReplayGrain(
     private async Task FailAsync(ReplayError error)
     {
         state.State.Lifecycle = state.State.Lifecycle!.Fail(time.GetUtcNow(), error);
-        await state.WriteStateAsync();
+        await SaveAsync();
         TraceReplayMetrics.ReplayFailed(ModelTag, error.Code, time.GetUtcNow() - state.State.Lifecycle.CreatedAt);
         LogFailed(logger, this.GetPrimaryKeyString(), error.Code, error.ProviderStatus);
     }
@@ -305,12 +376,12 @@ public sealed partial class ReplayGrain(
 
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
-            life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
+            life.CompletedAt, life.Error, Math.Min(_savedResults, s.Results.Count), s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
             s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]
-    private static partial void LogDriveFailed(ILogger logger, Exception exception, string replayId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance (failure {Failures} in a row); it retries shortly, then at its reminder")]
+    private static partial void LogDriveFailed(ILogger logger, Exception exception, string replayId, int failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replay {ReplayId} completed ({Spans} LLM spans)")]
     private static partial void LogCompleted(ILogger logger, string replayId, int spans);

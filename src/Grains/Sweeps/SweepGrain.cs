@@ -32,6 +32,10 @@ public sealed partial class SweepGrain(
     private bool _unsaved;
     private DateTimeOffset _savedAt;
 
+    // Status, counts and spend as of the last stored checkpoint: what clients read, consistent with each other, and never
+    // going back when a crash resumes the sweep from that checkpoint (the live entries may be a checkpoint interval ahead).
+    private Published? _saved;
+
     private List<SweepEntry> Entries => state.State.Entries;
 
     // Sweeps recover on the same cadence as replays: one period after the cluster declares a silo dead.
@@ -42,6 +46,7 @@ public sealed partial class SweepGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _saved = state.State.Definition is null ? null : Publish();
         // A sweep that was running when its previous activation ended resumes at once.
         if (NeedsDriving)
         {
@@ -56,7 +61,7 @@ public sealed partial class SweepGrain(
         // A graceful end stores what the last checkpoint missed; a crash is covered by re-issued starts.
         if (_unsaved)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await SaveAsync(cancellationToken);
         }
     }
 
@@ -69,7 +74,7 @@ public sealed partial class SweepGrain(
                 t.TraceId, t.Name, t.Timestamp, SweepTraceStatus.Queued, OriginalCost: t.Cost, OriginalDurationMs: t.DurationMs))];
             state.State.MaxInFlight = definition.MaxInFlight ?? 0;
             state.State.Status = SweepStatus.Pending;
-            await state.WriteStateAsync();
+            await SaveAsync();
             await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
             await GrainFactory.GetGrain<ISweepRegistryGrain>(definition.Project).AddAsync(this.GetPrimaryKeyString());
             LogStarted(logger, this.GetPrimaryKeyString(), definition.Targets.Count);
@@ -98,7 +103,7 @@ public sealed partial class SweepGrain(
         }
 
         Stop(SweepStatus.Cancelled, "cancelled by request");
-        await state.WriteStateAsync();
+        await SaveAsync();
         return new SweepResult(Snapshot(), null);
     }
 
@@ -134,7 +139,7 @@ public sealed partial class SweepGrain(
             }
 
             _nextQueued = 0;
-            await state.WriteStateAsync();
+            await SaveAsync();
             await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
             EnsureDriving();
             LogRetried(logger, this.GetPrimaryKeyString(), retried);
@@ -194,7 +199,7 @@ public sealed partial class SweepGrain(
             if (FinishIfDone() || state.State.Status != status
                 || (_unsaved && time.GetUtcNow() - _savedAt >= options.Value.CheckpointInterval))
             {
-                await state.WriteStateAsync(cancellationToken);
+                await SaveAsync(cancellationToken);
                 (_unsaved, _savedAt) = (false, time.GetUtcNow());
             }
 
@@ -408,6 +413,28 @@ public sealed partial class SweepGrain(
         return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot;
     }
 
+    private async Task SaveAsync(CancellationToken cancellationToken = default)
+    {
+        await state.WriteStateAsync(cancellationToken);
+        _saved = Publish();
+    }
+
+    private Published Publish() => new(CountEntries(), Spend(), state.State.Status, state.State.CompletedAt, state.State.StopReason);
+
+    private sealed record Published(SweepCounts Counts, decimal Spend, SweepStatus Status, DateTimeOffset? CompletedAt, string? StopReason);
+
+    private SweepCounts CountEntries()
+    {
+        var counts = new int[Enum.GetValues<SweepTraceStatus>().Length];
+        foreach (var entry in Entries)
+        {
+            counts[(int)entry.Status]++;
+        }
+
+        return new SweepCounts(Entries.Count, counts[(int)SweepTraceStatus.Queued], counts[(int)SweepTraceStatus.Running],
+            counts[(int)SweepTraceStatus.Completed], counts[(int)SweepTraceStatus.Failed], counts[(int)SweepTraceStatus.Skipped]);
+    }
+
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
 
     private SweepSnapshot? Snapshot()
@@ -417,27 +444,19 @@ public sealed partial class SweepGrain(
             return null;
         }
 
-        var counts = new int[Enum.GetValues<SweepTraceStatus>().Length];
-        foreach (var entry in Entries)
-        {
-            counts[(int)entry.Status]++;
-        }
-
-        var (queued, running, completed, failed, skipped) = (
-            counts[(int)SweepTraceStatus.Queued], counts[(int)SweepTraceStatus.Running], counts[(int)SweepTraceStatus.Completed],
-            counts[(int)SweepTraceStatus.Failed], counts[(int)SweepTraceStatus.Skipped]);
+        var (counts, spend, status, completedAt, stopReason) = _saved ?? Publish();
+        var (queued, running, completed, failed) = (counts.Queued, counts.Running, counts.Completed, counts.Failed);
 
         TimeSpan? eta = null;
-        if (state.State is { Status: SweepStatus.Running, StartedAt: { } started } && completed + failed > 0)
+        if (status == SweepStatus.Running && state.State.StartedAt is { } started && completed + failed > 0)
         {
             var perTrace = (time.GetUtcNow() - started) / (completed + failed);
             eta = perTrace * (queued + running);
         }
 
         return new SweepSnapshot(
-            this.GetPrimaryKeyString(), d.Name, state.State.Status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
-            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, new SweepCounts(Entries.Count, queued, running, completed, failed, skipped),
-            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason, d.Project);
+            this.GetPrimaryKeyString(), d.Name, status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
+            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, counts, spend, d.CreatedAt, state.State.StartedAt, completedAt, eta, stopReason, d.Project);
     }
 
     private static string Upper(SweepStatus status) => status switch

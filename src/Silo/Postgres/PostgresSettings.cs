@@ -22,6 +22,14 @@ public static class PostgresSettings
         : configuration[EnvironmentVariable] is { Length: > 0 } fromVariable ? Tuned(fromVariable)
         : null;
 
+    /// <summary>The process's one data source: every PostgreSQL user borrows from its pool of <paramref name="maxConnections"/>.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, int maxConnections) =>
+        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = maxConnections,
+            MinPoolSize = 0,
+        });
+
     private static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -46,6 +54,15 @@ public sealed class PostgresOptions
 
     /// <summary>Apply the schema migrations when a silo starts. Default true; safe with many silos starting at once.</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// The process's PostgreSQL connection budget: the most connections it opens, shared by grain storage, the catalog,
+    /// clustering, reminders, migration and the health check (one Npgsql data source). Default 20. A request that needs
+    /// a connection while all are busy waits up to the connection string's <c>Timeout</c> (Npgsql's default 15 s), then
+    /// is refused with 503. Replaces any <c>Maximum Pool Size</c> in the connection string. Keep
+    /// (silos + API processes) × MaxConnections under the server's <c>max_connections</c> minus what other clients use.
+    /// </summary>
+    public int MaxConnections { get; set; } = 20;
 
     /// <summary>Most catalog rows written in one statement. Default 500.</summary>
     public int CatalogBatchSize { get; set; } = 500;

@@ -20,23 +20,24 @@ public static class PostgresSiloExtensions
     {
         foreach (var storage in TraceReplayNames.GrainStorages)
         {
-            silo.AddAdoNetGrainStorage(storage, o =>
+            silo.AddAdoNetGrainStorage(storage, o => o.Configure<NpgsqlDataSource>((options, dataSource) =>
             {
-                o.Invariant = PostgresSettings.Invariant;
-                o.ConnectionString = connectionString;
-            });
+                options.Invariant = PostgresSettings.Invariant;
+                options.DataSource = dataSource;
+            }));
             // Orleans' own serializer, not the JSON default: it identifies state types by their [Id]s and [Alias]es,
             // never by CLR type names, so renaming or moving a state class keeps its stored data readable.
             silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(storage,
                 (services, _) => new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
         }
 
-        silo.UseAdoNetReminderService(o =>
+        silo.UseAdoNetReminderService(o => o.Configure<NpgsqlDataSource>((options, dataSource) =>
         {
-            o.Invariant = PostgresSettings.Invariant;
-            o.ConnectionString = connectionString;
-        });
+            options.Invariant = PostgresSettings.Invariant;
+            options.DataSource = dataSource;
+        }));
         silo.AddDashboard();
+        silo.AddIncomingGrainCallFilter<StorageUnavailableFilter>();
         silo.Services.AddTraceReplayPostgres(connectionString);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrateOnSiloStart>();
         return silo;
@@ -45,13 +46,29 @@ public static class PostgresSiloExtensions
     /// <summary>The Npgsql data source, the PostgreSQL catalog and the migrator: what silos and API clients share.</summary>
     public static IServiceCollection AddTraceReplayPostgres(this IServiceCollection services, string connectionString)
     {
-        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.Section);
-        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        services.TryAddSingleton(sp => new SchemaMigrator(connectionString, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+        services.AddTraceReplayDataSource(connectionString);
+        services.TryAddSingleton(sp => new SchemaMigrator(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<SchemaMigrator>>()));
         services.AddSingleton<PostgresTraceCatalog>();
         services.AddSingleton<ITraceCatalog>(sp => sp.GetRequiredService<PostgresTraceCatalog>());
         return services;
     }
+
+    /// <summary>
+    /// The process's one <see cref="NpgsqlDataSource"/>, its pool bounded by <see cref="PostgresOptions.MaxConnections"/>:
+    /// grain storage, reminders and membership (Orleans' ADO.NET providers take it as their <c>DataSource</c>), the
+    /// catalog, the migrator and the health check all borrow from it, so the process never opens more.
+    /// </summary>
+    public static IServiceCollection AddTraceReplayDataSource(this IServiceCollection services, string connectionString)
+    {
+        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.Section)
+            .Validate(o => o.MaxConnections >= MinimumConnections,
+                $"{PostgresOptions.Section}:MaxConnections must be at least {MinimumConnections} (membership, reminders and storage share it).")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => PostgresSettings.CreateDataSource(connectionString, sp.GetRequiredService<IOptions<PostgresOptions>>().Value.MaxConnections));
+        return services;
+    }
+
+    private const int MinimumConnections = 2;
 
     /// <summary>Migrates before anything else in the silo starts: membership and storage read their SQL from the schema.</summary>
     private sealed class MigrateOnSiloStart(SchemaMigrator migrator, IOptions<PostgresOptions> options) : ILifecycleParticipant<ISiloLifecycle>

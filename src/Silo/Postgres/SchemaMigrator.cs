@@ -17,8 +17,25 @@ public sealed record Migration(int Version, string Name, string Sql)
 /// version order, each in its own transaction. A session-level advisory lock serialises migrators, so silos starting
 /// together apply each script once; the scripts are idempotent besides, so a half-recorded run is safe to repeat.
 /// </summary>
-public sealed partial class SchemaMigrator(string connectionString, ILogger<SchemaMigrator> logger)
+public sealed partial class SchemaMigrator(Func<CancellationToken, ValueTask<NpgsqlConnection>> open, ILogger<SchemaMigrator> logger)
 {
+    /// <summary>A migrator with a connection of its own (the <c>migrate</c> command, tests).</summary>
+    public SchemaMigrator(string connectionString, ILogger<SchemaMigrator> logger)
+        : this(async cancellationToken =>
+        {
+            var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }, logger)
+    {
+    }
+
+    /// <summary>A migrator that borrows a connection of the process's budget (<see cref="PostgresOptions.MaxConnections"/>).</summary>
+    public SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+        : this(dataSource.OpenConnectionAsync, logger)
+    {
+    }
+
     /// <summary>The advisory lock key every TraceReplay migrator takes ("TRmigrat" as bytes).</summary>
     public const long AdvisoryLockKey = 0x54526D6967726174;
 
@@ -30,8 +47,7 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
     /// <summary>Applies what is missing and returns the versions applied by this call.</summary>
     public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await open(cancellationToken);
         await ExecuteAsync(connection, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
         try
         {

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace TraceReplay.Tests.Postgres;
 
-/// <summary>A <c>src/Silo</c> process (the built TraceReplay.Silo.dll run with <c>dotnet</c>), its output kept for diagnosis.</summary>
+/// <summary>
+/// A <c>src/Silo</c> process (the built TraceReplay.Silo.dll run with <c>dotnet</c>), or with <see cref="StartApi"/> a
+/// <c>src/Api</c> process; its output kept for diagnosis.
+/// </summary>
 public sealed class SiloProcess : IDisposable
 {
     private readonly Process _process;
@@ -32,10 +35,15 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
-    public static SiloProcess Start(IDictionary<string, string?> settings)
+    public static SiloProcess Start(IDictionary<string, string?> settings) => Start(BuiltDll("Silo", "TraceReplay.Silo.dll"), settings);
+
+    /// <summary>An API process (TraceReplay.Api.dll); pass <c>urls</c> and the role in <paramref name="settings"/>.</summary>
+    public static SiloProcess StartApi(IDictionary<string, string?> settings) => Start(BuiltDll("Api", "TraceReplay.Api.dll"), settings);
+
+    private static SiloProcess Start(string dll, IDictionary<string, string?> settings)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(SiloDll());
+        start.ArgumentList.Add(dll);
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -52,6 +60,33 @@ public sealed class SiloProcess : IDisposable
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
     }
+
+    /// <summary>SIGTERM: the host's graceful shutdown.</summary>
+    public void Terminate()
+    {
+        if (Kill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed.");
+        }
+    }
+
+    /// <summary>True when the process exited within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public void Dispose()
     {
@@ -74,8 +109,8 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
-    /// <summary>src/Silo's build output of the same configuration as this test assembly.</summary>
-    private static string SiloDll()
+    /// <summary>A src project's build output of the same configuration as this test assembly.</summary>
+    private static string BuiltDll(string project, string file)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -85,7 +120,7 @@ public sealed class SiloProcess : IDisposable
         }
 
         var dll = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Repository root not found."),
-            "src", "Silo", "bin", configuration, "net10.0", "TraceReplay.Silo.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build src/Silo first.", dll);
+            "src", project, "bin", configuration, "net10.0", file);
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/{project} first.", dll);
     }
 }

@@ -25,7 +25,7 @@ public static class TestPostgres
         }
 
         var name = "trt_" + Guid.NewGuid().ToString("N")[..16];
-        await using (var connection = new NpgsqlConnection(server))
+        await using (var connection = new NpgsqlConnection(Unpooled(server)))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
@@ -41,11 +41,17 @@ public static class TestPostgres
         var connectionString = await CreateDatabaseAsync();
         if (connectionString is not null)
         {
-            await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            await new SchemaMigrator(Unpooled(connectionString), NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         }
 
         return connectionString;
     }
+
+    /// <summary>
+    /// The test's own connections are not pooled: the server runs with PostgreSQL's default <c>max_connections</c>
+    /// (100), and pooled idle connections to each test's database would linger for minutes across the suite.
+    /// </summary>
+    public static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 
     /// <summary>A <see cref="PostgresTraceCatalog"/> on a fresh migrated database; null when PostgreSQL is not configured outside CI.</summary>
     public static async Task<TestCatalog?> CreateCatalogAsync(PostgresOptions? options = null)
@@ -63,7 +69,7 @@ public static class TestPostgres
 
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
