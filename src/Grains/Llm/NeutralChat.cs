@@ -172,6 +172,9 @@ internal static class ChatJson
         _ => content.ToJsonString(),
     };
 
+    /// <summary>A JSON number's value, whether the node was parsed or built from a CLR number.</summary>
     public static double? Number(JsonNode? node) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? value.GetValue<double>() : null;
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 }

@@ -33,7 +33,7 @@ public sealed class LlmProviderRegistryTests
         var registry = LlmTestContext.Registry(new LlmOptions());
 
         Assert.True(registry.SimulatorActive);
-        Assert.Equal(new LlmRoute("simulator", true, null), registry.Find("gpt-4o"));
+        Assert.Equal(new LlmRoute("simulator", true, null, LlmProviderKinds.Simulator), registry.Find("gpt-4o"));
         Assert.Equal(["gpt-4o", "gpt-4o-mini"], registry.ServedModels);
         Assert.Null(registry.Find("llama-3-8b"));
     }
@@ -108,9 +108,9 @@ public sealed class LlmProviderRegistryTests
 
         Assert.Equal(
             [
-                new ModelCatalogEntry("gpt-4o", "openai", 1m, 2m, true, "vllm", false),
+                new ModelCatalogEntry("gpt-4o", "openai", 1m, 2m, true, "vllm", false, "openai"),
                 new ModelCatalogEntry("gpt-4o-mini", "openai", 1m, 2m, false, null, false),
-                new ModelCatalogEntry("llama-3-8b", "vllm", null, null, true, "vllm", false),
+                new ModelCatalogEntry("llama-3-8b", "vllm", null, null, true, "vllm", false, "openai"),
             ],
             registry.Catalog);
     }
