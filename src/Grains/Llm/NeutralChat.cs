@@ -13,21 +13,17 @@ public static class LlmWireFormat
     public const string Anthropic = "anthropic";
 
     /// <summary>
-    /// The protocol a recorded request was written in. Anthropic when the request shows it (a top-level
-    /// <c>system</c>, <c>tool_use</c>/<c>tool_result</c> blocks, tools with <c>input_schema</c>, or span metadata naming
-    /// the provider); when the shape fits both (a plain user message), the recorded model decides: <c>claude*</c> is
-    /// Anthropic. Everything else is OpenAI.
+    /// The protocol a recorded request was written in, read from its shape: Anthropic for a top-level <c>system</c>,
+    /// <c>tool_use</c>/<c>tool_result</c> blocks or tools with <c>input_schema</c>; OpenAI for system/tool roles,
+    /// <c>tool_calls</c> or an array of messages (what OTLP ingestion stores). When the shape fits both (plain user and
+    /// assistant text), span metadata naming the provider (<c>gen_ai.provider.name</c> anthropic) decides, else the
+    /// recorded model: <c>claude*</c> is Anthropic.
     /// </summary>
     public static string Detect(JsonNode? input, string? model, string? metadataJson = null)
     {
         if (input is not JsonObject body)
         {
             return OpenAi;
-        }
-
-        if (MetadataProvider(metadataJson) is { } provider)
-        {
-            return provider;
         }
 
         if (body.ContainsKey("system") || body.ContainsKey("stop_sequences") || body.ContainsKey("top_k"))
@@ -50,12 +46,25 @@ public static class LlmWireFormat
                     return OpenAi;
                 }
 
-                if (message["content"] is JsonArray blocks
-                    && blocks.OfType<JsonObject>().Any(b => (string?)b["type"] is "tool_use" or "tool_result" or "image" or "document" or "thinking"))
+                if (message["content"] is JsonArray blocks)
                 {
-                    return Anthropic;
+                    if (blocks.OfType<JsonObject>().Any(b => (string?)b["type"] is "tool_use" or "tool_result" or "image" or "document" or "thinking"))
+                    {
+                        return Anthropic;
+                    }
+
+                    if (blocks.OfType<JsonObject>().Any(b => (string?)b["type"] is "image_url" or "input_audio" or "file"))
+                    {
+                        return OpenAi;
+                    }
                 }
             }
+        }
+
+        // The shape fits both protocols: what the instrumentation said about the provider, else the model's name.
+        if (MetadataProvider(metadataJson) is { } provider)
+        {
+            return provider;
         }
 
         return model is not null && model.StartsWith("claude", StringComparison.OrdinalIgnoreCase) ? Anthropic : OpenAi;

@@ -23,7 +23,8 @@ public sealed record FakeAnthropicReply(
     int Status = 200,
     string? Text = null,
     IReadOnlyList<(string Id, string Name, string InputJson)>? ToolUses = null,
-    int? RetryAfterSeconds = null);
+    int? RetryAfterSeconds = null,
+    TimeSpan? Delay = null);
 
 /// <summary>
 /// A fake Anthropic Messages API on Kestrel (POST /v1/messages on a free loopback port) that validates requests the way
@@ -250,6 +251,18 @@ public sealed class FakeAnthropicServer : IAsyncDisposable
         }
 
         var reply = Responder?.Invoke(body) ?? new FakeAnthropicReply();
+        if (reply.Delay is { } delay)
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // The client gave up (an attempt timeout).
+            }
+        }
+
         context.Response.StatusCode = reply.Status;
         if (reply.RetryAfterSeconds is { } seconds)
         {

@@ -106,6 +106,45 @@ public sealed class AnthropicProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithoutAnAnthropicKeyTheSimulatorAnswersAClaudeRecordingWrittenInAnthropicFormat()
+    {
+        var options = new LlmOptions();
+        var registry = LlmTestContext.Registry(options, Prices());
+        var gateway = LlmTestContext.Gateway(options, registry);
+        var body = """
+            {"model":"claude-3-5-haiku-20241022","max_tokens":64,"top_k":5,"system":"Be brief.",
+             "messages":[{"role":"user","content":"Order 42?"},
+                         {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"lookup_order","input":{"order_id":"42"}}]},
+                         {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"shipped"}]}]}
+            """;
+
+        var result = await gateway.CompleteAsync(new LlmCallRequest(Model, body, LlmWireFormat.Anthropic));
+
+        Assert.True(result.Succeeded, result.ErrorMessage);
+        Assert.True(result.Simulated);
+        Assert.Equal(LlmProviderKinds.Simulator, registry.Find(Model)?.Kind);
+        Assert.Equal(["top_k"], result.DroppedParameters);
+    }
+
+    [Fact]
+    public async Task AnAttemptThatOutlivesTheAttemptTimeoutIsRetried()
+    {
+        var options = LlmTestContext.ProviderOptions(_server.BaseUrl, "claude", null, Model);
+        options.Providers["claude"].Kind = "anthropic";
+        options.Providers["claude"].ApiKey = Key;
+        options.AttemptTimeout = TimeSpan.FromSeconds(2);
+        var gateway = LlmTestContext.Gateway(options, LlmTestContext.Registry(options, Prices()));
+        var calls = 0;
+        _server.Responder = _ => Interlocked.Increment(ref calls) == 1 ? new FakeAnthropicReply(Delay: TimeSpan.FromSeconds(30)) : null;
+
+        var result = await gateway.CompleteAsync(new LlmCallRequest(Model, """{"messages":[{"role":"user","content":"hi"}]}""", LlmWireFormat.Anthropic));
+
+        Assert.True(result.Succeeded, result.ErrorMessage);
+        Assert.Equal(2, result.Attempts);
+        Assert.True(result.WaitMs >= 1900, $"wait {result.WaitMs} ms");
+    }
+
+    [Fact]
     public async Task AnAuthenticationErrorFailsWithItsStatusAndMessageAndNeverShowsTheKey()
     {
         var gateway = Gateway(out _);

@@ -178,8 +178,14 @@ public class ChatTranslatorTests
         Assert.Equal(expected, LlmWireFormat.Detect(JsonNode.Parse(input), model));
 
     [Fact]
-    public void SpanMetadataNamingAnthropicAsProviderMarksTheRequestAsAnthropic() =>
-        Assert.Equal(LlmWireFormat.Anthropic, LlmWireFormat.Detect(JsonNode.Parse("""{"messages":[{"role":"user","content":"hi"}]}"""), "my-deployment", """{"gen_ai.provider.name":"anthropic"}"""));
+    public void SpanMetadataNamingAnthropicAsProviderDecidesOnlyWhenTheShapeFitsBothProtocols()
+    {
+        const string Metadata = """{"gen_ai.provider.name":"anthropic"}""";
+
+        Assert.Equal(LlmWireFormat.Anthropic, LlmWireFormat.Detect(JsonNode.Parse("""{"messages":[{"role":"user","content":"hi"}]}"""), "my-deployment", Metadata));
+        // OTLP ingestion stores chat messages in OpenAI form, whichever provider the instrumentation saw.
+        Assert.Equal(LlmWireFormat.OpenAi, LlmWireFormat.Detect(JsonNode.Parse("""{"messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"}]}"""), "claude-3-5-haiku-20241022", Metadata));
+    }
 
     /// <summary>JSON text with every object's properties sorted: equal text means equal JSON, byte for byte.</summary>
     internal static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
