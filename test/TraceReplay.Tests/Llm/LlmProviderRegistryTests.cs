@@ -101,6 +101,30 @@ public sealed class LlmProviderRegistryTests
     }
 
     [Fact]
+    public void AnUnknownProviderKindIsRefusedNamingTheKindsThatExist()
+    {
+        var options = LlmTestContext.ProviderOptions("http://localhost:8000/v1", "odd", null, "m");
+        options.Providers["odd"].Kind = "gemini-native";
+
+        var error = Assert.Throws<InvalidOperationException>(() => LlmTestContext.Registry(options));
+
+        Assert.Contains("openai, azure-openai or anthropic", error.Message);
+    }
+
+    [Fact]
+    public void AnAzureProviderNeedsItsEndpointAndServesItsDeploymentsModels()
+    {
+        var options = new LlmOptions();
+        options.Providers["azure"] = new LlmProviderOptions { Kind = "azure-openai", Deployments = { ["gpt-4o"] = "prod-4o" } };
+        Assert.Contains("needs a BaseUrl", Assert.Throws<InvalidOperationException>(() => LlmTestContext.Registry(options)).Message);
+
+        options.Providers["azure"].BaseUrl = "https://example.openai.azure.com";
+        var route = LlmTestContext.Registry(options).Find("gpt-4o");
+
+        Assert.Equal(new LlmRoute("azure", false, new Uri("https://example.openai.azure.com"), LlmProviderKinds.AzureOpenAi, "prod-4o"), route);
+    }
+
+    [Fact]
     public void TheCatalogListsEveryPricedModelAndEveryUnpricedServedModel()
     {
         var registry = LlmTestContext.Registry(
