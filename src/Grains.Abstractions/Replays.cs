@@ -51,7 +51,14 @@ public sealed record ReplayOverrides(
 public sealed record OverrideCounts(
     [property: Id(0)] int Model,
     [property: Id(1)] int ModelParameters,
-    [property: Id(2)] int PromptTemplate);
+    [property: Id(2)] int PromptTemplate,
+    [property: Id(3)] IReadOnlyList<DroppedParameters>? DroppedParameters = null);
+
+/// <summary>Parameters of one LLM span that the serving provider does not accept, left out of its request.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DroppedParameters(
+    [property: Id(0)] string SpanId,
+    [property: Id(1)] IReadOnlyList<string> Parameters);
 
 /// <summary>Why a replay failed. ProviderStatus is the LLM provider's HTTP status when it was the cause.</summary>
 [GenerateSerializer, Immutable]

@@ -66,7 +66,7 @@ public sealed record ReplayDto(
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
-    string? ServedBy, bool Simulated);
+    string? ServedBy, bool Simulated, string? ServedByKind);
 
 /// <summary>Maps grain records to the API's JSON; raw JSON payloads become JSON again, not strings.</summary>
 public static class ApiModels

@@ -16,5 +16,5 @@ public static class ModelsApi
 
     public static Ok<DataEnvelope<IReadOnlyList<ModelDto>>> ListModels(LlmProviderRegistry providers) =>
         TypedResults.Ok(new DataEnvelope<IReadOnlyList<ModelDto>>([.. providers.Catalog.Select(m => new ModelDto(
-            m.Name, m.Provider, m.InputPerMillion, m.OutputPerMillion, m.Served, m.ServedBy, m.Simulated))]));
+            m.Name, m.Provider, m.InputPerMillion, m.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind))]));
 }

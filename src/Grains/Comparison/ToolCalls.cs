@@ -52,16 +52,26 @@ public static class LlmMessages
     public static string Text(JsonObject message) => message["content"] switch
     {
         JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["text"] ?? string.Empty)),
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Where(p => (string?)p["type"] is null or "text").Select(p => (string?)p["text"] ?? string.Empty)),
         _ => string.Empty,
     };
 
     /// <summary>The message's tool calls, arguments parsed from their JSON string (left as a string when it is not JSON).</summary>
     public static IReadOnlyList<ToolCall> ToolCallsOf(JsonNode? output)
     {
-        if (output is not JsonObject { } message || message["tool_calls"] is not JsonArray calls)
+        if (output is not JsonObject { } message)
         {
             return [];
+        }
+
+        if (message["tool_calls"] is not JsonArray calls)
+        {
+            // Anthropic: tool_use content blocks, input already JSON. A Claude tool_use and a GPT tool_calls entry with
+            // the same name and arguments are the same decision.
+            return message["content"] is JsonArray blocks
+                ? [.. blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "tool_use")
+                    .Select(b => new ToolCall((string?)b["name"] ?? string.Empty, b["input"]?.DeepClone()))]
+                : [];
         }
 
         return [.. calls.OfType<JsonObject>().Select(call =>

@@ -47,18 +47,22 @@ internal sealed class AttemptTimer : PipelinePolicy
         }
     }
 
-    private long Begin()
+    /// <summary>Starts timing one attempt (for clients that are not System.ClientModel pipelines).</summary>
+    internal long Begin()
     {
         Interlocked.Increment(ref _attempts);
         return Stopwatch.GetTimestamp();
     }
 
-    private void End(long started, PipelineMessage message)
+    /// <summary>Ends the attempt begun at <paramref name="started"/>, which the provider answered with <paramref name="status"/>.</summary>
+    internal void End(long started, int? status)
     {
         Volatile.Write(ref _lastAttemptTicks, Stopwatch.GetElapsedTime(started).Ticks);
-        if (message.Response?.Status == 429)
+        if (status == 429)
         {
             Interlocked.Increment(ref _rateLimited);
         }
     }
+
+    private void End(long started, PipelineMessage message) => End(started, message.Response?.Status);
 }

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Anthropic.Exceptions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Telemetry;
@@ -9,8 +10,10 @@ using TraceReplay.Grains.Telemetry;
 namespace TraceReplay.Grains.Llm;
 
 /// <summary>
-/// The one way to call an LLM: routes each call to the offline simulator or an OpenAI-compatible provider and turns
-/// every outcome, errors included, into an <see cref="LlmCallResult"/>. Error messages never contain an API key.
+/// The one way to call an LLM: routes each call to the offline simulator, an OpenAI-compatible (or Azure OpenAI)
+/// provider or an Anthropic provider, writes the recorded request in that provider's protocol
+/// (<see cref="ChatTranslator"/>), and turns every outcome, errors included, into an <see cref="LlmCallResult"/>.
+/// Error messages never contain an API key.
 /// </summary>
 public sealed partial class LlmGateway
 {
@@ -19,6 +22,8 @@ public sealed partial class LlmGateway
     private readonly LlmProviderRegistry _registry;
     private readonly SimulatedLlm _simulator;
     private readonly OpenAiCompatibleClients _clients;
+    private readonly AnthropicClients _anthropic;
+    private readonly int _defaultMaxTokens;
     private readonly ILogger<LlmGateway> _logger;
     private readonly TimeSpan _callTimeout;
 
@@ -27,6 +32,8 @@ public sealed partial class LlmGateway
         _registry = registry;
         _simulator = simulator;
         _clients = new OpenAiCompatibleClients(registry, options.Value);
+        _anthropic = new AnthropicClients(registry, options.Value);
+        _defaultMaxTokens = options.Value.DefaultMaxTokens;
         _logger = logger;
         _callTimeout = options.Value.CallTimeout > TimeSpan.Zero ? options.Value.CallTimeout : TimeSpan.FromSeconds(120);
     }
@@ -47,7 +54,7 @@ public sealed partial class LlmGateway
         using var activity = TraceReplayActivity.StartLlmCall(route.ProviderName, request.Model);
         var timer = new AttemptTimer();
         var result = route.Simulated
-            ? await _simulator.CompleteAsync(request, cancellationToken).ConfigureAwait(false)
+            ? await SimulateAsync(request, cancellationToken).ConfigureAwait(false)
             : await CallProviderAsync(route, request, timer, cancellationToken).ConfigureAwait(false);
         activity.RecordLlmResult(result);
         TraceReplayMetrics.LlmCall(route.ProviderName, request.Model, result, timer.RateLimited);
@@ -61,10 +68,17 @@ public sealed partial class LlmGateway
         deadline.CancelAfter(_callTimeout);
         try
         {
-            var result = await _clients.CompleteAsync(route, request, timer, deadline.Token).ConfigureAwait(false);
+            var translated = ChatTranslator.Translate(request.RequestBodyJson, request.Format, route.WireFormat, request.Model, _defaultMaxTokens);
+            var result = route.Kind == LlmProviderKinds.Anthropic
+                ? await _anthropic.CompleteAsync(route, translated.Body, timer, deadline.Token).ConfigureAwait(false)
+                : await _clients.CompleteAsync(route, request.Model, translated.Body, timer, deadline.Token).ConfigureAwait(false);
             var (latency, wait) = Split(started, timer);
             LogSucceeded(_logger, route.ProviderName, request.Model, timer.Attempts, latency);
-            return result with { LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts), Throttled = timer.RateLimited };
+            return result with
+            {
+                LatencyMs = latency, WaitMs = wait, Attempts = Math.Max(1, timer.Attempts), Throttled = timer.RateLimited,
+                DroppedParameters = translated.DroppedParameters.Count == 0 ? null : translated.DroppedParameters,
+            };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -82,6 +96,28 @@ public sealed partial class LlmGateway
         }
     }
 
+    /// <summary>The simulator speaks chat completions: a request recorded in another protocol is translated for it.</summary>
+    private async Task<LlmCallResult> SimulateAsync(LlmCallRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Format == LlmWireFormat.OpenAi)
+        {
+            return await _simulator.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        TranslatedRequest translated;
+        try
+        {
+            translated = ChatTranslator.Translate(request.RequestBodyJson, request.Format, LlmWireFormat.OpenAi, request.Model, _defaultMaxTokens);
+        }
+        catch (LlmProviderException ex)
+        {
+            return LlmCallResult.Failure(null, ex.Message);
+        }
+
+        var result = await _simulator.CompleteAsync(request with { RequestBodyJson = translated.Body.ToJsonString(), Format = LlmWireFormat.OpenAi }, cancellationToken).ConfigureAwait(false);
+        return result with { DroppedParameters = translated.DroppedParameters.Count == 0 ? null : translated.DroppedParameters };
+    }
+
     /// <summary>
     /// Latency is the last attempt alone (the successful one, on success); everything else, backoff included, is wait.
     /// </summary>
@@ -97,6 +133,10 @@ public sealed partial class LlmGateway
         ClientResultException { Status: > 0 } error =>
             (error.Status, $"provider {provider} returned {error.Status}: {ErrorDetail(error)}"),
         ClientResultException error =>
+            (null, $"provider {provider} could not be reached: {Innermost(error).Message}"),
+        AnthropicApiException error =>
+            ((int)error.StatusCode, $"provider {provider} returned {(int)error.StatusCode}: {AnthropicErrorDetail(error)}"),
+        AnthropicException error =>
             (null, $"provider {provider} could not be reached: {Innermost(error).Message}"),
         LlmProviderException error => (null, error.Message),
         OperationCanceledException or TimeoutException =>
@@ -160,6 +200,23 @@ public sealed partial class LlmGateway
         }
 
         return Truncate(body.Trim());
+    }
+
+    private static string AnthropicErrorDetail(AnthropicApiException error)
+    {
+        try
+        {
+            if (error.ApiMessage is { Length: > 0 } message)
+            {
+                return Truncate(message);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException or AnthropicException)
+        {
+            // A body the SDK cannot read: fall back to the raw text.
+        }
+
+        return string.IsNullOrWhiteSpace(error.ResponseBody) ? "no error details" : Truncate(error.ResponseBody.Trim());
     }
 
     private static string Truncate(string text) =>

@@ -6,8 +6,9 @@ public sealed class LlmOptions
     public const string Section = "TraceReplay:Llm";
 
     /// <summary>
-    /// Named OpenAI-compatible providers. The default provider "openai" also comes from the OPENAI_API_KEY and
-    /// OPENAI_BASE_URL environment variables, as in the official SDKs.
+    /// Named providers (<see cref="LlmProviderOptions.Kind"/>: openai, azure-openai, anthropic). The default provider
+    /// "openai" also comes from OPENAI_API_KEY / OPENAI_BASE_URL, and "anthropic" from ANTHROPIC_API_KEY /
+    /// ANTHROPIC_BASE_URL, as in the official SDKs.
     /// </summary>
     public Dictionary<string, LlmProviderOptions> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -19,6 +20,9 @@ public sealed class LlmOptions
 
     /// <summary>The cluster-wide adaptive rate per provider and model.</summary>
     public LlmLimiterOptions Limiter { get; set; } = new();
+
+    /// <summary>The max_tokens sent to Anthropic when the recorded call had none (Anthropic requires it). Default 1024.</summary>
+    public int DefaultMaxTokens { get; set; } = 1024;
 
     /// <summary>
     /// Time allowed for one HTTP attempt. Default 50 s. An attempt that times out is retried at most once (other
@@ -36,11 +40,27 @@ public sealed class LlmOptions
     public Dictionary<string, ModelPriceOverride> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
-/// <summary>One OpenAI-compatible endpoint and the models it serves.</summary>
+/// <summary>One provider endpoint and the models it serves.</summary>
 public sealed class LlmProviderOptions
 {
-    /// <summary>Base URL including the version path, e.g. http://localhost:8000/v1. Default: OpenAI's.</summary>
+    /// <summary>
+    /// The protocol: "openai" (default; OpenAI and every OpenAI-compatible endpoint), "azure-openai" or "anthropic".
+    /// A provider named "anthropic" defaults to "anthropic".
+    /// </summary>
+    public string? Kind { get; set; }
+
+    /// <summary>
+    /// openai: base URL including the version path, e.g. http://localhost:8000/v1 (default OpenAI's). anthropic: the
+    /// API's root, e.g. https://api.anthropic.com (default). azure-openai: the resource endpoint,
+    /// e.g. https://my-resource.openai.azure.com (required).
+    /// </summary>
     public string? BaseUrl { get; set; }
+
+    /// <summary>azure-openai: the api-version query parameter. Default 2024-10-21.</summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary>azure-openai: the deployment that serves each model (model name → deployment name).</summary>
+    public Dictionary<string, string> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The name of the environment variable that holds the key (preferred over <see cref="ApiKey"/>).</summary>
     public string? ApiKeyVariable { get; set; }
@@ -48,7 +68,10 @@ public sealed class LlmProviderOptions
     /// <summary>The key itself, for configuration sources that keep secrets (user secrets, a vault). Never logged.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>The models this provider serves. For the default "openai" provider, empty means the price table's OpenAI models.</summary>
+    /// <summary>
+    /// The models this provider serves. Empty means: the price table's OpenAI models for "openai", its Anthropic models
+    /// for an anthropic provider, the keys of <see cref="Deployments"/> for azure-openai.
+    /// </summary>
     public List<string> Models { get; set; } = [];
 }
 

@@ -88,7 +88,15 @@ internal sealed class LlmRetryPolicy : ClientRetryPolicy
         return message.Response is { } response && IsTransientStatus(response.Status);
     }
 
-    private static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500 and < 600;
+
+    /// <summary>The delay before retry <paramref name="retryCount"/> + 1, from a response's retry-after-ms / Retry-After values.</summary>
+    internal TimeSpan NextDelay(string? retryAfterMs, string? retryAfter, int retryCount)
+    {
+        var delay = ServerRequestedDelay(retryAfterMs, retryAfter) ?? Backoff(retryCount);
+        return delay > _options.MaxDelay ? _options.MaxDelay : delay;
+    }
+
+    internal static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500 and < 600;
 
     private TimeSpan? ServerRequestedDelay(PipelineResponse? response)
     {
@@ -97,13 +105,19 @@ internal sealed class LlmRetryPolicy : ClientRetryPolicy
             return null;
         }
 
-        if (response.Headers.TryGetValue("retry-after-ms", out var milliseconds)
-            && double.TryParse(milliseconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0)
+        response.Headers.TryGetValue("retry-after-ms", out var milliseconds);
+        response.Headers.TryGetValue("Retry-After", out var retryAfter);
+        return ServerRequestedDelay(milliseconds, retryAfter);
+    }
+
+    private TimeSpan? ServerRequestedDelay(string? milliseconds, string? retryAfter)
+    {
+        if (double.TryParse(milliseconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0)
         {
             return TimeSpan.FromMilliseconds(ms);
         }
 
-        if (response.Headers.TryGetValue("Retry-After", out var retryAfter) && retryAfter is not null)
+        if (retryAfter is not null)
         {
             if (double.TryParse(retryAfter, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
             {

@@ -9,7 +9,11 @@ public static class LlmServiceCollectionExtensions
     /// <summary>Adds <see cref="LlmGateway"/> and its dependencies, with <see cref="LlmOptions"/> bound to its section.</summary>
     public static IServiceCollection AddLlmGateway(this IServiceCollection services)
     {
-        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section);
+        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section)
+            .Validate(o => o.DefaultMaxTokens >= 1, "TraceReplay:Llm:DefaultMaxTokens must be at least 1.")
+            .Validate(
+                o => o.Providers.Values.All(p => p.Kind is null || LlmProviderKinds.IsKnown(p.Kind.Trim().ToLowerInvariant())),
+                "TraceReplay:Llm:Providers:<name>:Kind must be openai, azure-openai or anthropic.");
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ModelPriceTable>();
         services.TryAddSingleton<LlmProviderRegistry>();

@@ -8,6 +8,7 @@ namespace TraceReplay.Grains.Llm;
 /// <param name="Served">True when a provider or the simulator answers this model.</param>
 /// <param name="ServedBy">The serving provider's name, "simulator", or null.</param>
 /// <param name="Simulated">True when the simulator answers this model.</param>
+/// <param name="ServedByKind">The serving provider's kind: openai, azure-openai, anthropic or simulator; null when not served.</param>
 public sealed record ModelCatalogEntry(
     string Name,
     string Provider,
@@ -15,4 +16,5 @@ public sealed record ModelCatalogEntry(
     decimal? OutputPerMillion,
     bool Served,
     string? ServedBy,
-    bool Simulated);
+    bool Simulated,
+    string? ServedByKind = null);

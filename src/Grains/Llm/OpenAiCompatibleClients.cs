@@ -9,8 +9,8 @@ using OpenAI.Chat;
 namespace TraceReplay.Grains.Llm;
 
 /// <summary>
-/// Sends recorded chat-completion bodies to OpenAI-compatible providers with the official OpenAI SDK's protocol
-/// method, so messages, tools, tool_choice, response_format and parameters go over the wire as recorded.
+/// Sends chat-completion bodies to OpenAI-compatible and Azure OpenAI providers with the official OpenAI SDK's protocol
+/// method, so messages, tools, tool_choice, response_format and parameters go over the wire as given.
 /// One <see cref="ChatClient"/> is cached per provider and model.
 /// </summary>
 internal sealed class OpenAiCompatibleClients
@@ -31,16 +31,16 @@ internal sealed class OpenAiCompatibleClients
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/> to the route's provider. Throws <see cref="ClientResultException"/> for an
-    /// error status after retries, <see cref="LlmProviderException"/> for a missing key or an unreadable response.
+    /// Sends <paramref name="body"/> (already in chat-completions form) to the route's provider. Throws
+    /// <see cref="ClientResultException"/> for an error status after retries, <see cref="LlmProviderException"/> for a
+    /// missing key or an unreadable response.
     /// </summary>
     public async Task<LlmCallResult> CompleteAsync(
-        LlmRoute route, LlmCallRequest request, AttemptTimer timer, CancellationToken cancellationToken)
+        LlmRoute route, string model, JsonObject body, AttemptTimer timer, CancellationToken cancellationToken)
     {
-        var baseUrl = route.BaseUrl ?? LlmProviderRegistry.OpenAiDefaultBaseUrl;
-        var client = GetClient(route.ProviderName, request.Model, baseUrl);
+        var client = GetClient(route, model);
 
-        using var content = BinaryContent.Create(BinaryData.FromString(PrepareBody(request)));
+        using var content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
         var requestOptions = new RequestOptions { CancellationToken = cancellationToken };
         requestOptions.AddPolicy(timer, PipelinePosition.PerTry);
 
@@ -51,13 +51,17 @@ internal sealed class OpenAiCompatibleClients
     /// <summary>The key the provider uses now; used to scrub it from anything that leaves the gateway.</summary>
     public string? CurrentApiKey(string providerName) => _registry.ResolveApiKey(providerName);
 
-    private ChatClient GetClient(string providerName, string model, Uri baseUrl)
+    private ChatClient GetClient(LlmRoute route, string model)
     {
+        var providerName = route.ProviderName;
+        var baseUrl = route.BaseUrl ?? LlmProviderRegistry.OpenAiDefaultBaseUrl;
+        var azure = route.Kind == LlmProviderKinds.AzureOpenAi;
+
         // Keys are read at call time: a changed key updates the cached credential in place.
         var key = _registry.ResolveApiKey(providerName);
         if (key is null)
         {
-            if (string.Equals(baseUrl.Host, LlmProviderRegistry.OpenAiDefaultBaseUrl.Host, StringComparison.OrdinalIgnoreCase))
+            if (azure || string.Equals(baseUrl.Host, LlmProviderRegistry.OpenAiDefaultBaseUrl.Host, StringComparison.OrdinalIgnoreCase))
             {
                 var variable = _options.Providers.GetValueOrDefault(providerName)?.ApiKeyVariable ?? LlmProviderRegistry.OpenAiApiKeyVariable;
                 throw new LlmProviderException(
@@ -67,7 +71,10 @@ internal sealed class OpenAiCompatibleClients
             key = PlaceholderApiKey;
         }
 
-        var cached = _clients.GetOrAdd((providerName, model), _ => CreateClient(model, baseUrl, key));
+        var cached = _clients.GetOrAdd((providerName, model), _ => azure
+            ? CreateClient(model, new Uri($"{baseUrl.ToString().TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(route.Deployment ?? model)}"), key,
+                new AzureApiKeyPolicy(_registry.AzureApiVersion(providerName)))
+            : CreateClient(model, baseUrl, key, null));
         if (!string.Equals(cached.Key, key, StringComparison.Ordinal))
         {
             cached.Credential.Update(key);
@@ -77,7 +84,7 @@ internal sealed class OpenAiCompatibleClients
         return cached.Client;
     }
 
-    private CachedClient CreateClient(string model, Uri baseUrl, string key)
+    private CachedClient CreateClient(string model, Uri baseUrl, string key, PipelinePolicy? azurePolicy)
     {
         var credential = new ApiKeyCredential(key);
         var clientOptions = new OpenAIClientOptions
@@ -86,28 +93,12 @@ internal sealed class OpenAiCompatibleClients
             RetryPolicy = _retryPolicy,
             NetworkTimeout = _options.AttemptTimeout,
         };
+        if (azurePolicy is not null)
+        {
+            clientOptions.AddPolicy(azurePolicy, PipelinePosition.BeforeTransport);
+        }
+
         return new CachedClient(new ChatClient(model, credential, clientOptions), credential, key);
-    }
-
-    private static string PrepareBody(LlmCallRequest request)
-    {
-        JsonObject body;
-        try
-        {
-            body = JsonNode.Parse(request.RequestBodyJson) as JsonObject
-                ?? throw new LlmProviderException("the request body is not a JSON object.");
-        }
-        catch (JsonException ex)
-        {
-            throw new LlmProviderException($"the request body is not valid JSON: {ex.Message}");
-        }
-
-        body["model"] = request.Model;
-
-        // The answer is parsed as one JSON document, so a recorded streaming call is replayed without streaming.
-        body.Remove("stream");
-        body.Remove("stream_options");
-        return body.ToJsonString();
     }
 
     private static LlmCallResult ParseResponse(string providerName, BinaryData content)
@@ -137,7 +128,8 @@ internal sealed class OpenAiCompatibleClients
             Simulated: false,
             ErrorStatus: null,
             ErrorMessage: null,
-            ResponseModel: root["model"] is JsonValue model && model.TryGetValue<string>(out var name) ? name : null);
+            ResponseModel: root["model"] is JsonValue model && model.TryGetValue<string>(out var name) ? name : null,
+            Format: LlmWireFormat.OpenAi);
     }
 
     private static int ReadInt(JsonNode? node) =>
@@ -150,5 +142,41 @@ internal sealed class OpenAiCompatibleClients
         public ApiKeyCredential Credential { get; } = credential;
 
         public string Key { get; set; } = key;
+    }
+}
+
+/// <summary>
+/// Azure OpenAI's authentication and versioning: the key in the api-key header (not a bearer token) and the
+/// api-version query parameter. Runs just before the transport, after the SDK set its own header.
+/// </summary>
+internal sealed class AzureApiKeyPolicy(string apiVersion) : PipelinePolicy
+{
+    public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+    {
+        Apply(message);
+        ProcessNext(message, pipeline, currentIndex);
+    }
+
+    public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+    {
+        Apply(message);
+        return ProcessNextAsync(message, pipeline, currentIndex);
+    }
+
+    private void Apply(PipelineMessage message)
+    {
+        var request = message.Request;
+        if (request.Headers.TryGetValue("Authorization", out var authorization) && authorization is not null)
+        {
+            const string Bearer = "Bearer ";
+            request.Headers.Remove("Authorization");
+            request.Headers.Set("api-key", authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? authorization[Bearer.Length..] : authorization);
+        }
+
+        if (request.Uri is { } uri && !uri.Query.Contains("api-version=", StringComparison.Ordinal))
+        {
+            var separator = string.IsNullOrEmpty(uri.Query) ? "?" : "&";
+            request.Uri = new Uri($"{uri}{separator}api-version={Uri.EscapeDataString(apiVersion)}");
+        }
     }
 }

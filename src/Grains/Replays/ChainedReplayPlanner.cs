@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Replays;
 
@@ -38,8 +39,8 @@ public static class ChainedReplayPlanner
                 return new ChainStep([.. done.Select(d => d.Call)], call, null);
             }
 
-            var reply = AssistantMessage(result.MessageJson);
-            var (answers, divergence) = Check(call.Span, reply, recording, matching);
+            var reply = AssistantMessage(result.MessageJson, call.Request.Format);
+            var (answers, divergence) = Check(call.Span, reply, recording, matching, call.Request.Format);
             done.Add(new ChainLink(planned, call, reply, answers));
             if (divergence is not null)
             {
@@ -59,7 +60,7 @@ public static class ChainedReplayPlanner
 
     /// <summary>The answers to the new model's tool calls, or the divergence that stops the chain here.</summary>
     private static (IReadOnlyList<JsonObject> Answers, ReplayDivergence? Divergence) Check(
-        SpanData span, JsonObject reply, ToolRecording recording, ToolMatching matching)
+        SpanData span, JsonObject reply, ToolRecording recording, ToolMatching matching, string format)
     {
         var original = JsonStructure.Parse(span.OutputJson);
         var (expected, actual) = (DecisionComparer.DecisionOf(original), DecisionComparer.DecisionOf(reply));
@@ -74,6 +75,7 @@ public static class ChainedReplayPlanner
         var ids = ChainMessages.ToolCallIds(reply);
         var calls = LlmMessages.ToolCallsOf(reply);
         var answers = new List<JsonObject>(calls.Count);
+        var results = new JsonArray();
         for (var i = 0; i < calls.Count; i++)
         {
             var (recorded, why) = recording.Answer(calls[i], matching);
@@ -82,12 +84,24 @@ public static class ChainedReplayPlanner
                 return ([], new ReplayDivergence(span.Id, span.Name, Describe(original), Describe(reply), why!));
             }
 
+            if (format == LlmWireFormat.Anthropic)
+            {
+                results.Add(new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = i < ids.Count ? ids[i] : null, ["content"] = recorded.Content });
+                continue;
+            }
+
             answers.Add(new JsonObject
             {
                 ["role"] = "tool",
                 ["tool_call_id"] = i < ids.Count ? ids[i] : null,
                 ["content"] = recorded.Content,
             });
+        }
+
+        // Anthropic answers every tool_use of a turn with tool_result blocks in the one user turn that follows.
+        if (results.Count > 0)
+        {
+            answers.Add(new JsonObject { ["role"] = "user", ["content"] = results });
         }
 
         return (answers, null);
@@ -121,10 +135,29 @@ public static class ChainedReplayPlanner
                 rebuilt.Add(answer.DeepClone());
             }
 
-            var rest = messages.Skip(at + 1).SkipWhile(m => (string?)m?["role"] == "tool");
+            var rest = messages.Skip(at + 1).SkipWhile(m => (string?)m?["role"] == "tool").Select(m => m?.DeepClone()).ToList();
+            if (rest.FirstOrDefault() is JsonObject { } next && (string?)next["role"] == "user" && next["content"] is JsonArray blocks
+                && blocks.OfType<JsonObject>().Any(b => (string?)b["type"] == "tool_result"))
+            {
+                // Anthropic: the recorded tool results are replaced by the replay's; what else the user turn held joins them.
+                rest.RemoveAt(0);
+                var others = blocks.OfType<JsonObject>().Where(b => (string?)b["type"] != "tool_result").Select(b => (JsonNode)b.DeepClone()).ToList();
+                if (others.Count > 0)
+                {
+                    if (rebuilt.LastOrDefault() is JsonObject { } last && (string?)last["role"] == "user" && last["content"] is JsonArray answered)
+                    {
+                        others.ForEach(answered.Add);
+                    }
+                    else
+                    {
+                        rest.Insert(0, new JsonObject { ["role"] = "user", ["content"] = new JsonArray([.. others]) });
+                    }
+                }
+            }
+
             foreach (var message in rest)
             {
-                rebuilt.Add(message?.DeepClone());
+                rebuilt.Add(message);
             }
 
             body["messages"] = rebuilt;
@@ -164,10 +197,19 @@ public static class ChainedReplayPlanner
     private static JsonArray Messages(PlannedCall call) =>
         JsonNode.Parse(call.Request.RequestBodyJson)?["messages"] as JsonArray ?? [];
 
-    /// <summary>The replayed message as the next turn's history carries it: role, content and tool calls only.</summary>
-    private static JsonObject AssistantMessage(string messageJson)
+    /// <summary>
+    /// The replayed message as the next turn's history carries it, in the recorded protocol (a Claude reply to a GPT
+    /// recording becomes an OpenAI message with the same tool call ids, and the other way round): role, content and tool
+    /// calls only.
+    /// </summary>
+    private static JsonObject AssistantMessage(string messageJson, string format)
     {
-        var message = JsonStructure.Parse(messageJson) as JsonObject ?? [];
+        var message = ChatTranslator.ConvertReply(JsonStructure.Parse(messageJson) as JsonObject ?? [], format);
+        if (format == LlmWireFormat.Anthropic)
+        {
+            return new JsonObject { ["role"] = "assistant", ["content"] = message["content"]?.DeepClone() };
+        }
+
         var history = new JsonObject { ["role"] = "assistant", ["content"] = message["content"]?.DeepClone() };
         if (message["tool_calls"] is JsonArray { Count: > 0 } calls)
         {
@@ -209,10 +251,13 @@ public static class ChainMessages
         node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : null;
 
     /// <summary>The ids of an assistant message's tool calls, in order (null where a call has none).</summary>
-    public static IReadOnlyList<string?> ToolCallIds(JsonNode? output) =>
-        output is JsonObject { } message && message["tool_calls"] is JsonArray calls
-            ? [.. calls.OfType<JsonObject>().Select(c => (string?)c["id"])]
-            : [];
+    public static IReadOnlyList<string?> ToolCallIds(JsonNode? output) => output switch
+    {
+        JsonObject { } message when message["tool_calls"] is JsonArray calls => [.. calls.OfType<JsonObject>().Select(c => (string?)c["id"])],
+        JsonObject { } message when message["content"] is JsonArray blocks =>
+            [.. blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "tool_use").Select(b => (string?)b["id"])],
+        _ => [],
+    };
 
     /// <summary>The recorded input with its messages replaced, in the shape it was recorded in.</summary>
     public static string WithMessages(string? inputJson, JsonArray messages)

@@ -231,6 +231,7 @@ public sealed partial class ReplayGrain(
         var replayTrace = ReplayTraceBuilder.Build(
             path, replayId, calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
         state.State.Decisions = ReplayTraceBuilder.CountDecisions(calls, state.State.Results);
+        state.State.OverridesApplied = state.State.OverridesApplied with { DroppedParameters = ReplayTraceBuilder.DroppedParameters(calls, state.State.Results) };
         await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, replayTrace.Id)).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
         state.State.ReplayTraceId = replayTrace.Id;
@@ -348,7 +349,8 @@ public sealed partial class ReplayGrain(
     private SpanResult ToSpanResult(PlannedCall call, LlmCallResult result) => new(
         call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
         result.CompletionTokens, result.LatencyMs, result.WaitMs,
-        prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts);
+        prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts,
+        result.DroppedParameters is { Count: > 0 } dropped ? dropped : null);
 
     private async Task FailAsync(ReplayError error)
     {

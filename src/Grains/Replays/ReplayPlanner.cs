@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Templates;
 
 namespace TraceReplay.Grains.Replays;
@@ -105,15 +106,26 @@ public static class ReplayPlanner
                 return (null, $"promptTemplateVersionId: cannot render version {version.Version} of '{version.Name}' for span '{span.Id}': {rendered.Error}");
             }
 
-            var index = span.PromptMessageIndex ?? FindSystemMessage(messages);
-            if (index < 0 || index >= messages.Count || messages[index] is not JsonObject message)
+            if (span.PromptMessageIndex is null && body["system"] is JsonValue)
             {
-                return (null, $"LLM span '{span.Id}' has no message at index {index} to re-render.");
+                // Anthropic keeps the system prompt at the top level, not among the messages.
+                body["system"] = rendered.Text;
+                templateChanged = true;
+                templateVersionId = version.Id;
             }
 
-            message["content"] = rendered.Text;
-            templateChanged = true;
-            templateVersionId = version.Id;
+            var index = span.PromptMessageIndex ?? FindSystemMessage(messages);
+            if (!templateChanged)
+            {
+                if (index < 0 || index >= messages.Count || messages[index] is not JsonObject message)
+                {
+                    return (null, $"LLM span '{span.Id}' has no message at index {index} to re-render.");
+                }
+
+                message["content"] = rendered.Text;
+                templateChanged = true;
+                templateVersionId = version.Id;
+            }
         }
 
         var recordedParameters = ParseObject(span.ModelParametersJson) ?? [];
@@ -144,16 +156,17 @@ public static class ReplayPlanner
             }
         }
 
+        var format = LlmWireFormat.Detect(JsonStructureParse(span.InputJson), span.Model, span.MetadataJson);
         foreach (var (name, value) in parameters)
         {
-            body[WireName(name, parameters)] = value?.DeepClone();
+            body[WireName(name, parameters, format)] = value?.DeepClone();
         }
 
         body["model"] = model;
         var parametersJson = parameters.Count == 0 && span.ModelParametersJson is null && inherited.Count == 0 ? null : parameters.ToJsonString();
         var call = new PlannedCall(
             span,
-            new LlmCallRequest(model, body.ToJsonString()),
+            new LlmCallRequest(model, body.ToJsonString(), format),
             parametersJson,
             templateChanged ? ReplaceMessages(span.InputJson!, messages) : span.InputJson,
             templateVersionId,
@@ -223,9 +236,25 @@ public static class ReplayPlanner
         return 0;
     }
 
-    /// <summary>OpenAI's current name for the token limit, unless the span already used the new one.</summary>
-    private static string WireName(string name, JsonObject parameters) =>
-        name == "max_tokens" && !parameters.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : name;
+    /// <summary>
+    /// The parameter's name in the recorded protocol: OpenAI's current name for the token limit (unless the span already
+    /// used the new one); Anthropic's max_tokens for either.
+    /// </summary>
+    private static string WireName(string name, JsonObject parameters, string format) => format == LlmWireFormat.Anthropic
+        ? name == "max_completion_tokens" ? "max_tokens" : name
+        : name == "max_tokens" && !parameters.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : name;
+
+    private static JsonNode? JsonStructureParse(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static JsonObject? ParseObject(string? json)
     {

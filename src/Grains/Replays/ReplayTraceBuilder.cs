@@ -124,12 +124,22 @@ public static class ReplayTraceBuilder
         return new ReplayDecisions(calls.Count, agreed);
     }
 
+    /// <summary>Per replayed span, the parameters its provider did not accept; null when none were left out.</summary>
+    public static IReadOnlyList<DroppedParameters>? DroppedParameters(IReadOnlyList<PlannedCall> calls, IReadOnlyDictionary<string, SpanResult> results)
+    {
+        var dropped = calls
+            .Where(c => results.TryGetValue(c.Span.Id, out var r) && r.DroppedParameters is { Count: > 0 })
+            .Select(c => new DroppedParameters(c.Span.Id, results[c.Span.Id].DroppedParameters!))
+            .ToList();
+        return dropped.Count == 0 ? null : dropped;
+    }
+
     /// <summary>Text if the span recorded text and the model answered with text alone; else the message object.</summary>
     private static JsonNode? OutputInRecordedShape(string? recordedOutputJson, string messageJson)
     {
         var message = JsonNode.Parse(messageJson) as JsonObject ?? [];
         var recordedIsText = TryParse(recordedOutputJson) is JsonValue v && v.GetValueKind() == JsonValueKind.String;
-        var hasToolCalls = message["tool_calls"] is JsonArray { Count: > 0 };
+        var hasToolCalls = LlmMessages.ToolCallsOf(message).Count > 0;
         return recordedIsText && !hasToolCalls ? JsonValue.Create(MessageText(message)) : message;
     }
 

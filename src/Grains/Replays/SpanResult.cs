@@ -12,4 +12,5 @@ public sealed record SpanResult(
     [property: Id(6)] double WaitMs,
     [property: Id(7)] decimal? Cost,
     [property: Id(8)] bool Simulated,
-    [property: Id(9)] int Attempts);
+    [property: Id(9)] int Attempts,
+    [property: Id(10)] IReadOnlyList<string>? DroppedParameters = null);

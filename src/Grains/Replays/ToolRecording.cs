@@ -41,6 +41,17 @@ public sealed class ToolRecording
             {
                 messages.TryAdd(id, ContentText(message["content"]));
             }
+            else if ((string?)message["role"] == "user" && message["content"] is JsonArray blocks)
+            {
+                // Anthropic: tool_result blocks in the user turn, keyed by the tool_use id they answer.
+                foreach (var block in blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "tool_result"))
+                {
+                    if ((string?)block["tool_use_id"] is { } useId)
+                    {
+                        messages.TryAdd(useId, ContentText(block["content"]));
+                    }
+                }
+            }
         }
 
         var toolSpans = ordered.Where(s => s.Type == SpanType.Tool).ToLookup(s => s.Name, StringComparer.Ordinal);
@@ -108,6 +119,12 @@ public sealed class ToolRecording
     private static string Arguments(JsonNode? arguments) => arguments?.ToJsonString() ?? "null";
 
     /// <summary>A tool message's content as the text a model receives: a string as is, anything else as JSON.</summary>
-    private static string ContentText(JsonNode? content) =>
-        content is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : content?.ToJsonString() ?? string.Empty;
+    private static string ContentText(JsonNode? content) => content switch
+    {
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        // Content blocks that are all text (an Anthropic tool_result's, an OpenAI content-part array): their text.
+        JsonArray parts when parts.Count > 0 && parts.All(p => p is JsonObject o && (string?)o["type"] == "text") =>
+            string.Concat(parts.Select(p => (string?)p!["text"] ?? string.Empty)),
+        _ => content?.ToJsonString() ?? string.Empty,
+    };
 }

@@ -192,6 +192,7 @@ public sealed class ReplayApiTests(ApiFixture api)
         {
             Assert.True((bool)models[name]["served"]!, $"{name} should be served");
             Assert.False((bool)models[name]["simulated"]!);
+            Assert.Equal("openai", (string?)models[name]["servedByKind"]);
         }
 
         Assert.Equal(2.5m, (decimal)models["gpt-4o"]["inputPricePerMillion"]!);
@@ -202,6 +203,7 @@ public sealed class ReplayApiTests(ApiFixture api)
         Assert.False((bool)claude["served"]!);
         Assert.False((bool)claude["simulated"]!);
         Assert.Equal("anthropic", (string?)claude["provider"]);
+        Assert.Null(claude["servedByKind"]);
         Assert.Equal(3m, (decimal)claude["inputPricePerMillion"]!);
         Assert.True(models.Count >= 50);
     }

@@ -121,6 +121,9 @@ public sealed class DashboardTests(DashboardFixture dashboard)
             var model = page.GetByLabel("Model", new() { Exact = true });
             await Expect(model.Locator("option[value='gpt-4o-mini']")).ToBeEnabledAsync();
             await Expect(model.Locator("option[value='claude-3-5-haiku-20241022'], option:disabled").First).ToBeDisabledAsync();
+            // Grouped by provider; each served model says who serves it and how.
+            await Expect(model.Locator("optgroup[data-provider='openai'] option[value='gpt-4o-mini']")).ToContainTextAsync("fake (OpenAI-compatible)");
+            await Expect(model.Locator("optgroup[data-provider='anthropic']")).ToHaveAttributeAsync("label", "Anthropic — not served");
             await Expect(page.GetByLabel("Prompt template version").Locator("option")).ToContainTextAsync(["Keep recorded (support-system v1)", "support-system v1", "support-system v2"]);
             var temperature = page.GetByLabel("Temperature");
             await Expect(temperature).ToHaveValueAsync("0.7");

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging;
 
 namespace TraceReplay.Tests.Fakes;
 
-/// <summary>One request the fake received: its JSON body, its Authorization header and when it arrived.</summary>
-public sealed record FakeRequest(JsonObject Body, string? Authorization, DateTimeOffset ReceivedAt);
+/// <summary>One request the fake received: its JSON body, its Authorization header and when it arrived (and, for Azure
+/// OpenAI's shape, its path with query and api-key header).</summary>
+public sealed record FakeRequest(JsonObject Body, string? Authorization, DateTimeOffset ReceivedAt, string? PathAndQuery = null, string? ApiKey = null);
 
 /// <summary>
 /// A scripted reply. Status 200 answers a chat completion with <see cref="Content"/> and <see cref="ToolCalls"/>
@@ -46,6 +47,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         _app = app;
         _app.MapPost("/v1/chat/completions", HandleAsync);
         _app.MapPost("/chat/completions", HandleAsync);
+        _app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);
     }
 
     /// <summary>Base URL including /v1, e.g. http://127.0.0.1:5123/v1.</summary>
@@ -148,7 +150,9 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         {
             UpdatePeak(inFlight);
             var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject ?? [];
-            Record(new FakeRequest(body, context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow));
+            Record(new FakeRequest(
+                body, context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow,
+                context.Request.Path + context.Request.QueryString, context.Request.Headers["api-key"].FirstOrDefault()));
 
             var reply = Responder?.Invoke(body) ?? new FakeReply();
             var delay = reply.Delay ?? Delay;

@@ -33,7 +33,7 @@ public sealed class LlmProviderRegistryTests
         var registry = LlmTestContext.Registry(new LlmOptions());
 
         Assert.True(registry.SimulatorActive);
-        Assert.Equal(new LlmRoute("simulator", true, null), registry.Find("gpt-4o"));
+        Assert.Equal(new LlmRoute("simulator", true, null, LlmProviderKinds.Simulator), registry.Find("gpt-4o"));
         Assert.Equal(["gpt-4o", "gpt-4o-mini"], registry.ServedModels);
         Assert.Null(registry.Find("llama-3-8b"));
     }
@@ -101,6 +101,30 @@ public sealed class LlmProviderRegistryTests
     }
 
     [Fact]
+    public void AnUnknownProviderKindIsRefusedNamingTheKindsThatExist()
+    {
+        var options = LlmTestContext.ProviderOptions("http://localhost:8000/v1", "odd", null, "m");
+        options.Providers["odd"].Kind = "gemini-native";
+
+        var error = Assert.Throws<InvalidOperationException>(() => LlmTestContext.Registry(options));
+
+        Assert.Contains("openai, azure-openai or anthropic", error.Message);
+    }
+
+    [Fact]
+    public void AnAzureProviderNeedsItsEndpointAndServesItsDeploymentsModels()
+    {
+        var options = new LlmOptions();
+        options.Providers["azure"] = new LlmProviderOptions { Kind = "azure-openai", Deployments = { ["gpt-4o"] = "prod-4o" } };
+        Assert.Contains("needs a BaseUrl", Assert.Throws<InvalidOperationException>(() => LlmTestContext.Registry(options)).Message);
+
+        options.Providers["azure"].BaseUrl = "https://example.openai.azure.com";
+        var route = LlmTestContext.Registry(options).Find("gpt-4o");
+
+        Assert.Equal(new LlmRoute("azure", false, new Uri("https://example.openai.azure.com"), LlmProviderKinds.AzureOpenAi, "prod-4o"), route);
+    }
+
+    [Fact]
     public void TheCatalogListsEveryPricedModelAndEveryUnpricedServedModel()
     {
         var registry = LlmTestContext.Registry(
@@ -108,9 +132,9 @@ public sealed class LlmProviderRegistryTests
 
         Assert.Equal(
             [
-                new ModelCatalogEntry("gpt-4o", "openai", 1m, 2m, true, "vllm", false),
+                new ModelCatalogEntry("gpt-4o", "openai", 1m, 2m, true, "vllm", false, "openai"),
                 new ModelCatalogEntry("gpt-4o-mini", "openai", 1m, 2m, false, null, false),
-                new ModelCatalogEntry("llama-3-8b", "vllm", null, null, true, "vllm", false),
+                new ModelCatalogEntry("llama-3-8b", "vllm", null, null, true, "vllm", false, "openai"),
             ],
             registry.Catalog);
     }

@@ -1,5 +1,6 @@
 // Sweeps: estimate then start, live progress, results with a confidence interval per evaluator, CSV download.
 import { get, post, download, enc } from '../api.js';
+import { modelGroups, servedVia } from '../models.js';
 import { h, svg, field, loading, empty, errorBox, badge, progressBar, poll, replace, fmtCost, fmtMs, fmtInt, fmtTime, fmtPrice } from '../dom.js';
 
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'BUDGET_EXCEEDED']);
@@ -49,8 +50,7 @@ async function createForm() {
   const traceIds = h('input', { id: 'sweep-trace-ids', type: 'text', placeholder: 'id1, id2' });
   const limit = h('input', { id: 'sweep-limit', type: 'number', min: 1, max: 10000, step: 1, value: 100 });
   const model = h('select', { id: 'sweep-model' }, h('option', { value: '' }, 'Keep recorded'),
-    h('optgroup', { label: 'Served' }, models.filter(m => m.served).map(modelOption)),
-    h('optgroup', { label: 'Not served by any configured provider' }, models.filter(m => !m.served).map(modelOption)));
+    modelGroups(models, modelOption));
   const temperature = h('input', { id: 'sweep-temperature', type: 'number', min: 0, max: 2, step: 0.1, placeholder: 'as recorded' });
   const maxInFlight = h('input', { id: 'sweep-max-in-flight', type: 'number', min: 1, step: 1, placeholder: 'server default' });
   const budget = h('input', { id: 'sweep-budget', type: 'number', min: 0.01, step: 0.01, placeholder: 'none' });
@@ -120,7 +120,7 @@ async function createForm() {
 
 function modelOption(m) {
   return h('option', { value: m.name, disabled: !m.served },
-    `${m.name} — ${fmtPrice(m.inputPricePerMillion)} / ${fmtPrice(m.outputPricePerMillion)}${m.served ? (m.simulated ? ' · simulator' : '') : ' · not served'}`);
+    `${m.name} — ${fmtPrice(m.inputPricePerMillion)} / ${fmtPrice(m.outputPricePerMillion)} · ${servedVia(m)}`);
 }
 
 function estimateView(e) {

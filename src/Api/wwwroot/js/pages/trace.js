@@ -2,6 +2,7 @@ import { get, post, enc } from '../api.js';
 import { h, field, loading, empty, errorBox, badge, simulatedMark, tag, metric, progressBar, poll, replace, json,
   fmtMs, fmtCost, fmtInt, fmtTime, fmtPrice } from '../dom.js';
 import { flattenTree, kindIcon, payloadView } from '../spans.js';
+import { modelGroups, servedVia } from '../models.js';
 
 const PARAMETERS = [
   { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.1 },
@@ -72,8 +73,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
     const recordedTemplates = [...new Set(trace.spans.map(s => s.promptTemplateVersionId).filter(Boolean))].map(id => templateNames.get(id) ?? id);
     const modelSelect = h('select', { id: 'replay-model', name: 'model' },
       h('option', { value: '' }, `Keep recorded (${recordedModels.join(', ') || 'none'})`),
-      h('optgroup', { label: 'Served' }, models.filter(m => m.served).map(m => modelOption(m))),
-      h('optgroup', { label: 'Not served by any configured provider' }, models.filter(m => !m.served).map(m => modelOption(m))));
+      modelGroups(models, modelOption));
 
     const templateSelect = h('select', { id: 'replay-template', name: 'promptTemplateVersionId', disabled: templateVersions.length === 0 },
       h('option', { value: '' }, templateVersions.length ? `Keep recorded (${recordedTemplates.join(', ')})` : 'This trace used no prompt template'),
@@ -95,7 +95,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
       h('h2', { id: 'replay-title' }, 'Replay with overrides'),
       h('p', { class: 'muted' }, `Re-runs the ${llmSpans.length} LLM span${llmSpans.length === 1 ? '' : 's'} of this trace; tool and retrieval spans keep their recorded results.`),
       h('div', { class: 'form-grid' },
-        field('Model', modelSelect, 'Prices per 1M tokens (input / output). Models no configured provider serves are shown but cannot be picked.'),
+        field('Model', modelSelect, 'Grouped by provider; each model says who serves it. Prices per 1M tokens (input / output). Models no configured provider serves are shown but cannot be picked.'),
         field('Prompt template version', templateSelect)),
       h('fieldset', { class: 'params' },
         h('legend', {}, 'Model parameters'),
@@ -138,8 +138,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
 
   function modelOption(m) {
     const price = `${fmtPrice(m.inputPricePerMillion)} / ${fmtPrice(m.outputPricePerMillion)}`;
-    const via = m.served ? (m.simulated ? 'simulator' : m.servedBy) : 'not served';
-    return h('option', { value: m.name, disabled: !m.served }, `${m.name} — ${price} · ${via}`);
+    return h('option', { value: m.name, disabled: !m.served }, `${m.name} — ${price} · ${servedVia(m)}`);
   }
 
   async function loadTemplateVersions() {
@@ -184,7 +183,8 @@ export async function renderTrace(main, { params: [traceId], query }) {
         r.status === 'COMPLETED' ? evaluationStatus(r.evaluations) : null),
       progressBar(r.progress?.completedSpans ?? 0, r.progress?.totalSpans ?? 0, 'Replayed LLM spans'),
       h('p', { class: 'small muted' }, 'Configuration: ', describeOverrides(r.overrides),
-        r.overridesApplied ? ` · changed spans: model ${r.overridesApplied.model}, parameters ${r.overridesApplied.modelParameters}, template ${r.overridesApplied.promptTemplate}` : ''),
+        r.overridesApplied ? ` · changed spans: model ${r.overridesApplied.model}, parameters ${r.overridesApplied.modelParameters}, template ${r.overridesApplied.promptTemplate}` : '',
+        r.overridesApplied?.droppedParameters?.length ? ` · not accepted by the provider, left out: ${r.overridesApplied.droppedParameters.map(d => `${d.spanId} (${d.parameters.join(', ')})`).join('; ')}` : ''),
       r.status === 'FAILED' && r.error ? h('div', { class: 'state state-error replay-error', role: 'alert' },
         h('strong', {}, `${r.error.code}${r.error.providerStatus ? ` (provider HTTP ${r.error.providerStatus})` : ''}: `), r.error.message,
         r.error.spanId ? h('div', { class: 'small' }, `at span ${r.error.spanId}`) : null) : null,
