@@ -61,11 +61,20 @@ public sealed record ReplayDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedSpanDto>? SkippedSpans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDecisions? Decisions = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDivergence? Divergence = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDivergence? Divergence = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PriceDto>? Prices = null);
+
+/// <summary>A model's price, USD per one million tokens, in force from effectiveFrom (null: since always); source shipped or override.</summary>
+public sealed record PriceDto(string Model, string Provider, decimal InputPerMillion, decimal OutputPerMillion, DateTimeOffset? EffectiveFrom, string Source)
+{
+    public static PriceDto From(DatedPrice price) => new(
+        price.Model, price.Provider, price.InputPerMillion, price.OutputPerMillion, price.EffectiveFrom,
+        price.Source == PriceSource.Override ? "override" : "shipped");
+}
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
-    string? ServedBy, bool Simulated);
+    string? ServedBy, bool Simulated, DateTimeOffset? PriceEffectiveFrom = null, string? PriceSource = null);
 
 /// <summary>Maps grain records to the API's JSON; raw JSON payloads become JSON again, not strings.</summary>
 public static class ApiModels
@@ -103,7 +112,8 @@ public static class ApiModels
         new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
         replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null,
         SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null,
-        Decisions: replay.Decisions, Divergence: replay.Divergence);
+        Decisions: replay.Decisions, Divergence: replay.Divergence,
+        Prices: replay.Prices is { Count: > 0 } prices ? [.. prices.Select(PriceDto.From)] : null);
 
     private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
 

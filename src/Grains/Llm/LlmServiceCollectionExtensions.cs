@@ -11,7 +11,8 @@ public static class LlmServiceCollectionExtensions
     {
         services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ModelPriceTable>();
+        services.TryAddSingleton(sp => new ModelPriceTable(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LlmOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<LlmProviderRegistry>();
         services.TryAddSingleton<SimulatedLlm>();
         services.TryAddSingleton<LlmGateway>();

@@ -285,7 +285,9 @@ public sealed partial class SweepGrain(
                 continue;
             }
 
-            var estimate = SweepEstimator.Estimate(trace, definition.Overrides, prices);
+            var estimate = definition.Prices is { } snapshot
+                ? SweepEstimator.Estimate(trace, definition.Overrides, snapshot)
+                : SweepEstimator.Estimate(trace, definition.Overrides, prices);
             if (definition.BudgetUsd is { } budget)
             {
                 if (estimate.Cost is not { } cost)
@@ -332,7 +334,7 @@ public sealed partial class SweepGrain(
         var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
-            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1));
+            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1), state.State.Definition!.Prices);
             var result = await trace.StartReplayAsync(state.State.Definition!.Overrides, supervisor);
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
@@ -437,7 +439,7 @@ public sealed partial class SweepGrain(
         return new SweepSnapshot(
             this.GetPrimaryKeyString(), d.Name, state.State.Status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
             d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, new SweepCounts(Entries.Count, queued, running, completed, failed, skipped),
-            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason, d.Project);
+            Spend(), d.CreatedAt, state.State.StartedAt, state.State.CompletedAt, eta, state.State.StopReason, d.Project, d.Prices);
     }
 
     private static string Upper(SweepStatus status) => status switch

@@ -123,7 +123,7 @@ public sealed partial class TraceGrain(
 
         var replayId = supervisor?.ReplayId ?? "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId);
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId, supervisor?.Prices);
         if (state.State.Replays.All(r => r.Id != replayId))
         {
             var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
@@ -221,9 +221,14 @@ public sealed partial class TraceGrain(
 
     public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores]);
 
-    /// <summary>An LLM span recorded without a cost gets one from the price table when its usage is known.</summary>
+    /// <summary>
+    /// An LLM span recorded without a cost gets one from the price table when its usage is known: the price in force
+    /// when the call was made (its start, else now), stored with the span so a later price change leaves it alone.
+    /// </summary>
     private SpanData PriceSpan(SpanData span) =>
-        span.Type == SpanType.Llm && span.Cost is null ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens) } : span;
+        span.Type == SpanType.Llm && span.Cost is null
+            ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens, span.StartTime ?? time.GetUtcNow()) }
+            : span;
 
     private static DateTimeOffset? EarliestStart(List<SpanData> spans)
     {
