@@ -42,6 +42,8 @@ public static class TraceReplaySiloExtensions
         var services = silo.Services;
         services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
         services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.MaxPinnedTraces > 0, $"{RetentionOptions.Section}:MaxPinnedTraces must be at least 1.").ValidateOnStart();
         services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section);
         // Orleans refuses reminder periods under a minute unless told otherwise; recovery may be configured faster.
         services.AddOptions<ReminderOptions>().Configure<IOptions<ReplayRecoveryOptions>>((reminders, recovery) =>

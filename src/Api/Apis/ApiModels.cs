@@ -25,7 +25,12 @@ public sealed record TraceDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SpanDto>? Spans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PromptTokens = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CompletionTokens = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
+    bool Pinned = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? PinnedBy = null);
+
+/// <summary>A trace's pins: whether anything keeps it past retention, and what ("manual", "sweep:&lt;id&gt;").</summary>
+public sealed record PinDto(string TraceId, bool Pinned, IReadOnlyList<string> PinnedBy);
 
 /// <summary>Automatic scoring: NONE (no evaluator was enabled), PENDING or DONE, with counts.</summary>
 public sealed record EvaluationsDto(string Status, int Total, int Done, int Pending)
@@ -81,7 +86,7 @@ public static class ApiModels
 {
     public static TraceDto ToDto(this TraceCatalogRow row) => new(
         row.Id, row.Name, row.Status, row.Timestamp, row.EndTime, row.DurationMs, row.TotalCost, row.TotalTokens,
-        row.Tags, Json(row.MetadataJson), row.SpanCount, 0, row.CreatedAt, row.Simulated, Lineage(row.ReplayOf));
+        row.Tags, Json(row.MetadataJson), row.SpanCount, 0, row.CreatedAt, row.Simulated, Lineage(row.ReplayOf), Pinned: row.Pinned);
 
     public static TraceDto ToDto(this TraceData trace)
     {

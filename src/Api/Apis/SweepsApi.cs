@@ -15,8 +15,8 @@ namespace TraceReplay.Api.Apis;
 /// <summary>What the sweep handlers need, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record SweepServices(
     IClusterClient Grains, ITraceCatalog Catalog, LlmProviderRegistry Providers, ModelPriceTable Prices,
-    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions, TimeProvider Time,
-    ProjectContext Project)
+    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions,
+    IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
     /// <summary>The caller's project's sweep; null when there is none of that id in the project.</summary>
     public async Task<SweepSnapshot?> FindSweepAsync(string sweepId) =>
@@ -55,12 +55,14 @@ public static class SweepsApi
     {
         var group = app.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
         group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once")
-            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
+            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 409, 413);
         group.MapPost("/estimate", EstimateSweep).WithName("EstimateSweep")
             .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs")
             .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
         group.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("The project's sweeps, newest first");
         group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA").ProducesErrors(404);
+        group.MapDelete("/{sweepId}", DeleteSweep).WithName("DeleteSweep")
+            .WithSummary("Delete a finished sweep and release its pins, so retention may purge its traces").ProducesErrors(404, 409);
         group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish")
             .ProducesErrors(404, 409);
         group.MapPost("/{sweepId}/retry-failed", RetryFailed).WithName("RetryFailedSweepTraces").WithSummary("Queue the failed traces again")
@@ -80,7 +82,8 @@ public static class SweepsApi
             return error;
         }
 
-        if (parsed!.BaselineSweepId is { } baselineId && await services.FindSweepAsync(baselineId) is null)
+        SweepSnapshot? baseline = null;
+        if (parsed!.BaselineSweepId is { } baselineId && (baseline = await services.FindSweepAsync(baselineId)) is null)
         {
             return ApiErrors.Validation($"baselineSweepId: sweep '{baselineId}' not found.");
         }
@@ -95,6 +98,16 @@ public static class SweepsApi
         if (targets.Count == 0)
         {
             return ApiErrors.Validation($"filter matched no traces ({parsed.Filter.Describe()}).");
+        }
+
+        // The sweep pins its sources, their replay traces and its baseline's traces; counted before it starts.
+        var pinsNeeded = 2L * (targets.Count + (baseline?.Counts.Total ?? 0));
+        var pinLimit = services.RetentionOptions.Value.MaxPinnedTraces;
+        if (await services.Catalog.CountPinsAsync(services.Project.Id, cancellationToken) is var pins && pins + pinsNeeded > pinLimit)
+        {
+            return ApiErrors.Conflict(
+                $"the sweep would pin up to {pinsNeeded} traces (its sources, their replays and its baseline's) and the project already holds {pins} pins; " +
+                $"the limit (TraceReplay:Retention:MaxPinnedTraces) is {pinLimit}. Delete finished sweeps or unpin traces first.");
         }
 
         var now = services.Time.GetUtcNow();
@@ -167,6 +180,17 @@ public static class SweepsApi
         return sweep is null ? ApiErrors.NotFound($"sweep '{sweepId}' not found.") : TypedResults.Ok(new DataEnvelope<SweepDto>(sweep.ToDto()));
     }
 
+    public static async Task<Results<NoContent, JsonHttpResult<ApiErrorBody>>> DeleteSweep(string sweepId, [AsParameters] SweepServices services)
+    {
+        if (await services.FindSweepAsync(sweepId) is null)
+        {
+            return ApiErrors.NotFound($"sweep '{sweepId}' not found.");
+        }
+
+        var result = await services.Grains.GetGrain<ISweepGrain>(sweepId).DeleteAsync();
+        return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.NoContent();
+    }
+
     public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> CancelSweep(
         string sweepId, [AsParameters] SweepServices services) =>
         await services.FindSweepAsync(sweepId) is null
@@ -192,10 +216,9 @@ public static class SweepsApi
             return ApiErrors.Validation($"repriceAt must be 'now' (today's prices); got '{repriceAt}'. Without it, costs are at the sweep's price snapshot.");
         }
 
-        PriceSnapshot? reprice = repriceAt is null ? null : new PriceSnapshot(services.Time.GetUtcNow(), []);
         var report = await services.FindSweepAsync(sweepId) is null
             ? null
-            : await SweepReportLoader.LoadAsync(services.Grains, sweepId, reprice is null ? null : services.Prices, cancellationToken);
+            : await SweepReportLoader.LoadAsync(services.Grains, sweepId, repriceAt is null ? null : services.Prices, cancellationToken);
         if (report is null)
         {
             return ApiErrors.NotFound($"sweep '{sweepId}' not found.");

@@ -1,6 +1,7 @@
 using TraceReplay.Grains.Replays;
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Grains.Sweeps;
 
@@ -16,6 +17,7 @@ namespace TraceReplay.Grains.Sweeps;
 public sealed partial class SweepGrain(
     [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
     ModelPriceTable prices,
+    ITraceCatalog catalog,
     IOptions<SweepOptions> options,
     IOptions<ReplayRecoveryOptions> recovery,
     TimeProvider time,
@@ -75,6 +77,11 @@ public sealed partial class SweepGrain(
             LogStarted(logger, this.GetPrimaryKeyString(), definition.Targets.Count);
         }
 
+        if (!state.State.SourcesPinned)
+        {
+            await PinSourcesAsync();
+        }
+
         EnsureDriving();
         return Snapshot()!;
     }
@@ -100,6 +107,35 @@ public sealed partial class SweepGrain(
         Stop(SweepStatus.Cancelled, "cancelled by request");
         await state.WriteStateAsync();
         return new SweepResult(Snapshot(), null);
+    }
+
+    public async Task<SweepResult> DeleteAsync()
+    {
+        var sweepId = this.GetPrimaryKeyString();
+        if (Snapshot() is not { } snapshot)
+        {
+            return SweepResult.Refused(ErrorKind.NotFound, $"sweep '{sweepId}' not found.");
+        }
+
+        if (NeedsDriving)
+        {
+            return SweepResult.Refused(ErrorKind.Conflict,
+                $"sweep '{sweepId}' is {Upper(state.State.Status)} with replays still to record; cancel it and wait for it to finish, then delete it.");
+        }
+
+        // Pins first: a crash before the state is cleared leaves a sweep that a repeated DELETE finishes deleting.
+        await catalog.UnpinAsync(snapshot.Project, PinHolders.Sweep(sweepId));
+        await GrainFactory.GetGrain<ISweepRegistryGrain>(snapshot.Project).RemoveAsync(sweepId);
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        await state.ClearStateAsync();
+        state.State = new SweepState();
+        LogDeleted(logger, sweepId);
+        DeactivateOnIdle();
+        return new SweepResult(snapshot, null);
     }
 
     public async Task<SweepResult> RetryFailedAsync()
@@ -175,6 +211,11 @@ public sealed partial class SweepGrain(
     {
         try
         {
+            if (!state.State.SourcesPinned)
+            {
+                await PinSourcesAsync();
+            }
+
             var status = state.State.Status;
             if (status == SweepStatus.Pending)
             {
@@ -226,6 +267,14 @@ public sealed partial class SweepGrain(
         }
 
         var snapshots = await Task.WhenAll(running.Select(i => GrainFactory.GetGrain<IReplayGrain>(Entries[i].ReplayId!).GetAsync()));
+
+        // Replay traces are pinned before their entries record them: if the pin fails, the next tick polls them again.
+        var replayTraces = snapshots.Where(r => r is { Status: ReplayStatus.Completed, ReplayTraceId: not null }).Select(r => r!.ReplayTraceId!).ToList();
+        if (replayTraces.Count > 0)
+        {
+            await catalog.PinAsync(state.State.Definition!.Project, PinHolders.Sweep(this.GetPrimaryKeyString()), replayTraces);
+        }
+
         var changed = false;
         for (var k = 0; k < running.Count; k++)
         {
@@ -410,6 +459,26 @@ public sealed partial class SweepGrain(
         return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot;
     }
 
+    /// <summary>
+    /// Pins the sweep's sources and, when it has a baseline, the baseline's sources and replay traces, so retention keeps
+    /// what its results and its noise comparison read while the sweep exists.
+    /// </summary>
+    private async Task PinSourcesAsync()
+    {
+        var definition = state.State.Definition!;
+        var ids = Entries.Select(e => e.TraceId).ToList();
+        if (definition.BaselineSweepId is { } baselineId
+            && await GrainFactory.GetGrain<ISweepGrain>(baselineId).GetEntriesAsync() is { } baseline)
+        {
+            ids.AddRange(baseline.Select(e => e.TraceId));
+            ids.AddRange(baseline.Where(e => e.ReplayTraceId is not null).Select(e => e.ReplayTraceId!));
+        }
+
+        await catalog.PinAsync(definition.Project, PinHolders.Sweep(this.GetPrimaryKeyString()), ids);
+        state.State.SourcesPinned = true;
+        await state.WriteStateAsync();
+    }
+
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
 
     private SweepSnapshot? Snapshot()
@@ -450,6 +519,9 @@ public sealed partial class SweepGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} started over {Traces} traces")]
     private static partial void LogStarted(ILogger logger, string sweepId, int traces);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} deleted; its pins are released")]
+    private static partial void LogDeleted(ILogger logger, string sweepId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} finished: {Status}")]
     private static partial void LogFinished(ILogger logger, string sweepId, string status);
