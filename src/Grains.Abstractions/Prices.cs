@@ -28,13 +28,26 @@ public sealed record DatedPrice(
             : (promptTokens.Value * InputPerMillion + completionTokens.Value * OutputPerMillion) / 1_000_000m;
 }
 
-/// <summary>The prices a sweep priced its replays with, taken when it was created.</summary>
+/// <summary>Prices that compare by their items, so the records holding them (replay snapshots) compare by value.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PriceList([property: Id(0)] IReadOnlyList<DatedPrice> Items)
+{
+    public bool Equals(PriceList? other) => other is not null && Items.SequenceEqual(other.Items);
+
+    public override int GetHashCode() => Items.Count;
+}
+
+/// <summary>The prices a sweep priced its replays with, taken when it was created; compares by value.</summary>
 /// <param name="TakenAt">The instant whose prices these are: the sweep's creation.</param>
 [GenerateSerializer, Immutable]
 public sealed record PriceSnapshot(
     [property: Id(0)] DateTimeOffset TakenAt,
     [property: Id(1)] IReadOnlyList<DatedPrice> Prices)
 {
+    public bool Equals(PriceSnapshot? other) => other is not null && TakenAt == other.TakenAt && Prices.SequenceEqual(other.Prices);
+
+    public override int GetHashCode() => HashCode.Combine(TakenAt, Prices.Count);
+
     /// <summary>The snapshot's price of <paramref name="model"/> (case-insensitive), or null.</summary>
     public DatedPrice? Find(string? model) =>
         model is null ? null : Prices.FirstOrDefault(p => string.Equals(p.Model, model, StringComparison.OrdinalIgnoreCase));

@@ -99,7 +99,7 @@ public sealed record ReplaySnapshot(
     [property: Id(14)] ReplayDecisions? Decisions = null,
     [property: Id(15)] ReplayDivergence? Divergence = null,
     [property: Id(16)] string Project = TraceReplayNames.DefaultProject,
-    [property: Id(17)] IReadOnlyList<DatedPrice>? Prices = null);
+    [property: Id(17)] PriceList? Prices = null);
 
 /// <summary>
 /// Where a chained replay left the recorded path: the LLM span, what the recording did there, what the new model did,

@@ -118,7 +118,7 @@ public static class ApiModels
         replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.TotalTokens, r.DurationMs, r.Simulated) : null,
         SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null,
         Decisions: replay.Decisions, Divergence: replay.Divergence,
-        Prices: replay.Prices is { Count: > 0 } prices ? [.. prices.Select(PriceDto.From)] : null);
+        Prices: replay.Prices is { Items.Count: > 0 } prices ? [.. prices.Items.Select(PriceDto.From)] : null);
 
     private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
 

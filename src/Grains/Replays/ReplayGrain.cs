@@ -317,7 +317,7 @@ public sealed partial class ReplayGrain(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
             life.CompletedAt, life.Error, s.Results.Count, s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
             s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project,
-            s.PricesUsed.Count == 0 ? null : [.. s.PricesUsed]);
+            s.PricesUsed.Count == 0 ? null : new PriceList([.. s.PricesUsed]));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance; its reminder will retry")]

@@ -100,7 +100,9 @@ public sealed partial class TraceGrain(
 
         var now = time.GetUtcNow();
         var retentionDays = options.Value.RetentionDays;
-        if (retentionDays > 0 && trace.Timestamp < now.AddDays(-retentionDays))
+        // A pinned trace is kept past the window so that its sweep (or a baseline) can be re-run: it stays replayable.
+        if (retentionDays > 0 && trace.Timestamp < now.AddDays(-retentionDays)
+            && (await catalog.PinHoldersAsync(project, traceId)).Count == 0)
         {
             return ReplayStartResult.Refused(ErrorKind.Gone,
                 $"trace '{traceId}' is from {trace.Timestamp:yyyy-MM-dd}, older than the retention window of {retentionDays} days.");
