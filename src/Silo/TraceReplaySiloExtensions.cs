@@ -56,6 +56,12 @@ public static class TraceReplaySiloExtensions
         silo.AddTraceEvaluation();
         // Grain calls carry the caller's trace context and appear as spans when tracing is on.
         silo.AddActivityPropagation();
+        // Building the price table validates TraceReplay:Llm:Prices: a bad override stops the start, naming the model.
+        silo.AddStartupTask((services, _) =>
+        {
+            services.GetRequiredService<ModelPriceTable>();
+            return Task.CompletedTask;
+        });
         silo.AddStartupTask((services, _) =>
             services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
         silo.AddStartupTask((services, _) =>
