@@ -62,6 +62,10 @@ public static class ResultsView
         figures.AddRow("Latency p50 (ms)", F(latency["originalP50Ms"], "0"), F(latency["replayP50Ms"], "0"), "");
         figures.AddRow("Latency p95 (ms)", F(latency["originalP95Ms"], "0"), F(latency["replayP95Ms"], "0"), "");
         console.Write(figures);
+        if (results["pricing"]?["note"] is { } pricingNote)
+        {
+            console.WriteLine((string)pricingNote!);
+        }
 
         var regressed = results["regressedTraces"]!.AsArray();
         var failures = results["failures"]!.AsArray();

@@ -8,7 +8,13 @@ public interface IRetentionGrain : IGrainWithStringKey
     [Alias("EnsureScheduledAsync")]
     Task EnsureScheduledAsync();
 
-    /// <summary>Purges every trace past the window now and returns how many were purged.</summary>
-    [Alias("PurgeExpiredAsync"), ResponseTimeout("00:10:00")]
-    Task<int> PurgeExpiredAsync();
+    /// <summary>Purges every unpinned trace past the window now; reports how many it purged and how many it kept for pins.</summary>
+    [Alias("PurgeExpiredReportAsync"), ResponseTimeout("00:10:00")]
+    Task<RetentionReport> PurgeExpiredAsync();
 }
+
+/// <summary>One retention pass: traces purged, and traces past the window kept because something pins them.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RetentionReport(
+    [property: Id(0)] int Purged,
+    [property: Id(1)] long KeptForPins);

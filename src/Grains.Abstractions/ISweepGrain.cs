@@ -20,6 +20,13 @@ public interface ISweepGrain : IGrainWithStringKey
     [Alias("CancelAsync")]
     Task<SweepResult> CancelAsync();
 
+    /// <summary>
+    /// Deletes a finished sweep and releases its pins, so retention may purge its traces; an unfinished one is refused
+    /// (409: cancel it first). Answers the sweep as it was.
+    /// </summary>
+    [Alias("DeleteAsync")]
+    Task<SweepResult> DeleteAsync();
+
     /// <summary>Queues the failed traces again and resumes the sweep. A cancelled sweep is refused (409).</summary>
     [Alias("RetryFailedAsync")]
     Task<SweepResult> RetryFailedAsync();

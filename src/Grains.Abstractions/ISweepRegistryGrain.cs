@@ -8,6 +8,10 @@ public interface ISweepRegistryGrain : IGrainWithStringKey
     [Alias("AddAsync")]
     Task AddAsync(string sweepId);
 
+    /// <summary>Removes a deleted sweep's id; an unknown id changes nothing.</summary>
+    [Alias("RemoveAsync")]
+    Task RemoveAsync(string sweepId);
+
     /// <summary>The project's sweep ids, newest first.</summary>
     [Alias("ListAsync"), AlwaysInterleave]
     Task<IReadOnlyList<string>> ListAsync();

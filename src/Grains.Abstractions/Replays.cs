@@ -91,7 +91,10 @@ public sealed record SkippedSpan(
     [property: Id(1)] string Name,
     [property: Id(2)] string Reason);
 
-/// <summary>A replay as clients see it; also the replay history entry a trace keeps (summaries only).</summary>
+/// <summary>
+/// A replay as clients see it; also the replay history entry a trace keeps (summaries only). Prices: the price of each
+/// model its calls were charged at, stored with the result.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplaySnapshot(
     [property: Id(0)] string Id,
@@ -110,7 +113,8 @@ public sealed record ReplaySnapshot(
     [property: Id(13)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
     [property: Id(14)] ReplayDecisions? Decisions = null,
     [property: Id(15)] ReplayDivergence? Divergence = null,
-    [property: Id(16)] string Project = TraceReplayNames.DefaultProject);
+    [property: Id(16)] string Project = TraceReplayNames.DefaultProject,
+    [property: Id(17)] PriceList? Prices = null);
 
 /// <summary>
 /// Where a chained replay left the recorded path: the LLM span, what the recording did there, what the new model did,
@@ -142,9 +146,13 @@ public sealed record ReplayDecisions(
 [GenerateSerializer, Immutable]
 public sealed record ReplaySupervisor(
     [property: Id(0)] string SweepId,
-    [property: Id(1)] string ReplayId);
+    [property: Id(1)] string ReplayId,
+    [property: Id(2)] PriceSnapshot? Prices = null);
 
-/// <summary>What a TraceGrain hands a new ReplayGrain: everything it needs, validated.</summary>
+/// <summary>
+/// What a TraceGrain hands a new ReplayGrain: everything it needs, validated. Prices: the sweep's price snapshot, which
+/// prices the calls of the models it holds instead of the table.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplayStart(
     [property: Id(0)] string SourceTraceId,
@@ -154,4 +162,5 @@ public sealed record ReplayStart(
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
     [property: Id(6)] string Project = TraceReplayNames.DefaultProject,
-    [property: Id(7)] string? SupervisedBy = null);
+    [property: Id(7)] string? SupervisedBy = null,
+    [property: Id(8)] PriceSnapshot? Prices = null);

@@ -28,13 +28,15 @@ public sealed record SweepTarget(
     [property: Id(1)] string Name,
     [property: Id(2)] DateTimeOffset Timestamp,
     [property: Id(3)] decimal? Cost,
-    [property: Id(4)] double? DurationMs);
+    [property: Id(4)] double? DurationMs,
+    [property: Id(5)] IReadOnlyList<string>? Models = null);
 
 /// <summary>Everything a new sweep needs; the traces are already resolved from the filter.</summary>
 /// <param name="MaxInFlight">Replays running at once; null sizes it to the cluster's LLM pools.</param>
 /// <param name="BudgetUsd">No replay is started whose estimated cost would take the spend past this.</param>
 /// <param name="RegressionThreshold">A trace regressed when an evaluator's score dropped by at least this much.</param>
 /// <param name="BaselineSweepId">A sweep without overrides whose differences measure run-to-run noise.</param>
+/// <param name="Prices">The prices of the models the sweep replays with, as of its creation: its estimates and replays use them.</param>
 [GenerateSerializer, Immutable]
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
@@ -46,7 +48,8 @@ public sealed record SweepDefinition(
     [property: Id(6)] double RegressionThreshold,
     [property: Id(7)] string? BaselineSweepId,
     [property: Id(8)] DateTimeOffset CreatedAt,
-    [property: Id(9)] string FilterDescription);
+    [property: Id(9)] string FilterDescription,
+    [property: Id(10)] PriceSnapshot? Prices = null);
 
 /// <summary>How many traces of a sweep are in each state.</summary>
 [GenerateSerializer, Immutable]
@@ -77,7 +80,8 @@ public sealed record SweepSnapshot(
     [property: Id(13)] DateTimeOffset? CompletedAt,
     [property: Id(14)] TimeSpan? EstimatedTimeRemaining,
     [property: Id(15)] string? StopReason,
-    [property: Id(16)] string Project = TraceReplayNames.DefaultProject);
+    [property: Id(16)] string Project = TraceReplayNames.DefaultProject,
+    [property: Id(17)] PriceSnapshot? Prices = null);
 
 /// <summary>
 /// One trace of a sweep, compact: what was started, how it ended, and the recorded and replayed cost and duration.

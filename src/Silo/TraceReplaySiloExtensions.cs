@@ -43,6 +43,8 @@ public static class TraceReplaySiloExtensions
         var services = silo.Services;
         services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
         services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.MaxPinnedTraces > 0, $"{RetentionOptions.Section}:MaxPinnedTraces must be at least 1.").ValidateOnStart();
         services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section);
         // Orleans refuses reminder periods under a minute unless told otherwise; recovery may be configured faster.
         services.AddOptions<ReminderOptions>().Configure<IOptions<ReplayRecoveryOptions>>((reminders, recovery) =>
@@ -55,6 +57,12 @@ public static class TraceReplaySiloExtensions
         silo.AddTraceEvaluation();
         // Grain calls carry the caller's trace context and appear as spans when tracing is on.
         silo.AddActivityPropagation();
+        // Building the price table validates TraceReplay:Llm:Prices: a bad override stops the start, naming the model.
+        silo.AddStartupTask((services, _) =>
+        {
+            services.GetRequiredService<ModelPriceTable>();
+            return Task.CompletedTask;
+        });
         silo.AddStartupTask((services, _) =>
             services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
         silo.AddStartupTask((services, _) =>

@@ -26,7 +26,12 @@ public sealed record TraceDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SpanDto>? Spans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PromptTokens = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CompletionTokens = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
+    bool Pinned = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? PinnedBy = null);
+
+/// <summary>A trace's pins: whether anything keeps it past retention, and what ("manual", "sweep:&lt;id&gt;").</summary>
+public sealed record PinDto(string TraceId, bool Pinned, IReadOnlyList<string> PinnedBy);
 
 /// <summary>Automatic scoring: NONE (no evaluator was enabled), PENDING or DONE, with counts.</summary>
 public sealed record EvaluationsDto(string Status, int Total, int Done, int Pending)
@@ -62,18 +67,27 @@ public sealed record ReplayDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EvaluationsDto? Evaluations = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedSpanDto>? SkippedSpans = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDecisions? Decisions = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDivergence? Divergence = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReplayDivergence? Divergence = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PriceDto>? Prices = null);
+
+/// <summary>A model's price, USD per one million tokens, in force from effectiveFrom (null: since always); source shipped or override.</summary>
+public sealed record PriceDto(string Model, string Provider, decimal InputPerMillion, decimal OutputPerMillion, DateTimeOffset? EffectiveFrom, string Source)
+{
+    public static PriceDto From(DatedPrice price) => new(
+        price.Model, price.Provider, price.InputPerMillion, price.OutputPerMillion, price.EffectiveFrom,
+        price.Source == PriceSource.Override ? "override" : "shipped");
+}
 
 public sealed record ModelDto(
     string Name, string Provider, decimal? InputPricePerMillion, decimal? OutputPricePerMillion, bool Served,
-    string? ServedBy, bool Simulated, string? ServedByKind);
+    string? ServedBy, bool Simulated, string? ServedByKind, DateTimeOffset? PriceEffectiveFrom = null, string? PriceSource = null);
 
 /// <summary>Maps grain records to the API's JSON; raw JSON payloads become JSON again, not strings.</summary>
 public static class ApiModels
 {
     public static TraceDto ToDto(this TraceCatalogRow row) => new(
         row.Id, row.Name, row.Status, row.Timestamp, row.EndTime, row.DurationMs, row.TotalCost, row.TotalTokens,
-        row.Tags, Json(row.MetadataJson), row.SpanCount, 0, row.CreatedAt, row.Simulated, Lineage(row.ReplayOf));
+        row.Tags, Json(row.MetadataJson), row.SpanCount, 0, row.CreatedAt, row.Simulated, Lineage(row.ReplayOf), Pinned: row.Pinned);
 
     public static TraceDto ToDto(this TraceData trace)
     {
@@ -104,7 +118,8 @@ public static class ApiModels
         new ProgressDto(replay.CompletedSpans, replay.TotalSpans), replay.ReplayTraceId, replay.OverridesApplied,
         replay.Result is { } r ? new ReplayResultDto(r.TotalCost, r.KnownTotalTokens, r.DurationMs, r.Simulated) : null,
         SkippedSpans: replay.SkippedSpans is { Count: > 0 } skipped ? [.. skipped.Select(s => new SkippedSpanDto(s.SpanId, s.Name, s.Reason))] : null,
-        Decisions: replay.Decisions, Divergence: replay.Divergence);
+        Decisions: replay.Decisions, Divergence: replay.Divergence,
+        Prices: replay.Prices is { Items.Count: > 0 } prices ? [.. prices.Items.Select(PriceDto.From)] : null);
 
     private static LineageDto? Lineage(TraceLineage? lineage) => lineage is null ? null : new LineageDto(lineage.TraceId, lineage.ReplayId);
 

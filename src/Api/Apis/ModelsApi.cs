@@ -1,20 +1,33 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Api.Apis;
 
-/// <summary>The model catalog: prices and which models a configured provider serves.</summary>
+/// <summary>The model catalog: prices (current, and each model's dated history) and which models a configured provider serves.</summary>
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1/models").WithTags("Models")
-            .MapGet("/", ListModels).WithName("ListModels").WithSummary("Every known model with its price and whether it is served");
+        var group = app.MapGroup("/api/v1/models").WithTags("Models");
+        group.MapGet("/", ListModels).WithName("ListModels").WithSummary("Every known model with its current price and whether it is served");
+        group.MapGet("/{name}/prices", ListPrices).WithName("ListModelPrices")
+            .WithSummary("A model's prices, oldest first, each with the date it took effect and its source").ProducesErrors(404);
         return app;
     }
 
-    public static Ok<DataEnvelope<IReadOnlyList<ModelDto>>> ListModels(LlmProviderRegistry providers) =>
-        TypedResults.Ok(new DataEnvelope<IReadOnlyList<ModelDto>>([.. providers.Catalog.Select(m => new ModelDto(
-            m.Name, m.Provider, m.InputPerMillion, m.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind))]));
+    public static Ok<DataEnvelope<IReadOnlyList<ModelDto>>> ListModels(LlmProviderRegistry providers, ModelPriceTable prices, TimeProvider time)
+    {
+        // Prices come from the table at read time: a configuration reload changes them without rebuilding the registry.
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ModelDto>>([.. providers.Catalog.Select(m => prices.PriceAt(m.Name, now) is { } p
+            ? new ModelDto(m.Name, p.Provider, p.InputPerMillion, p.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind, p.EffectiveFrom, PriceDto.From(p).Source)
+            : new ModelDto(m.Name, m.Provider, m.InputPerMillion, m.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind))]));
+    }
+
+    public static Results<Ok<DataEnvelope<IReadOnlyList<PriceDto>>>, JsonHttpResult<ApiErrorBody>> ListPrices(string name, ModelPriceTable prices) =>
+        prices.History(name) is { Count: > 0 } history
+            ? TypedResults.Ok(new DataEnvelope<IReadOnlyList<PriceDto>>([.. history.Select(PriceDto.From)]))
+            : ApiErrors.NotFound($"model '{name}' has no price.");
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 using CsvHelper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -14,8 +15,8 @@ namespace TraceReplay.Api.Apis;
 /// <summary>What the sweep handlers need, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record SweepServices(
     IClusterClient Grains, ITraceCatalog Catalog, LlmProviderRegistry Providers, ModelPriceTable Prices,
-    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions, TimeProvider Time,
-    ProjectContext Project)
+    IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions,
+    IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
     /// <summary>The caller's project's sweep; null when there is none of that id in the project.</summary>
     public async Task<SweepSnapshot?> FindSweepAsync(string sweepId) =>
@@ -27,16 +28,23 @@ public sealed record SweepCountsDto(int Total, int Queued, int Running, int Comp
 public sealed record SweepDto(
     string Id, string Name, SweepStatus Status, string Filter, OverridesDto Overrides, int MaxInFlight, decimal? BudgetUsd,
     double RegressionThreshold, string? BaselineSweepId, SweepCountsDto Counts, decimal SpendUsd, DateTimeOffset CreatedAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? EtaSeconds, string? StopReason);
+    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? EtaSeconds, string? StopReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PricingDto? Pricing = null);
+
+/// <summary>
+/// The prices a sweep's costs are at: its snapshot (taken when it was created), or today's when the results were
+/// asked for with <c>?repriceAt=now</c> (<c>repriced</c> true).
+/// </summary>
+public sealed record PricingDto(DateTimeOffset PricesAsOf, bool Repriced, IReadOnlyList<PriceDto> Prices, string Note);
 
 public sealed record SweepEstimateDto(
     int Traces, int LlmCalls, long PromptTokens, long CompletionTokens, string? Model, decimal? EstimatedCostUsd,
-    IReadOnlyList<string> UnpricedModels, decimal? BudgetUsd, bool? WithinBudget, string Message);
+    IReadOnlyList<string> UnpricedModels, decimal? BudgetUsd, bool? WithinBudget, string Message, PricingDto? Pricing = null);
 
 public sealed record SweepResultsDto(
     SweepDto Sweep, bool SignificantRegression, IReadOnlyList<EvaluatorStatistics> Evaluators, IReadOnlyList<RegressedTrace> RegressedTraces,
     CostSummary Cost, LatencySummary Latency, IReadOnlyList<FailedTrace> Failures, IReadOnlyList<CohortReport> Cohorts,
-    IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions);
+    IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions, PricingDto? Pricing = null);
 
 /// <summary>Regression sweeps: replay many traces with the same overrides and compare quality, cost and latency.</summary>
 public static class SweepsApi
@@ -47,12 +55,14 @@ public static class SweepsApi
     {
         var group = app.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
         group.MapPost("/", StartSweep).WithName("StartSweep").WithSummary("Start a sweep over the traces a filter selects; answers at once")
-            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
+            .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 409, 413);
         group.MapPost("/estimate", EstimateSweep).WithName("EstimateSweep")
             .WithSummary("Trace count, LLM calls and estimated cost of a sweep, before anything runs")
             .DocumentsBody<StartSweepRequest>().ProducesErrors(400, 413);
         group.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("The project's sweeps, newest first");
         group.MapGet("/{sweepId}", GetSweep).WithName("GetSweep").WithSummary("A sweep's status, counts, spend and ETA").ProducesErrors(404);
+        group.MapDelete("/{sweepId}", DeleteSweep).WithName("DeleteSweep")
+            .WithSummary("Delete a finished sweep and release its pins, so retention may purge its traces").ProducesErrors(404, 409);
         group.MapPost("/{sweepId}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Start no more replays; in-flight ones finish")
             .ProducesErrors(404, 409);
         group.MapPost("/{sweepId}/retry-failed", RetryFailed).WithName("RetryFailedSweepTraces").WithSummary("Queue the failed traces again")
@@ -72,7 +82,8 @@ public static class SweepsApi
             return error;
         }
 
-        if (parsed!.BaselineSweepId is { } baselineId && await services.FindSweepAsync(baselineId) is null)
+        SweepSnapshot? baseline = null;
+        if (parsed!.BaselineSweepId is { } baselineId && (baseline = await services.FindSweepAsync(baselineId)) is null)
         {
             return ApiErrors.Validation($"baselineSweepId: sweep '{baselineId}' not found.");
         }
@@ -89,11 +100,22 @@ public static class SweepsApi
             return ApiErrors.Validation($"filter matched no traces ({parsed.Filter.Describe()}).");
         }
 
+        // The sweep pins its sources, their replay traces and its baseline's traces; counted before it starts.
+        var pinsNeeded = 2L * (targets.Count + (baseline?.Counts.Total ?? 0));
+        var pinLimit = services.RetentionOptions.Value.MaxPinnedTraces;
+        if (await services.Catalog.CountPinsAsync(services.Project.Id, cancellationToken) is var pins && pins + pinsNeeded > pinLimit)
+        {
+            return ApiErrors.Conflict(
+                $"the sweep would pin up to {pinsNeeded} traces (its sources, their replays and its baseline's) and the project already holds {pins} pins; " +
+                $"the limit (TraceReplay:Retention:MaxPinnedTraces) is {pinLimit}. Delete finished sweeps or unpin traces first.");
+        }
+
         var now = services.Time.GetUtcNow();
         var sweepId = "swp_" + Guid.NewGuid().ToString("N");
         var definition = new SweepDefinition(
             parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", services.Project.Id, targets, parsed.Overrides, parsed.MaxInFlight,
-            parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe());
+            parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe(),
+            PriceSnapshotFor(services.Prices, parsed.Overrides, targets, now));
         var limit = services.LimitOptions.Value.MaxSweepsPerProject;
         if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Sweeps, sweepId, limit))
         {
@@ -120,13 +142,14 @@ public static class SweepsApi
             return ApiErrors.Validation(resolveError);
         }
 
+        var snapshot = PriceSnapshotFor(services.Prices, parsed.Overrides, targets, services.Time.GetUtcNow());
         var estimates = new List<ReplayEstimate>(targets.Count);
         await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = ParallelTraceReads, CancellationToken = cancellationToken },
             async (target, _) =>
             {
                 if (await services.Grains.GetGrain<ITraceGrain>(TraceKeys.For(services.Project.Id, target.TraceId)).GetAsync() is { } trace)
                 {
-                    var estimate = SweepEstimator.Estimate(trace, parsed.Overrides, services.Prices);
+                    var estimate = SweepEstimator.Estimate(trace, parsed.Overrides, snapshot);
                     lock (estimates)
                     {
                         estimates.Add(estimate);
@@ -137,11 +160,11 @@ public static class SweepsApi
         var total = SweepEstimator.Sum(estimates);
         var withinBudget = parsed.BudgetUsd is { } budget && total.Cost is { } cost ? cost <= budget : (bool?)null;
         var message = total.Cost is { } usd
-            ? $"{targets.Count} traces, {total.LlmCalls} LLM calls, about ${usd:0.####} at the recorded token counts."
+            ? $"{targets.Count} traces, {total.LlmCalls} LLM calls, about ${usd:0.####} at the recorded token counts and the prices of {snapshot.TakenAt:yyyy-MM-dd}."
             : $"{targets.Count} traces, {total.LlmCalls} LLM calls; the cost is unknown: no price for {string.Join(", ", total.UnpricedModels)}.";
         return TypedResults.Ok(new DataEnvelope<SweepEstimateDto>(new SweepEstimateDto(
             targets.Count, total.LlmCalls, total.PromptTokens, total.CompletionTokens, parsed.Overrides.Model, total.Cost,
-            total.UnpricedModels, parsed.BudgetUsd, withinBudget, message)));
+            total.UnpricedModels, parsed.BudgetUsd, withinBudget, message, Pricing(snapshot, repriced: false))));
     }
 
     public static async Task<Ok<DataEnvelope<IReadOnlyList<SweepDto>>>> ListSweeps([AsParameters] SweepServices services)
@@ -157,6 +180,17 @@ public static class SweepsApi
         return sweep is null ? ApiErrors.NotFound($"sweep '{sweepId}' not found.") : TypedResults.Ok(new DataEnvelope<SweepDto>(sweep.ToDto()));
     }
 
+    public static async Task<Results<NoContent, JsonHttpResult<ApiErrorBody>>> DeleteSweep(string sweepId, [AsParameters] SweepServices services)
+    {
+        if (await services.FindSweepAsync(sweepId) is null)
+        {
+            return ApiErrors.NotFound($"sweep '{sweepId}' not found.");
+        }
+
+        var result = await services.Grains.GetGrain<ISweepGrain>(sweepId).DeleteAsync();
+        return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.NoContent();
+    }
+
     public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> CancelSweep(
         string sweepId, [AsParameters] SweepServices services) =>
         await services.FindSweepAsync(sweepId) is null
@@ -170,28 +204,46 @@ public static class SweepsApi
             : Answer(await services.Grains.GetGrain<ISweepGrain>(sweepId).RetryFailedAsync());
 
     public static async Task<Results<Ok<DataEnvelope<SweepResultsDto>>, FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> GetResults(
-        string sweepId, string? format, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+        string sweepId, string? format, string? repriceAt, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
         if (format is not (null or "json" or "csv"))
         {
             return ApiErrors.Validation($"format must be json or csv; got '{format}'.");
         }
 
-        var report = await services.FindSweepAsync(sweepId) is null ? null : await SweepReportLoader.LoadAsync(services.Grains, sweepId, cancellationToken);
+        if (repriceAt is not (null or "now"))
+        {
+            return ApiErrors.Validation($"repriceAt must be 'now' (today's prices); got '{repriceAt}'. Without it, costs are at the sweep's price snapshot.");
+        }
+
+        var report = await services.FindSweepAsync(sweepId) is null
+            ? null
+            : await SweepReportLoader.LoadAsync(services.Grains, sweepId, repriceAt is null ? null : services.Prices, cancellationToken);
         if (report is null)
         {
             return ApiErrors.NotFound($"sweep '{sweepId}' not found.");
         }
 
+        var pricing = report.Repriced is { } today ? Pricing(today, repriced: true) : report.Sweep.Prices is { } snapshot ? Pricing(snapshot, repriced: false) : null;
         if (format == "csv")
         {
-            return TypedResults.File(SweepCsv.Write(report), "text/csv; charset=utf-8", $"{sweepId}.csv");
+            return TypedResults.File(SweepCsv.Write(report, pricing), "text/csv; charset=utf-8", $"{sweepId}.csv");
         }
 
         return TypedResults.Ok(new DataEnvelope<SweepResultsDto>(new SweepResultsDto(
             report.Sweep.ToDto(), report.SignificantRegression, report.Evaluators, report.RegressedTraces, report.Cost, report.Latency,
-            report.Failures, report.Cohorts, report.Traces, report.Decisions)));
+            report.Failures, report.Cohorts, report.Traces, report.Decisions, pricing)));
     }
+
+    /// <summary>The prices a sweep replays with: its override model's, else those of the models its traces used.</summary>
+    private static PriceSnapshot PriceSnapshotFor(ModelPriceTable prices, ReplayOverrides overrides, IReadOnlyList<SweepTarget> targets, DateTimeOffset at) =>
+        prices.Snapshot(overrides.Model is { } model ? [model] : targets.SelectMany(t => t.Models ?? []), at);
+
+    private static PricingDto Pricing(PriceSnapshot snapshot, bool repriced) => new(
+        snapshot.TakenAt, repriced, [.. snapshot.Prices.Select(PriceDto.From)],
+        repriced
+            ? $"Costs recomputed at the prices in force on {snapshot.TakenAt:yyyy-MM-dd}, not the ones the replays were charged at."
+            : $"Replay costs at the sweep's price snapshot of {snapshot.TakenAt:yyyy-MM-dd}; original costs as recorded.");
 
     public static SweepDto ToDto(this SweepSnapshot sweep) => new(
         sweep.Id, sweep.Name, sweep.Status, sweep.FilterDescription,
@@ -199,7 +251,7 @@ public static class SweepsApi
         sweep.MaxInFlight, sweep.BudgetUsd, sweep.RegressionThreshold, sweep.BaselineSweepId,
         new SweepCountsDto(sweep.Counts.Total, sweep.Counts.Queued, sweep.Counts.Running, sweep.Counts.Completed, sweep.Counts.Failed, sweep.Counts.Skipped),
         sweep.SpendUsd, sweep.CreatedAt, sweep.StartedAt, sweep.CompletedAt, sweep.EstimatedTimeRemaining is { } eta ? Math.Round(eta.TotalSeconds, 1) : null,
-        sweep.StopReason);
+        sweep.StopReason, sweep.Prices is { } prices ? Pricing(prices, repriced: false) : null);
 
     private static Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>> Answer(SweepResult result) =>
         result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<SweepDto>(result.Sweep!.ToDto()));
@@ -239,13 +291,15 @@ public static class SweepsApi
 }
 
 /// <summary>
-/// One CSV row per trace (CsvHelper): outcome, cost and duration each side, decision agreement and divergence, then each
-/// evaluator's scores and delta. Text fields are escaped against formula injection; numbers stay numbers.
+/// One CSV row per trace (CsvHelper): outcome, cost each side with the date of the prices they are at, duration each
+/// side, decision agreement and divergence, then each evaluator's scores and delta. Text fields are escaped against
+/// formula injection; numbers stay numbers.
 /// </summary>
 public static class SweepCsv
 {
-    public static byte[] Write(SweepReport report)
+    public static byte[] Write(SweepReport report, PricingDto? pricing = null)
     {
+        var pricesAsOf = pricing is null ? null : pricing.PricesAsOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + (pricing.Repriced ? " (repriced)" : "");
         var evaluators = report.Traces.SelectMany(t => t.Scores.Select(s => s.EvaluatorId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
@@ -253,7 +307,7 @@ public static class SweepCsv
             string[] fixedColumns =
             [
                 "trace_id", "trace_name", "status", "replay_id", "replay_trace_id", "original_cost_usd", "replay_cost_usd",
-                "original_duration_ms", "replay_duration_ms", "error", "decision_spans", "decisions_agreed", "diverged_at_span",
+                "prices_as_of", "original_duration_ms", "replay_duration_ms", "error", "decision_spans", "decisions_agreed", "diverged_at_span",
                 "divergence_reason",
             ];
             foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
@@ -271,6 +325,7 @@ public static class SweepCsv
                 csv.WriteField(Text(trace.ReplayTraceId));
                 csv.WriteField(trace.OriginalCost);
                 csv.WriteField(trace.ReplayCost);
+                csv.WriteField(pricesAsOf);
                 csv.WriteField(trace.OriginalDurationMs);
                 csv.WriteField(trace.ReplayDurationMs);
                 csv.WriteField(Text(trace.Error));

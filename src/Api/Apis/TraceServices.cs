@@ -7,8 +7,8 @@ namespace TraceReplay.Api.Apis;
 
 /// <summary>What the trace and replay handlers need, bundled for <c>[AsParameters]</c>; <see cref="Project"/> is the caller's.</summary>
 public sealed record TraceServices(
-    IClusterClient Grains, ITraceCatalog Catalog, IOptions<ApiOptions> ApiOptions, IOptions<LimitOptions> LimitOptions, TimeProvider Time,
-    ProjectContext Project)
+    IClusterClient Grains, ITraceCatalog Catalog, IOptions<ApiOptions> ApiOptions, IOptions<LimitOptions> LimitOptions,
+    IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
     public ApiOptions Options => ApiOptions.Value;
 

@@ -18,6 +18,10 @@ public static class TracesApi
             .DocumentsBody<IngestBatchRequest>().ProducesErrors(400, 413);
         group.MapGet("/", ListTraces).WithName("ListTraces").WithSummary("List traces, newest first, with filters and cursor paging").ProducesErrors(400);
         group.MapGet("/{traceId}", GetTrace).WithName("GetTrace").WithSummary("Get a trace with its spans").ProducesErrors(404);
+        group.MapPost("/{traceId}/pin", PinTrace).WithName("PinTrace")
+            .WithSummary("Keep a trace past retention until it is unpinned").ProducesErrors(404, 409);
+        group.MapDelete("/{traceId}/pin", UnpinTrace).WithName("UnpinTrace")
+            .WithSummary("Release the pin by hand; pins held by sweeps stay").ProducesErrors(404);
         group.MapPost("/{traceId}/replays", StartReplay).WithName("StartReplay").WithTags("Replays")
             .WithSummary("Replay a trace's LLM spans with overrides; answers at once with the PENDING replay")
             .DocumentsBody<StartReplayRequest>().ProducesErrors(400, 404, 410, 413);
@@ -66,8 +70,13 @@ public static class TracesApi
 
     public static async Task<Results<Ok<DataEnvelope<TraceListDto>>, JsonHttpResult<ApiErrorBody>>> ListTraces(
         [AsParameters] TraceServices services, string? limit, string? cursor, string? name, string? status,
-        string? tags, string? startDate, string? endDate, CancellationToken cancellationToken)
+        string? tags, string? startDate, string? endDate, string? pinned, CancellationToken cancellationToken)
     {
+        if (pinned is not (null or "true" or "false"))
+        {
+            return ApiErrors.Validation($"pinned must be true or false; got '{pinned}'.");
+        }
+
         var pageSize = 50;
         if (limit is not null && (!int.TryParse(limit, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > 100))
         {
@@ -101,7 +110,8 @@ public static class TracesApi
 
         var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var page = await services.Catalog.QueryAsync(
-            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to), cancellationToken);
+            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to, pinned is null ? null : pinned == "true"),
+            cancellationToken);
         return TypedResults.Ok(new DataEnvelope<TraceListDto>(new TraceListDto([.. page.Traces.Select(r => r.ToDto())], page.NextCursor)));
     }
 
@@ -110,13 +120,61 @@ public static class TracesApi
     {
         var grain = services.Trace(traceId);
         var trace = await grain.GetAsync();
-        return trace is null
-            ? ApiErrors.NotFound($"trace '{traceId}' not found.")
-            : TypedResults.Ok(new DataEnvelope<TraceDto>(trace.ToDto() with
+        if (trace is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        var holders = await services.Catalog.PinHoldersAsync(services.Project.Id, traceId);
+        return TypedResults.Ok(new DataEnvelope<TraceDto>(trace.ToDto() with
+        {
+            ScoreCount = (await grain.GetScoresAsync()).Count,
+            Evaluations = EvaluationsDto.From(await grain.GetEvaluationStatusAsync()),
+            Pinned = holders.Count > 0,
+            PinnedBy = holders,
+        }));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<PinDto>>, JsonHttpResult<ApiErrorBody>>> PinTrace(
+        string traceId, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        if (await services.Trace(traceId).GetAsync() is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        var project = services.Project.Id;
+        var holders = await services.Catalog.PinHoldersAsync(project, traceId, cancellationToken);
+        if (!holders.Contains(PinHolders.Manual))
+        {
+            var limit = services.RetentionOptions.Value.MaxPinnedTraces;
+            var pins = await services.Catalog.CountPinsAsync(project, cancellationToken);
+            if (pins >= limit)
             {
-                ScoreCount = (await grain.GetScoresAsync()).Count,
-                Evaluations = EvaluationsDto.From(await grain.GetEvaluationStatusAsync()),
-            }));
+                return ApiErrors.Conflict(
+                    $"the project already holds {pins} pins, its limit (TraceReplay:Retention:MaxPinnedTraces is {limit}); unpin traces or delete finished sweeps first.");
+            }
+
+            await services.Catalog.PinAsync(project, PinHolders.Manual, [traceId], cancellationToken);
+            holders = await services.Catalog.PinHoldersAsync(project, traceId, cancellationToken);
+        }
+
+        return TypedResults.Ok(new DataEnvelope<PinDto>(new PinDto(traceId, true, holders)));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<PinDto>>, JsonHttpResult<ApiErrorBody>>> UnpinTrace(
+        string traceId, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var project = services.Project.Id;
+        var holders = await services.Catalog.PinHoldersAsync(project, traceId, cancellationToken);
+        if (holders.Count == 0 && await services.Trace(traceId).GetAsync() is null)
+        {
+            return ApiErrors.NotFound($"trace '{traceId}' not found.");
+        }
+
+        await services.Catalog.UnpinAsync(project, PinHolders.Manual, [traceId], cancellationToken);
+        holders = await services.Catalog.PinHoldersAsync(project, traceId, cancellationToken);
+        return TypedResults.Ok(new DataEnvelope<PinDto>(new PinDto(traceId, holders.Count > 0, holders)));
     }
 
     public static async Task<Results<Accepted<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> StartReplay(

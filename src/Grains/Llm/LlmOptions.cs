@@ -36,7 +36,10 @@ public sealed class LlmOptions
     /// </summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>Price overrides by model name, over the shipped price table.</summary>
+    /// <summary>
+    /// Price overrides by model name, over the shipped price table. Without an EffectiveFrom the price (with its History)
+    /// replaces every shipped price of the model; with one, it takes effect on that date and earlier prices stay.
+    /// </summary>
     public Dictionary<string, ModelPriceOverride> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
@@ -105,6 +108,22 @@ public sealed class LlmRetryOptions
 public sealed class ModelPriceOverride
 {
     public string? Provider { get; set; }
+
+    public decimal InputPerMillion { get; set; }
+
+    public decimal OutputPerMillion { get; set; }
+
+    /// <summary>When this price takes effect; null: in force since always, replacing the shipped prices.</summary>
+    public DateTimeOffset? EffectiveFrom { get; set; }
+
+    /// <summary>Earlier configured prices, each with its EffectiveFrom, so calls made before a change keep their price.</summary>
+    public List<DatedPriceOverride> History { get; set; } = [];
+}
+
+/// <summary>One earlier configured price of a model and the date it took effect.</summary>
+public sealed class DatedPriceOverride
+{
+    public DateTimeOffset? EffectiveFrom { get; set; }
 
     public decimal InputPerMillion { get; set; }
 

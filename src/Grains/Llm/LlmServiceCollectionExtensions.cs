@@ -15,7 +15,8 @@ public static class LlmServiceCollectionExtensions
                 o => o.Providers.Values.All(p => p.Kind is null || LlmProviderKinds.IsKnown(p.Kind.Trim().ToLowerInvariant())),
                 "TraceReplay:Llm:Providers:<name>:Kind must be openai, azure-openai or anthropic.");
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ModelPriceTable>();
+        services.TryAddSingleton(sp => new ModelPriceTable(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LlmOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<LlmProviderRegistry>();
         services.TryAddSingleton<SimulatedLlm>();
         services.TryAddSingleton<LlmGateway>();

@@ -65,6 +65,7 @@ public sealed partial class ReplayGrain(
                 TriggerTraceParent = TraceReplayActivity.CurrentParent(),
                 Project = start.Project,
                 SupervisedBy = start.SupervisedBy,
+                SweepPrices = start.Prices,
             };
             await SaveAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
@@ -346,11 +347,21 @@ public sealed partial class ReplayGrain(
         }
     }
 
-    private SpanResult ToSpanResult(PlannedCall call, LlmCallResult result) => new(
-        call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
-        result.CompletionTokens, result.LatencyMs, result.WaitMs,
-        prices.Cost(call.Request.Model, result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts,
-        result.DroppedParameters is { Count: > 0 } dropped ? dropped : null);
+    private SpanResult ToSpanResult(PlannedCall call, LlmCallResult result)
+    {
+        // The sweep's snapshot first (every replay of a sweep costs what its estimate said), else the price in force now.
+        var price = state.State.SweepPrices?.Find(call.Request.Model) ?? prices.PriceAt(call.Request.Model, time.GetUtcNow());
+        if (price is not null && !state.State.PricesUsed.Contains(price))
+        {
+            state.State.PricesUsed.Add(price);
+        }
+
+        return new(
+            call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
+            result.CompletionTokens, result.LatencyMs, result.WaitMs,
+            price?.Cost(result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts,
+            result.DroppedParameters is { Count: > 0 } dropped ? dropped : null);
+    }
 
     private async Task FailAsync(ReplayError error)
     {
@@ -379,7 +390,8 @@ public sealed partial class ReplayGrain(
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
             life.CompletedAt, life.Error, Math.Min(_savedResults, s.Results.Count), s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
-            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project);
+            s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project,
+            s.PricesUsed.Count == 0 ? null : new PriceList([.. s.PricesUsed]));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay {ReplayId} could not advance (failure {Failures} in a row); it retries shortly, then at its reminder")]

@@ -46,4 +46,10 @@ public sealed class ReplayState
     /// sweep's polls re-activate and re-drive it (<see cref="ReplayGrain.GetAsync"/>), and the sweep has its own reminder.
     /// </summary>
     [Id(14)] public string? SupervisedBy { get; set; }
+
+    /// <summary>The sweep's price snapshot: its models' calls are priced from it rather than from the table.</summary>
+    [Id(15)] public PriceSnapshot? SweepPrices { get; set; }
+
+    /// <summary>Each price the replay's calls were charged at, stored with the results they priced.</summary>
+    [Id(16)] public List<DatedPrice> PricesUsed { get; set; } = [];
 }

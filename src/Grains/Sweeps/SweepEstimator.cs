@@ -10,7 +10,16 @@ public sealed record ReplayEstimate(int LlmCalls, long PromptTokens, long Comple
 /// <summary>Estimates replay costs before anything runs. Template re-rendering is not accounted for: recorded tokens are used.</summary>
 public static class SweepEstimator
 {
-    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, ModelPriceTable prices)
+    /// <summary>The estimate at today's prices.</summary>
+    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, ModelPriceTable prices) =>
+        Estimate(trace, overrides, model => prices.Find(model) is { } p ? new DatedPrice(p.Model, p.Provider, p.InputPerMillion, p.OutputPerMillion, null, PriceSource.Shipped) : null);
+
+    /// <summary>The estimate at a price snapshot's prices (a sweep's).</summary>
+    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, PriceSnapshot prices) =>
+        Estimate(trace, overrides, prices.Find);
+
+    /// <summary>The estimate at the prices <paramref name="priceOf"/> answers (null: the model has no price).</summary>
+    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, Func<string?, DatedPrice?> priceOf)
     {
         var calls = trace.Spans.Where(s => s.Type == SpanType.Llm).ToList();
         decimal? cost = 0m;
@@ -18,12 +27,13 @@ public static class SweepEstimator
         foreach (var span in calls)
         {
             var model = overrides.Model ?? span.Model;
-            if (prices.Find(model) is null)
+            var price = priceOf(model);
+            if (price is null)
             {
                 unpriced.Add(model ?? "(no model)");
             }
 
-            cost = cost + prices.Cost(model, span.PromptTokens, span.CompletionTokens);
+            cost = cost + price?.Cost(span.PromptTokens, span.CompletionTokens);
         }
 
         return new ReplayEstimate(

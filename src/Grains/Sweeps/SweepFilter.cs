@@ -93,5 +93,5 @@ public static class SweepTraceResolver
         return ([.. targets.Take(filter.Limit)], null);
     }
 
-    private static SweepTarget ToTarget(TraceCatalogRow row) => new(row.Id, row.Name, row.Timestamp, row.TotalCost, row.DurationMs);
+    private static SweepTarget ToTarget(TraceCatalogRow row) => new(row.Id, row.Name, row.Timestamp, row.TotalCost, row.DurationMs, row.Models);
 }

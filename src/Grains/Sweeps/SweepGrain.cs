@@ -1,6 +1,7 @@
 using TraceReplay.Grains.Replays;
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Grains.Sweeps;
 
@@ -16,6 +17,7 @@ namespace TraceReplay.Grains.Sweeps;
 public sealed partial class SweepGrain(
     [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
     ModelPriceTable prices,
+    ITraceCatalog catalog,
     IOptions<SweepOptions> options,
     IOptions<ReplayRecoveryOptions> recovery,
     TimeProvider time,
@@ -80,6 +82,11 @@ public sealed partial class SweepGrain(
             LogStarted(logger, this.GetPrimaryKeyString(), definition.Targets.Count);
         }
 
+        if (!state.State.SourcesPinned)
+        {
+            await PinSourcesAsync();
+        }
+
         EnsureDriving();
         return Snapshot()!;
     }
@@ -105,6 +112,35 @@ public sealed partial class SweepGrain(
         Stop(SweepStatus.Cancelled, "cancelled by request");
         await SaveAsync();
         return new SweepResult(Snapshot(), null);
+    }
+
+    public async Task<SweepResult> DeleteAsync()
+    {
+        var sweepId = this.GetPrimaryKeyString();
+        if (Snapshot() is not { } snapshot)
+        {
+            return SweepResult.Refused(ErrorKind.NotFound, $"sweep '{sweepId}' not found.");
+        }
+
+        if (NeedsDriving)
+        {
+            return SweepResult.Refused(ErrorKind.Conflict,
+                $"sweep '{sweepId}' is {Upper(state.State.Status)} with replays still to record; cancel it and wait for it to finish, then delete it.");
+        }
+
+        // Pins first: a crash before the state is cleared leaves a sweep that a repeated DELETE finishes deleting.
+        await catalog.UnpinAsync(snapshot.Project, PinHolders.Sweep(sweepId));
+        await GrainFactory.GetGrain<ISweepRegistryGrain>(snapshot.Project).RemoveAsync(sweepId);
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        await state.ClearStateAsync();
+        state.State = new SweepState();
+        LogDeleted(logger, sweepId);
+        DeactivateOnIdle();
+        return new SweepResult(snapshot, null);
     }
 
     public async Task<SweepResult> RetryFailedAsync()
@@ -180,6 +216,11 @@ public sealed partial class SweepGrain(
     {
         try
         {
+            if (!state.State.SourcesPinned)
+            {
+                await PinSourcesAsync();
+            }
+
             var status = state.State.Status;
             if (status == SweepStatus.Pending)
             {
@@ -231,6 +272,14 @@ public sealed partial class SweepGrain(
         }
 
         var snapshots = await Task.WhenAll(running.Select(i => GrainFactory.GetGrain<IReplayGrain>(Entries[i].ReplayId!).GetAsync()));
+
+        // Replay traces are pinned before their entries record them: if the pin fails, the next tick polls them again.
+        var replayTraces = snapshots.Where(r => r is { Status: ReplayStatus.Completed, ReplayTraceId: not null }).Select(r => r!.ReplayTraceId!).ToList();
+        if (replayTraces.Count > 0)
+        {
+            await catalog.PinAsync(state.State.Definition!.Project, PinHolders.Sweep(this.GetPrimaryKeyString()), replayTraces);
+        }
+
         var changed = false;
         for (var k = 0; k < running.Count; k++)
         {
@@ -290,7 +339,9 @@ public sealed partial class SweepGrain(
                 continue;
             }
 
-            var estimate = SweepEstimator.Estimate(trace, definition.Overrides, prices);
+            var estimate = definition.Prices is { } snapshot
+                ? SweepEstimator.Estimate(trace, definition.Overrides, snapshot)
+                : SweepEstimator.Estimate(trace, definition.Overrides, prices);
             if (definition.BudgetUsd is { } budget)
             {
                 if (estimate.Cost is not { } cost)
@@ -337,7 +388,7 @@ public sealed partial class SweepGrain(
         var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
-            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1));
+            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1), state.State.Definition!.Prices);
             var result = await trace.StartReplayAsync(state.State.Definition!.Overrides, supervisor);
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
@@ -435,6 +486,26 @@ public sealed partial class SweepGrain(
             counts[(int)SweepTraceStatus.Completed], counts[(int)SweepTraceStatus.Failed], counts[(int)SweepTraceStatus.Skipped]);
     }
 
+    /// <summary>
+    /// Pins the sweep's sources and, when it has a baseline, the baseline's sources and replay traces, so retention keeps
+    /// what its results and its noise comparison read while the sweep exists.
+    /// </summary>
+    private async Task PinSourcesAsync()
+    {
+        var definition = state.State.Definition!;
+        var ids = Entries.Select(e => e.TraceId).ToList();
+        if (definition.BaselineSweepId is { } baselineId
+            && await GrainFactory.GetGrain<ISweepGrain>(baselineId).GetEntriesAsync() is { } baseline)
+        {
+            ids.AddRange(baseline.Select(e => e.TraceId));
+            ids.AddRange(baseline.Where(e => e.ReplayTraceId is not null).Select(e => e.ReplayTraceId!));
+        }
+
+        await catalog.PinAsync(definition.Project, PinHolders.Sweep(this.GetPrimaryKeyString()), ids);
+        state.State.SourcesPinned = true;
+        await state.WriteStateAsync();
+    }
+
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
 
     private SweepSnapshot? Snapshot()
@@ -456,7 +527,7 @@ public sealed partial class SweepGrain(
 
         return new SweepSnapshot(
             this.GetPrimaryKeyString(), d.Name, status, d.Overrides, d.FilterDescription, state.State.MaxInFlight,
-            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, counts, spend, d.CreatedAt, state.State.StartedAt, completedAt, eta, stopReason, d.Project);
+            d.BudgetUsd, d.RegressionThreshold, d.BaselineSweepId, counts, spend, d.CreatedAt, state.State.StartedAt, completedAt, eta, stopReason, d.Project, d.Prices);
     }
 
     private static string Upper(SweepStatus status) => status switch
@@ -467,6 +538,9 @@ public sealed partial class SweepGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} started over {Traces} traces")]
     private static partial void LogStarted(ILogger logger, string sweepId, int traces);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} deleted; its pins are released")]
+    private static partial void LogDeleted(ILogger logger, string sweepId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {SweepId} finished: {Status}")]
     private static partial void LogFinished(ILogger logger, string sweepId, string status);

@@ -22,5 +22,13 @@ public sealed class SweepRegistryGrain(
         await state.WriteStateAsync();
     }
 
+    public async Task RemoveAsync(string sweepId)
+    {
+        if (state.State.SweepIds.Remove(sweepId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
     public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>([.. state.State.SweepIds]);
 }

@@ -64,7 +64,9 @@ public sealed record CohortReport(
 
 /// <summary>A sweep's results, computed from its entries and the traces' scores when asked for.</summary>
 /// <param name="SignificantRegression">Whether any evaluator's verdict is REGRESSED: what a CI gate checks.</param>
+/// <param name="Repriced">When costs were recomputed at a date's prices (<c>?repriceAt=now</c>): those prices; else null.</param>
 public sealed record SweepReport(
     SweepSnapshot Sweep, bool SignificantRegression, IReadOnlyList<EvaluatorStatistics> Evaluators,
     IReadOnlyList<RegressedTrace> RegressedTraces, CostSummary Cost, LatencySummary Latency, IReadOnlyList<FailedTrace> Failures,
-    IReadOnlyList<CohortReport> Cohorts, IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions = null);
+    IReadOnlyList<CohortReport> Cohorts, IReadOnlyList<TraceOutcome> Traces, DecisionSummary? Decisions = null,
+    PriceSnapshot? Repriced = null);

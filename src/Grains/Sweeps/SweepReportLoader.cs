@@ -1,3 +1,5 @@
+using TraceReplay.Grains.Llm;
+
 namespace TraceReplay.Grains.Sweeps;
 
 /// <summary>
@@ -11,9 +13,19 @@ public static class SweepReportLoader
 
     /// <summary>The report, or null for an unknown sweep. A baseline sweep's own figures are read without its baseline.</summary>
     public static Task<SweepReport?> LoadAsync(IGrainFactory grains, string sweepId, CancellationToken cancellationToken = default) =>
-        LoadAsync(grains, sweepId, withBaseline: true, cancellationToken);
+        LoadAsync(grains, sweepId, null, withBaseline: true, cancellationToken);
 
-    private static async Task<SweepReport?> LoadAsync(IGrainFactory grains, string sweepId, bool withBaseline, CancellationToken cancellationToken)
+    /// <summary>
+    /// The report; with <paramref name="repriceWith"/>, every completed trace's original and replay cost is recomputed
+    /// from its LLM spans' token counts at the table's prices in force now (both traces are read), instead of the
+    /// figures stored when the sweep ran.
+    /// </summary>
+    public static Task<SweepReport?> LoadAsync(
+        IGrainFactory grains, string sweepId, ModelPriceTable? repriceWith, CancellationToken cancellationToken = default) =>
+        LoadAsync(grains, sweepId, repriceWith, withBaseline: true, cancellationToken);
+
+    private static async Task<SweepReport?> LoadAsync(
+        IGrainFactory grains, string sweepId, ModelPriceTable? repriceWith, bool withBaseline, CancellationToken cancellationToken)
     {
         var sweep = grains.GetGrain<ISweepGrain>(sweepId);
         var snapshot = await sweep.GetAsync();
@@ -25,12 +37,58 @@ public static class SweepReportLoader
 
         IReadOnlyList<EvaluatorStatistics>? baseline = null;
         if (withBaseline && snapshot.BaselineSweepId is { } baselineId && baselineId != sweepId
-            && await LoadAsync(grains, baselineId, withBaseline: false, cancellationToken) is { } baselineReport)
+            && await LoadAsync(grains, baselineId, null, withBaseline: false, cancellationToken) is { } baselineReport)
         {
             baseline = baselineReport.Evaluators;
         }
 
-        return SweepReportBuilder.Build(snapshot, entries, await ReadScoresAsync(grains, snapshot.Project, entries, cancellationToken), baseline);
+        PriceSnapshot? repriced = null;
+        if (repriceWith is not null)
+        {
+            (entries, repriced) = await RepriceAsync(grains, snapshot.Project, entries, repriceWith, cancellationToken);
+        }
+
+        var report = SweepReportBuilder.Build(snapshot, entries, await ReadScoresAsync(grains, snapshot.Project, entries, cancellationToken), baseline);
+        return report with { Repriced = repriced };
+    }
+
+    private static async Task<(IReadOnlyList<SweepEntry> Entries, PriceSnapshot Prices)> RepriceAsync(
+        IGrainFactory grains, string project, IReadOnlyList<SweepEntry> entries, ModelPriceTable prices, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var repriced = entries.ToArray();
+        var models = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, repriced.Length).Where(i => repriced[i].Status == SweepTraceStatus.Completed && repriced[i].ReplayTraceId is not null),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
+            async (i, _) =>
+            {
+                var entry = repriced[i];
+                var original = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.TraceId)).GetAsync();
+                var replay = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.ReplayTraceId!)).GetAsync();
+                lock (models)
+                {
+                    repriced[i] = entry with { OriginalCost = CostNow(original), Cost = CostNow(replay) };
+                }
+            });
+        return (repriced, prices.Snapshot(models, now));
+
+        decimal? CostNow(TraceData? trace)
+        {
+            if (trace is null)
+            {
+                return null;
+            }
+
+            decimal? total = 0m;
+            foreach (var span in trace.Spans.Where(s => s.Type == SpanType.Llm))
+            {
+                models.Add(span.Model ?? "");
+                total += prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens, now);
+            }
+
+            return total;
+        }
     }
 
     private static async Task<Dictionary<string, TraceScores>> ReadScoresAsync(

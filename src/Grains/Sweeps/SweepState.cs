@@ -21,6 +21,9 @@ public sealed class SweepState
     [Id(5)] public int MaxInFlight { get; set; }
 
     [Id(6)] public string? StopReason { get; set; }
+
+    /// <summary>Whether the sweep's sources and its baseline's traces are pinned (replay traces are pinned as recorded).</summary>
+    [Id(7)] public bool SourcesPinned { get; set; }
 }
 
 /// <summary>The sweep state machine's legal moves.</summary>

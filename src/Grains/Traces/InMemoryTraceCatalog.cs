@@ -8,6 +8,9 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
     private readonly Lock _lock = new();
     private readonly Dictionary<string, TraceCatalogRow> _rows = new(StringComparer.Ordinal);
 
+    // Project/trace key → holders.
+    private readonly Dictionary<string, SortedSet<string>> _pins = new(StringComparer.Ordinal);
+
     /// <summary>Oldest first, then project and id: the keyset order of <see cref="PendingEvaluationsAsync"/>.</summary>
     private static readonly Comparer<PendingEvaluation> Order = Comparer<PendingEvaluation>.Create((a, b) =>
         a.CreatedAt.UtcTicks != b.CreatedAt.UtcTicks ? a.CreatedAt.UtcTicks.CompareTo(b.CreatedAt.UtcTicks)
@@ -71,22 +74,91 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
         List<TraceCatalogRow> matches;
         lock (_lock)
         {
-            matches = [.. _rows.Values
-                .Where(r => r.Project == query.Project)
-                .Where(r => query.Name is null || r.Name.Contains(query.Name, StringComparison.OrdinalIgnoreCase))
-                .Where(r => query.Status is null || r.Status == query.Status)
-                .Where(r => query.Tags is null || query.Tags.All(t => r.Tags.Contains(t, StringComparer.Ordinal)))
-                .Where(r => query.StartDate is null || r.Timestamp >= query.StartDate)
-                .Where(r => query.EndDate is null || r.Timestamp <= query.EndDate)
+            matches = [.. Matching(query)
                 .Where(r => after is null || TraceCursor.IsAfter(r, after.Value))
                 .OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id, StringComparer.Ordinal)
-                .Take(query.Limit + 1)];
+                .Take(query.Limit + 1)
+                .Select(r => r with { Pinned = IsPinned(r.Project, r.Id) })];
         }
 
         var page = matches.Take(query.Limit).ToList();
         var next = matches.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
         return Task.FromResult(new TracePage(page, next));
     }
+
+    public Task<long> CountAsync(TraceQuery query, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult((long)Matching(query).Count());
+        }
+    }
+
+    public Task PinAsync(string project, string holder, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            foreach (var id in traceIds)
+            {
+                var key = project + "/" + id;
+                if (!_pins.TryGetValue(key, out var holders))
+                {
+                    _pins[key] = holders = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                holders.Add(holder);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task UnpinAsync(string project, string holder, IReadOnlyCollection<string>? traceIds = null, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var keys = traceIds?.Select(id => project + "/" + id).ToList()
+                ?? [.. _pins.Keys.Where(k => k.StartsWith(project + "/", StringComparison.Ordinal))];
+            foreach (var key in keys)
+            {
+                if (_pins.TryGetValue(key, out var holders) && holders.Remove(holder) && holders.Count == 0)
+                {
+                    _pins.Remove(key);
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<long> CountPinsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult((long)_pins.Where(p => p.Key.StartsWith(project + "/", StringComparison.Ordinal)).Sum(p => p.Value.Count));
+        }
+    }
+
+    public Task<IReadOnlyList<string>> PinHoldersAsync(string project, string traceId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<string> holders = _pins.TryGetValue(project + "/" + traceId, out var set) ? [.. set] : [];
+            return Task.FromResult(holders);
+        }
+    }
+
+    // Callers hold _lock.
+    private IEnumerable<TraceCatalogRow> Matching(TraceQuery query) => _rows.Values
+        .Where(r => r.Project == query.Project)
+        .Where(r => query.Name is null || r.Name.Contains(query.Name, StringComparison.OrdinalIgnoreCase))
+        .Where(r => query.Status is null || r.Status == query.Status)
+        .Where(r => query.Tags is null || query.Tags.All(t => r.Tags.Contains(t, StringComparer.Ordinal)))
+        .Where(r => query.StartDate is null || r.Timestamp >= query.StartDate)
+        .Where(r => query.EndDate is null || r.Timestamp <= query.EndDate)
+        .Where(r => query.Pinned is null || IsPinned(r.Project, r.Id) == query.Pinned);
+
+    private bool IsPinned(string project, string traceId) => _pins.ContainsKey(project + "/" + traceId);
 }
 
 /// <summary>Opaque keyset cursor: the (timestamp, id) of the last row of a page.</summary>

@@ -5,7 +5,8 @@ namespace TraceReplay.Grains.Traces;
 /// <summary>
 /// Purges a project's traces older than <see cref="TraceReplayOptions.RetentionDays"/> from grain storage and the
 /// catalog, driven by a reminder so it runs on some silo even after others die. The catalog says which traces are
-/// old; grains are never scanned. A purged trace keeps a tombstone, so replaying it answers 410.
+/// old; grains are never scanned. A purged trace keeps a tombstone, so replaying it answers 410. A pinned trace (by
+/// hand, or by a sweep that refers to it) is kept while its pin exists, and counted as kept.
 /// </summary>
 public sealed partial class RetentionGrain(
     ITraceCatalog catalog,
@@ -22,12 +23,12 @@ public sealed partial class RetentionGrain(
 
     protected override Task RunPassAsync() => PurgeExpiredAsync();
 
-    public async Task<int> PurgeExpiredAsync()
+    public async Task<RetentionReport> PurgeExpiredAsync()
     {
         var days = options.Value.RetentionDays;
         if (days <= 0)
         {
-            return 0;
+            return new RetentionReport(0, 0);
         }
 
         var project = this.GetPrimaryKeyString();
@@ -36,7 +37,7 @@ public sealed partial class RetentionGrain(
         while (true)
         {
             // Each pass deletes what it read, so the first page is always the next batch of expired traces.
-            var page = await catalog.QueryAsync(new TraceQuery(project, PageSize, EndDate: cutoff));
+            var page = await catalog.QueryAsync(new TraceQuery(project, PageSize, EndDate: cutoff, Pinned: false));
             var ids = page.Traces.Where(t => t.Timestamp < cutoff).Select(t => t.Id).ToList();
             if (ids.Count == 0)
             {
@@ -52,14 +53,16 @@ public sealed partial class RetentionGrain(
             purged += ids.Count;
         }
 
-        if (purged > 0)
+        var kept = await catalog.CountAsync(new TraceQuery(project, EndDate: cutoff, Pinned: true));
+        if (purged > 0 || kept > 0)
         {
-            LogPurged(logger, purged, project, days);
+            LogPurged(logger, purged, project, days, kept);
         }
 
-        return purged;
+        return new RetentionReport(purged, kept);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention purged {Count} traces of project {Project} older than {Days} days")]
-    private static partial void LogPurged(ILogger logger, int count, string project, int days);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Retention purged {Count} traces of project {Project} older than {Days} days and kept {Kept} for their pins")]
+    private static partial void LogPurged(ILogger logger, int count, string project, int days, long kept);
 }

@@ -21,7 +21,8 @@ public sealed record TraceCatalogRow(
     TraceLineage? ReplayOf,
     bool Simulated,
     DateTimeOffset CreatedAt,
-    bool EvaluationsPending = false)
+    bool EvaluationsPending = false,
+    bool Pinned = false)
 {
     /// <summary>The row of <paramref name="trace"/>; pass the trace's evaluation status where the trace grain writes it.</summary>
     public static TraceCatalogRow From(TraceData trace, EvaluationStatus? evaluation = null)
@@ -35,7 +36,7 @@ public sealed record TraceCatalogRow(
     }
 }
 
-/// <summary>Filters of <c>GET /api/v1/traces</c> (2Signal's), newest first.</summary>
+/// <summary>Filters of <c>GET /api/v1/traces</c> (2Signal's), newest first. Pinned: only traces with (true) or without (false) a pin.</summary>
 public sealed record TraceQuery(
     string Project,
     int Limit = 50,
@@ -44,7 +45,16 @@ public sealed record TraceQuery(
     SpanStatus? Status = null,
     IReadOnlyList<string>? Tags = null,
     DateTimeOffset? StartDate = null,
-    DateTimeOffset? EndDate = null);
+    DateTimeOffset? EndDate = null,
+    bool? Pinned = null);
+
+/// <summary>Who holds pins: a pin by hand, or a sweep (its sources, replay traces and baseline's traces).</summary>
+public static class PinHolders
+{
+    public const string Manual = "manual";
+
+    public static string Sweep(string sweepId) => "sweep:" + sweepId;
+}
 
 /// <summary>A trace whose evaluations are pending, as evaluation recovery pages through them (oldest first).</summary>
 public sealed record PendingEvaluation(string Project, string TraceId, DateTimeOffset CreatedAt);
@@ -71,6 +81,21 @@ public interface ITraceCatalog
     /// </summary>
     Task<IReadOnlyList<PendingEvaluation>> PendingEvaluationsAsync(
         DateTimeOffset createdBefore, int limit, PendingEvaluation? after = null, CancellationToken cancellationToken = default);
+
+    /// <summary>How many traces match the query's filters (its limit and cursor are ignored).</summary>
+    Task<long> CountAsync(TraceQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Pins the traces for <paramref name="holder"/> (<see cref="PinHolders"/>); pinning again changes nothing.</summary>
+    Task PinAsync(string project, string holder, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases <paramref name="holder"/>'s pins of the given traces, or all of its pins when null.</summary>
+    Task UnpinAsync(string project, string holder, IReadOnlyCollection<string>? traceIds = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The project's pins: one per trace and holder, what <c>MaxPinnedTraces</c> caps.</summary>
+    Task<long> CountPinsAsync(string project, CancellationToken cancellationToken = default);
+
+    /// <summary>Who pins the trace, in ordinal order; empty when nothing does.</summary>
+    Task<IReadOnlyList<string>> PinHoldersAsync(string project, string traceId, CancellationToken cancellationToken = default);
 }
 
 internal static class TraceNames

@@ -207,7 +207,9 @@ public sealed partial class TraceGrain(
 
         var now = time.GetUtcNow();
         var retentionDays = options.Value.RetentionDays;
-        if (retentionDays > 0 && trace.Timestamp < now.AddDays(-retentionDays))
+        // A pinned trace is kept past the window so that its sweep (or a baseline) can be re-run: it stays replayable.
+        if (retentionDays > 0 && trace.Timestamp < now.AddDays(-retentionDays)
+            && (await catalog.PinHoldersAsync(project, traceId)).Count == 0)
         {
             return ReplayStartResult.Refused(ErrorKind.Gone,
                 $"trace '{traceId}' is from {trace.Timestamp:yyyy-MM-dd}, older than the retention window of {retentionDays} days.");
@@ -230,7 +232,7 @@ public sealed partial class TraceGrain(
 
         var replayId = supervisor?.ReplayId ?? "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId);
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId, supervisor?.Prices);
         if (state.State.Replays.All(r => r.Id != replayId))
         {
             var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
@@ -332,11 +334,12 @@ public sealed partial class TraceGrain(
 
     /// <summary>
     /// An LLM or embedding span recorded without a cost gets one from the price table when its model and usage are
-    /// known (an embedding has no output tokens).
+    /// known (an embedding has no output tokens): the price in force when the call was made (its start, else now),
+    /// stored with the span so a later price change leaves it alone.
     /// </summary>
     private SpanData PriceSpan(SpanData span) =>
         span.Cost is null && (span.Type == SpanType.Llm || (span.Type == SpanType.Retrieval && span.Model is not null))
-            ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens) }
+            ? span with { Cost = prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens, span.StartTime ?? time.GetUtcNow()) }
             : span;
 
     private static DateTimeOffset? EarliestStart(List<SpanData> spans)

@@ -24,6 +24,9 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
 
     private const int ColumnCount = 19;
 
+    // Whether anything pins the row's trace (table trace_pins), read as the column after Columns.
+    private const string PinnedColumn = "EXISTS (SELECT 1 FROM trace_pins p WHERE p.project = c.project AND p.trace_id = c.trace_id)";
+
     private readonly NpgsqlDataSource _db;
     private readonly int _batchSize;
     private readonly ILogger<PostgresTraceCatalog> _logger;
@@ -96,7 +99,94 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
     {
         var after = TraceCursor.Decode(query.Cursor);
         await using var command = _db.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Columns} FROM trace_catalog WHERE project = @project");
+        var sql = new StringBuilder($"SELECT {Columns}, {PinnedColumn} FROM trace_catalog c WHERE ");
+        AppendFilters(sql, command, query);
+        if (after is { } cursor)
+        {
+            sql.Append(" AND (timestamp_ticks, trace_id) < (@afterTicks, @afterId)");
+            command.Parameters.AddWithValue("afterTicks", cursor.Ticks);
+            command.Parameters.AddWithValue("afterId", cursor.Id);
+        }
+
+        sql.Append(" ORDER BY timestamp_ticks DESC, trace_id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var rows = new List<TraceCatalogRow>(query.Limit + 1);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(ReadRow(reader));
+            }
+        }
+
+        var page = rows.Take(query.Limit).ToList();
+        var next = rows.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
+        return new TracePage(page, next);
+    }
+
+    public async Task<long> CountAsync(TraceQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand();
+        var sql = new StringBuilder("SELECT count(*) FROM trace_catalog c WHERE ");
+        AppendFilters(sql, command, query);
+        command.CommandText = sql.ToString();
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task PinAsync(string project, string holder, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand(
+            "INSERT INTO trace_pins (project, trace_id, holder) SELECT @project, id, @holder FROM unnest(@ids) AS id ON CONFLICT DO NOTHING");
+        command.Parameters.AddWithValue("project", project);
+        command.Parameters.AddWithValue("holder", holder);
+        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.Distinct(StringComparer.Ordinal).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task UnpinAsync(string project, string holder, IReadOnlyCollection<string>? traceIds = null, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand(traceIds is null
+            ? "DELETE FROM trace_pins WHERE project = @project AND holder = @holder"
+            : "DELETE FROM trace_pins WHERE project = @project AND holder = @holder AND trace_id = ANY(@ids)");
+        command.Parameters.AddWithValue("project", project);
+        command.Parameters.AddWithValue("holder", holder);
+        if (traceIds is not null)
+        {
+            command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.ToArray());
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<long> CountPinsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand("SELECT count(*) FROM trace_pins WHERE project = @project");
+        command.Parameters.AddWithValue("project", project);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<IReadOnlyList<string>> PinHoldersAsync(string project, string traceId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand(
+            "SELECT holder FROM trace_pins WHERE project = @project AND trace_id = @id ORDER BY holder COLLATE \"C\"");
+        command.Parameters.AddWithValue("project", project);
+        command.Parameters.AddWithValue("id", traceId);
+        var holders = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            holders.Add(reader.GetString(0));
+        }
+
+        return holders;
+    }
+
+    /// <summary>The query's filters after <c>WHERE</c>, over <c>trace_catalog c</c>.</summary>
+    private static void AppendFilters(StringBuilder sql, NpgsqlCommand command, TraceQuery query)
+    {
+        sql.Append("project = @project");
         command.Parameters.AddWithValue("project", query.Project);
         if (query.Name is { } name)
         {
@@ -128,29 +218,10 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
             command.Parameters.AddWithValue("end", end.UtcTicks);
         }
 
-        if (after is { } cursor)
+        if (query.Pinned is { } pinned)
         {
-            sql.Append(" AND (timestamp_ticks, trace_id) < (@afterTicks, @afterId)");
-            command.Parameters.AddWithValue("afterTicks", cursor.Ticks);
-            command.Parameters.AddWithValue("afterId", cursor.Id);
+            sql.Append(pinned ? " AND " : " AND NOT ").Append(PinnedColumn);
         }
-
-        sql.Append(" ORDER BY timestamp_ticks DESC, trace_id DESC LIMIT @limit");
-        command.Parameters.AddWithValue("limit", query.Limit + 1);
-        command.CommandText = sql.ToString();
-
-        var rows = new List<TraceCatalogRow>(query.Limit + 1);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(ReadRow(reader));
-            }
-        }
-
-        var page = rows.Take(query.Limit).ToList();
-        var next = rows.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
-        return new TracePage(page, next);
     }
 
     public async ValueTask DisposeAsync()
@@ -297,7 +368,8 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
             ReplayOf: replayOf,
             Simulated: r.GetBoolean(16),
             CreatedAt: new DateTimeOffset(r.GetInt64(17), TimeSpan.Zero),
-            EvaluationsPending: r.GetBoolean(18));
+            EvaluationsPending: r.GetBoolean(18),
+            Pinned: r.GetBoolean(19));
     }
 
     private static string EscapeLike(string value) =>

@@ -25,7 +25,7 @@ public sealed class RetentionApiTests(ApiFixture api)
         var purged = await api.Services.GetRequiredService<IClusterClient>()
             .GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).PurgeExpiredAsync();
 
-        Assert.True(purged >= 1);
+        Assert.True(purged.Purged >= 1);
         var listed = await api.GetDataAsync($"/api/v1/traces?name={name}");
         Assert.Equal([recent], listed["traces"]!.AsArray().Select(t => (string?)t!["id"]));
         Assert.Equal(HttpStatusCode.NotFound, (await api.Client.GetAsync($"/api/v1/traces/{expired}")).StatusCode);

@@ -11,7 +11,7 @@ using TraceReplay.Tests.Fakes;
 namespace TraceReplay.Tests.Fixtures;
 
 /// <summary>The real API host (co-hosted silo, demo data) in memory, with its LLM provider pointed at the fake server.</summary>
-public sealed class ApiFixture : IAsyncLifetime
+public class ApiFixture : IAsyncLifetime
 {
     public const string ApiKey = "ts_test_api_key";
     public const string AdminKey = "test_admin_key";
@@ -40,6 +40,7 @@ public sealed class ApiFixture : IAsyncLifetime
         settings["TraceReplay:Telemetry:ConsoleSummaryInterval"] = "00:00:00";
         settings["Orleans:Endpoints:SiloPort"] = FreePort().ToString();
         settings["Orleans:Endpoints:GatewayPort"] = FreePort().ToString();
+        Configure(settings);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in settings)
@@ -50,6 +51,11 @@ public sealed class ApiFixture : IAsyncLifetime
         Client = _factory.CreateClient();
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         (await Client.GetAsync("/api/v1/models")).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Settings a fixture of its own adds over the shared ones, before the host starts.</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     /// <summary>A client of the same host that sends <paramref name="key"/> (a project key, or the admin key).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Tests.Llm;
@@ -21,6 +22,9 @@ public sealed class ModelPriceTableTests
     public void ShippedTableHasNoNegativePriceAndNoDuplicateModel()
     {
         var prices = ModelPriceTable.LoadShipped();
+        var history = ModelPriceTable.LoadShippedHistory();
+        Assert.All(history, p => Assert.NotNull(p.EffectiveFrom));
+        Assert.Equal(history.Count, history.Select(p => (p.Model.ToLowerInvariant(), p.EffectiveFrom)).Distinct().Count());
 
         Assert.All(prices, p =>
         {
@@ -126,5 +130,126 @@ public sealed class ModelPriceTableTests
             new Dictionary<string, ModelPriceOverride> { ["a"] = new() { InputPerMillion = 4m, OutputPerMillion = 8m } });
 
         Assert.Equal(new ModelPrice("a", "p", 4m, 8m), Assert.Single(table.All));
+    }
+
+    private static readonly DateTimeOffset March = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset June = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static ModelPriceTable Dated(Dictionary<string, ModelPriceOverride>? overrides = null, DateTimeOffset? now = null) => new(
+        [
+            new DatedPrice("m", "p", 1m, 2m, March, PriceSource.Shipped),
+            new DatedPrice("m", "p", 0.5m, 1m, June, PriceSource.Shipped),
+        ],
+        overrides ?? new(StringComparer.OrdinalIgnoreCase),
+        new FixedTime(now ?? June.AddDays(10)));
+
+    [Fact]
+    public void ACallIsPricedAtThePriceInForceAtItsTime()
+    {
+        var table = Dated();
+
+        Assert.Equal(0.002m, table.Cost("m", 1_000, 500, June.AddTicks(-1)));
+        Assert.Equal(0.001m, table.Cost("m", 1_000, 500, June));
+        // Before the first known date: the first known price.
+        Assert.Equal(0.002m, table.Cost("m", 1_000, 500, March.AddYears(-1)));
+        Assert.Equal(new ModelPrice("m", "p", 0.5m, 1m), table.Find("m"));
+        Assert.Equal([March, June], table.History("M").Select(p => p.EffectiveFrom!.Value));
+    }
+
+    [Fact]
+    public void ADatedOverrideTakesEffectOnItsDateAndKeepsEarlierPrices()
+    {
+        var september = new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero);
+        var table = Dated(new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["m"] = new ModelPriceOverride
+            {
+                InputPerMillion = 3m, OutputPerMillion = 4m, EffectiveFrom = september,
+                History = [new DatedPriceOverride { EffectiveFrom = June, InputPerMillion = 0.7m, OutputPerMillion = 0.8m }],
+            },
+        });
+
+        var history = table.History("m");
+        Assert.Equal(
+            [(March, PriceSource.Shipped, 1m), (June, PriceSource.Override, 0.7m), (september, PriceSource.Override, 3m)],
+            history.Select(p => (p.EffectiveFrom!.Value, p.Source, p.InputPerMillion)));
+        Assert.Equal(1m, table.PriceAt("m", June.AddDays(-1))!.InputPerMillion);
+        Assert.Equal(0.7m, table.PriceAt("m", June.AddDays(1))!.InputPerMillion);
+        Assert.Equal(3m, table.PriceAt("m", september)!.InputPerMillion);
+    }
+
+    [Fact]
+    public void AnUndatedOverrideReplacesTheWholeShippedHistory()
+    {
+        var table = Dated(new(StringComparer.OrdinalIgnoreCase) { ["m"] = new ModelPriceOverride { InputPerMillion = 9m, OutputPerMillion = 9m } });
+
+        var only = Assert.Single(table.History("m"));
+        Assert.Equal((9m, PriceSource.Override, (DateTimeOffset?)null), (only.InputPerMillion, only.Source, only.EffectiveFrom));
+        Assert.Equal(9m, table.PriceAt("m", March)!.InputPerMillion);
+    }
+
+    [Theory]
+    [InlineData(-1, null)]
+    [InlineData(1, "missing-date")]
+    public void AnInvalidOverrideIsRefusedNamingTheModel(int input, string? history)
+    {
+        var price = new ModelPriceOverride { InputPerMillion = input, OutputPerMillion = 1m };
+        if (history is not null)
+        {
+            price.History.Add(new DatedPriceOverride { InputPerMillion = 1m, OutputPerMillion = 1m });
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => Dated(new(StringComparer.OrdinalIgnoreCase) { ["m"] = price }));
+        Assert.Contains("TraceReplay:Llm:Prices:m", error.Message);
+    }
+
+    [Fact]
+    public void AReloadedOverrideChangesTheTableButNotASnapshotTakenBefore()
+    {
+        var monitor = new MutableOptions(new LlmOptions());
+        var table = new ModelPriceTable(monitor, TimeProvider.System);
+        var before = table.Snapshot(["gpt-4o", "no-such-model"], DateTimeOffset.UtcNow);
+
+        var changed = new LlmOptions();
+        changed.Prices["gpt-4o"] = new ModelPriceOverride { InputPerMillion = 100m, OutputPerMillion = 200m };
+        monitor.Set(changed);
+
+        Assert.Equal(100m, table.Find("gpt-4o")!.InputPerMillion);
+        var price = Assert.Single(before.Prices);
+        Assert.Equal((2.5m, PriceSource.Shipped), (price.InputPerMillion, price.Source));
+        Assert.Equal(0.0075m, before.Find("GPT-4O")!.Cost(1_000, 500));
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private sealed class MutableOptions(LlmOptions value) : IOptionsMonitor<LlmOptions>
+    {
+        private readonly List<Action<LlmOptions, string?>> _listeners = [];
+
+        public LlmOptions CurrentValue { get; private set; } = value;
+
+        public LlmOptions Get(string? name) => CurrentValue;
+
+        public IDisposable OnChange(Action<LlmOptions, string?> listener)
+        {
+            _listeners.Add(listener);
+            return new Listener();
+        }
+
+        public void Set(LlmOptions value)
+        {
+            CurrentValue = value;
+            _listeners.ForEach(l => l(value, Options.DefaultName));
+        }
+
+        private sealed class Listener : IDisposable
+        {
+            public void Dispose()
+            {
+            }
+        }
     }
 }

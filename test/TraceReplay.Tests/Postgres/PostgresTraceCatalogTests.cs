@@ -33,6 +33,41 @@ public sealed class PostgresTraceCatalogTests
     }
 
     [Fact]
+    public async Task PinsHideTracesFromTheUnpinnedFilterCountPerProjectAndAreReleasedPerHolder()
+    {
+        await using var test = await TestPostgres.CreateCatalogAsync();
+        if (test is null)
+        {
+            return;
+        }
+
+        foreach (ITraceCatalog catalog in new ITraceCatalog[] { test.Catalog, new InMemoryTraceCatalog() })
+        {
+            await Task.WhenAll(new[] { Row("a", 1), Row("b", 2), Row("c", 3), Row("a", 1, project: "other") }.Select(r => catalog.UpsertAsync(r)));
+            await catalog.PinAsync(TraceReplayNames.DefaultProject, PinHolders.Manual, ["a"]);
+            await catalog.PinAsync(TraceReplayNames.DefaultProject, PinHolders.Sweep("s1"), ["a", "b", "b"]);
+            await catalog.PinAsync(TraceReplayNames.DefaultProject, PinHolders.Sweep("s1"), ["b"]);
+
+            var unpinned = await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Pinned: false));
+            Assert.Equal(["c"], unpinned.Traces.Select(t => t.Id));
+            var pinned = await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Pinned: true));
+            Assert.Equal(["b", "a"], pinned.Traces.Select(t => t.Id));
+            Assert.All(pinned.Traces, t => Assert.True(t.Pinned));
+            Assert.Equal(2, await catalog.CountAsync(new TraceQuery(TraceReplayNames.DefaultProject, Pinned: true)));
+            Assert.Equal(3, await catalog.CountPinsAsync(TraceReplayNames.DefaultProject));
+            Assert.Equal(0, await catalog.CountPinsAsync("other"));
+            Assert.Equal([PinHolders.Manual, PinHolders.Sweep("s1")], await catalog.PinHoldersAsync(TraceReplayNames.DefaultProject, "a"));
+
+            await catalog.UnpinAsync(TraceReplayNames.DefaultProject, PinHolders.Sweep("s1"));
+
+            Assert.Equal([PinHolders.Manual], await catalog.PinHoldersAsync(TraceReplayNames.DefaultProject, "a"));
+            Assert.Empty(await catalog.PinHoldersAsync(TraceReplayNames.DefaultProject, "b"));
+            Assert.Equal(["c", "b"], (await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Pinned: false))).Traces.Select(t => t.Id));
+            Assert.False((await catalog.QueryAsync(new TraceQuery("other"))).Traces.Single().Pinned);
+        }
+    }
+
+    [Fact]
     public async Task FiltersAndCursorPagingMatchTheInMemoryCatalog()
     {
         await using var test = await TestPostgres.CreateCatalogAsync();

@@ -78,6 +78,8 @@ public sealed partial class SweepCliTests(ApiFixture fixture)
 
         Assert.True(exit == ExitCodes.Ok, output);
         Assert.Contains("NO_SIGNIFICANT_CHANGE", output);
+        // Costs are labelled with the date of the prices they are at (issue 23).
+        Assert.Matches(@"Replay costs at the sweep's price snapshot of \d{4}-\d{2}-\d{2}", output);
     }
 
     [Fact]
