@@ -32,7 +32,7 @@ public sealed record SweepTarget(
 
 /// <summary>Everything a new sweep needs; the traces are already resolved from the filter.</summary>
 /// <param name="MaxInFlight">Replays running at once; null sizes it to the cluster's LLM pools.</param>
-/// <param name="BudgetUsd">No replay is started whose estimated cost would take the spend past this.</param>
+/// <param name="BudgetUsd">A hard cap: each replay's cost is reserved (with a margin, its answers bounded) before it starts, and none starts whose reservation would take spend past this.</param>
 /// <param name="RegressionThreshold">A trace regressed when an evaluator's score dropped by at least this much.</param>
 /// <param name="BaselineSweepId">A sweep without overrides whose differences measure run-to-run noise.</param>
 [GenerateSerializer, Immutable]

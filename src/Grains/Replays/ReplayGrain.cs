@@ -54,6 +54,7 @@ public sealed partial class ReplayGrain(
                 TriggerTraceParent = TraceReplayActivity.CurrentParent(),
                 Project = start.Project,
                 SupervisedBy = start.SupervisedBy,
+                CompletionTokenMargin = start.CompletionTokenMargin,
             };
             await state.WriteStateAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
@@ -180,6 +181,11 @@ public sealed partial class ReplayGrain(
         {
             await FailAsync(new ReplayError("INVALID_REPLAY", plan.Error));
             return;
+        }
+
+        if (state.State.CompletionTokenMargin is { } margin)
+        {
+            plan = ReplayPlanner.CapCompletions(plan, margin);
         }
 
         var calls = state.State.Overrides.Mode == ReplayMode.Chained

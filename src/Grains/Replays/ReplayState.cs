@@ -46,4 +46,7 @@ public sealed class ReplayState
     /// sweep's polls re-activate and re-drive it (<see cref="ReplayGrain.GetAsync"/>), and the sweep has its own reminder.
     /// </summary>
     [Id(14)] public string? SupervisedBy { get; set; }
+
+    /// <summary>A budgeted sweep's bound on each call's answer, as a multiple of its recorded completion tokens.</summary>
+    [Id(15)] public double? CompletionTokenMargin { get; set; }
 }

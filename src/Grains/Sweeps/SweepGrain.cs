@@ -273,7 +273,7 @@ public sealed partial class SweepGrain(
         }
 
         var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, Entries[i].TraceId)).GetAsync()));
-        var committed = Spend() + Entries.Where(e => e.Status == SweepTraceStatus.Running).Sum(e => e.EstimatedCost ?? 0m);
+        var committed = Committed();
         var toStart = new List<int>();
         string? budgetStop = null;
         for (var k = 0; k < batch.Count; k++)
@@ -285,32 +285,38 @@ public sealed partial class SweepGrain(
                 continue;
             }
 
-            var estimate = SweepEstimator.Estimate(trace, definition.Overrides, prices);
+            decimal? reservation = null;
             if (definition.BudgetUsd is { } budget)
             {
-                if (estimate.Cost is not { } cost)
+                if (SweepEstimator.Reserve(trace, definition.Overrides, prices) is not { } reserve)
                 {
+                    var estimate = SweepEstimator.Estimate(trace, definition.Overrides, prices);
+                    var why = estimate.UnpricedModels.Count > 0
+                        ? $"{string.Join(", ", estimate.UnpricedModels)} has no price"
+                        : "an LLM span recorded no completion tokens";
                     Entries[i] = Entries[i] with
                     {
                         Status = SweepTraceStatus.Failed,
-                        Error = $"COST_UNKNOWN: {string.Join(", ", estimate.UnpricedModels)} has no price, so the budget cannot be kept.",
+                        Error = $"COST_UNKNOWN: {why}, so the budget cannot be kept.",
                     };
                     continue;
                 }
 
-                if (committed + cost > budget)
+                // The ledger: settled spend plus every unsettled reservation; a replay starts only if its own fits.
+                if (committed + reserve > budget)
                 {
                     budgetStop =
-                        $"the next replay (trace '{Entries[i].TraceId}', estimated ${cost:0.######}) would take spend past the budget of ${budget:0.######} " +
-                        $"(spent ${Spend():0.######}, in flight ${committed - Spend():0.######}).";
+                        $"the next replay (trace '{Entries[i].TraceId}', reserved ${reserve:0.######}) would take spend past the budget of ${budget:0.######} " +
+                        $"(spent ${Spend():0.######}, reserved for replays not settled ${committed - Spend():0.######}).";
                     break;
                 }
 
-                committed += cost;
+                committed += reserve;
+                reservation = reserve;
             }
 
             toStart.Add(i);
-            Entries[i] = Entries[i] with { EstimatedCost = estimate.Cost };
+            Entries[i] = Entries[i] with { EstimatedCost = reservation };
         }
 
         await Task.WhenAll(toStart.Select(StartOneAsync));
@@ -332,7 +338,8 @@ public sealed partial class SweepGrain(
         var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
-            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1));
+            var margin = state.State.Definition!.BudgetUsd is null ? (double?)null : SweepEstimator.CompletionMargin;
+            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1), margin);
             var result = await trace.StartReplayAsync(state.State.Definition!.Overrides, supervisor);
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
@@ -409,6 +416,18 @@ public sealed partial class SweepGrain(
     }
 
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
+
+    /// <summary>
+    /// What the budget must cover: completed replays at their real cost (settled), and running ones — and failed ones,
+    /// whose partial spend is not reported — at what was reserved for them.
+    /// </summary>
+    private decimal Committed() => Entries.Sum(e => e.Status switch
+    {
+        SweepTraceStatus.Completed => e.Cost ?? e.EstimatedCost ?? 0m,
+        SweepTraceStatus.Running => e.EstimatedCost ?? 0m,
+        SweepTraceStatus.Failed when e.Attempts > 0 => e.EstimatedCost ?? 0m,
+        _ => 0m,
+    });
 
     private SweepSnapshot? Snapshot()
     {
