@@ -35,6 +35,7 @@ public sealed record SweepTarget(
 /// <param name="BudgetUsd">A hard cap: each replay's cost is reserved (with a margin, its answers bounded) before it starts, and none starts whose reservation would take spend past this.</param>
 /// <param name="RegressionThreshold">A trace regressed when an evaluator's score dropped by at least this much.</param>
 /// <param name="BaselineSweepId">A sweep without overrides whose differences measure run-to-run noise.</param>
+/// <param name="ScoreOriginals">Before each replay starts, its original is scored by every enabled evaluator it has no score from.</param>
 [GenerateSerializer, Immutable]
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
@@ -46,7 +47,8 @@ public sealed record SweepDefinition(
     [property: Id(6)] double RegressionThreshold,
     [property: Id(7)] string? BaselineSweepId,
     [property: Id(8)] DateTimeOffset CreatedAt,
-    [property: Id(9)] string FilterDescription);
+    [property: Id(9)] string FilterDescription,
+    [property: Id(10)] bool ScoreOriginals = false);
 
 /// <summary>How many traces of a sweep are in each state.</summary>
 [GenerateSerializer, Immutable]

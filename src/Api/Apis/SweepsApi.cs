@@ -93,7 +93,7 @@ public static class SweepsApi
         var sweepId = "swp_" + Guid.NewGuid().ToString("N");
         var definition = new SweepDefinition(
             parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", services.Project.Id, targets, parsed.Overrides, parsed.MaxInFlight,
-            parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe());
+            parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe(), parsed.ScoreOriginals);
         var limit = services.LimitOptions.Value.MaxSweepsPerProject;
         if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Sweeps, sweepId, limit))
         {

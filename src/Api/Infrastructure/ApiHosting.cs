@@ -67,6 +67,7 @@ public static class ApiHosting
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
         api.MapEvaluatorsApi();
+        api.MapBackfillsApi();
         api.MapOtlpApi();
         app.MapOrleansOperatorDashboard();
         api.MapSweepsApi();

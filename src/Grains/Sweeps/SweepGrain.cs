@@ -32,6 +32,9 @@ public sealed partial class SweepGrain(
     private bool _unsaved;
     private DateTimeOffset _savedAt;
 
+    // scoreOriginals: the project's enabled evaluators, read once per activation.
+    private IReadOnlyList<EvaluatorDefinition>? _evaluators;
+
     private List<SweepEntry> Entries => state.State.Entries;
 
     // Sweeps recover on the same cadence as replays: one period after the cluster declares a silo dead.
@@ -319,6 +322,11 @@ public sealed partial class SweepGrain(
             Entries[i] = Entries[i] with { EstimatedCost = reservation };
         }
 
+        if (definition.ScoreOriginals && toStart.Count > 0)
+        {
+            await ScoreOriginalsAsync(toStart);
+        }
+
         await Task.WhenAll(toStart.Select(StartOneAsync));
 
         // Only after this batch started: stopping skips what is still queued.
@@ -329,6 +337,22 @@ public sealed partial class SweepGrain(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Asks each original about to be replayed to score with the enabled evaluators it has no score from, so an evaluator
+    /// created after the traces still compares both sides. Repeating it (a resumed sweep) changes nothing.
+    /// </summary>
+    private async Task ScoreOriginalsAsync(List<int> indexes)
+    {
+        var project = state.State.Definition!.Project;
+        _evaluators ??= [.. (await GrainFactory.GetGrain<IEvaluatorRegistryGrain>(project).ListAsync()).Where(e => e.Enabled)];
+        if (_evaluators.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(indexes.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(project, Entries[i].TraceId)).RequestEvaluationsAsync(_evaluators)));
     }
 
     private async Task StartOneAsync(int index)
