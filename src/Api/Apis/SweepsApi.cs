@@ -247,6 +247,11 @@ public static class SweepCsv
     public static byte[] Write(SweepReport report)
     {
         var evaluators = report.Traces.SelectMany(t => t.Scores.Select(s => s.EvaluatorId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+        // Columns are named by evaluator name; the id stands in for an evaluator without statistics, or when two share a name.
+        var names = report.Evaluators.GroupBy(e => e.EvaluatorId).ToDictionary(g => g.Key, g => g.First().Name, StringComparer.Ordinal);
+        string Column(string id) =>
+            names.TryGetValue(id, out var name) && names.Count(n => n.Value == name) == 1 && !evaluators.Contains(name, StringComparer.Ordinal) ? name : id;
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
         {
@@ -256,7 +261,7 @@ public static class SweepCsv
                 "original_duration_ms", "replay_duration_ms", "error", "decision_spans", "decisions_agreed", "diverged_at_span",
                 "divergence_reason",
             ];
-            foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
+            foreach (var column in fixedColumns.Concat(evaluators.Select(Column).SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
             {
                 csv.WriteField(column);
             }

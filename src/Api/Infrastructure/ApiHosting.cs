@@ -42,6 +42,8 @@ public static class ApiHosting
         // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
         // Either way the handlers reach grains through an IClusterClient.
         builder.AddTraceReplayCluster();
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        builder.Services.AddSingleton<DemoStory>();
         builder.Services.AddHostedService<DemoDataSeeder>();
         return builder;
     }
