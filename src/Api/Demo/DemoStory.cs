@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
@@ -11,7 +12,8 @@ namespace TraceReplay.Api.Demo;
 /// drop the concrete timeline the recorded answers give, so the rule evaluator shows a significant regression. Every
 /// step is idempotent (evaluators by name, fixed trace and sweep ids), so a restart on PostgreSQL adds nothing.
 /// </summary>
-public sealed partial class DemoStory(IClusterClient grains, ITraceCatalog catalog, TimeProvider time, ILogger<DemoStory> logger)
+public sealed partial class DemoStory(
+    IClusterClient grains, ITraceCatalog catalog, StartupBanner banner, TimeProvider time, ILogger<DemoStory> logger)
 {
     public const string SweepId = "swp_demo";
     public const string Tag = "demo";
@@ -38,6 +40,21 @@ public sealed partial class DemoStory(IClusterClient grains, ITraceCatalog catal
         }
 
         await StartSweepAsync(now);
+
+        // The banner again, last: the demo's own logs came after the first one.
+        var sweep = grains.GetGrain<ISweepGrain>(SweepId);
+        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromMinutes(3); waited += TimeSpan.FromSeconds(1))
+        {
+            if ((await sweep.GetAsync())?.CompletedAt is not null && await ReplaysScoredAsync(sweep))
+            {
+                banner.Print(headline:
+                    $"Demo ready: sweep {SweepId} replayed the demo traces with gpt-4o-mini; its verdict is on the Sweeps page. " +
+                    "Try: dotnet run --project src/Cli -- sweep --filter tag=demo --fail-on-regression");
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+        }
     }
 
     /// <summary>Creates the demo evaluators that do not exist yet (by name).</summary>
@@ -58,6 +75,15 @@ public sealed partial class DemoStory(IClusterClient grains, ITraceCatalog catal
                 throw new InvalidOperationException($"demo evaluator '{evaluator.Name}': {error.Message}");
             }
         }
+    }
+
+    /// <summary>Whether every replay trace of the sweep has been scored, so its results show the verdict.</summary>
+    private async Task<bool> ReplaysScoredAsync(ISweepGrain sweep)
+    {
+        var entries = await sweep.GetEntriesAsync() ?? [];
+        var statuses = await Task.WhenAll(entries.Where(e => e.ReplayTraceId is not null)
+            .Select(e => grains.GetGrain<ITraceGrain>(TraceKeys.For(Project, e.ReplayTraceId!)).GetEvaluationStatusAsync()));
+        return statuses.All(s => s.Pending.Count == 0);
     }
 
     private async Task StartSweepAsync(DateTimeOffset now)
