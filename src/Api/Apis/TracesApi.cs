@@ -66,8 +66,23 @@ public static class TracesApi
 
     public static async Task<Results<Ok<DataEnvelope<TraceListDto>>, JsonHttpResult<ApiErrorBody>>> ListTraces(
         [AsParameters] TraceServices services, string? limit, string? cursor, string? name, string? status,
-        string? tags, string? startDate, string? endDate, CancellationToken cancellationToken)
+        string? tags, string? startDate, string? endDate, string? kind, CancellationToken cancellationToken)
     {
+        bool? replays = null;
+        switch (kind?.ToLowerInvariant())
+        {
+            case null or "all":
+                break;
+            case "original" or "originals":
+                replays = false;
+                break;
+            case "replay" or "replays":
+                replays = true;
+                break;
+            default:
+                return ApiErrors.Validation($"kind must be all, original or replay; got '{kind}'.");
+        }
+
         var pageSize = 50;
         if (limit is not null && (!int.TryParse(limit, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > 100))
         {
@@ -101,7 +116,7 @@ public static class TracesApi
 
         var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var page = await services.Catalog.QueryAsync(
-            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to), cancellationToken);
+            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to, replays), cancellationToken);
         return TypedResults.Ok(new DataEnvelope<TraceListDto>(new TraceListDto([.. page.Traces.Select(r => r.ToDto())], page.NextCursor)));
     }
 

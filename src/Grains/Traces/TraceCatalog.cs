@@ -44,7 +44,8 @@ public sealed record TraceQuery(
     SpanStatus? Status = null,
     IReadOnlyList<string>? Tags = null,
     DateTimeOffset? StartDate = null,
-    DateTimeOffset? EndDate = null);
+    DateTimeOffset? EndDate = null,
+    bool? Replays = null);
 
 /// <summary>A trace whose evaluations are pending, as evaluation recovery pages through them (oldest first).</summary>
 public sealed record PendingEvaluation(string Project, string TraceId, DateTimeOffset CreatedAt);
