@@ -16,13 +16,25 @@ public static class ExitCodes
 }
 
 /// <summary>What the commands take from outside: the console, environment variables, and (in tests) the HTTP handler.</summary>
-public sealed record CliEnvironment(IAnsiConsole Console, Func<string, string?> Variable, HttpMessageHandler? Handler = null, TimeSpan? PollInterval = null)
+/// <param name="PlainOutput">
+/// Plain, unwrapped lines and no progress animation: where output is not a terminal (a CI log, a pipe, a file). Null:
+/// plain when the console is not interactive.
+/// </param>
+public sealed record CliEnvironment(
+    IAnsiConsole Console, Func<string, string?> Variable, HttpMessageHandler? Handler = null, TimeSpan? PollInterval = null, bool? PlainOutput = null)
 {
     public const string UrlVariable = "TRACEREPLAY_URL";
     public const string KeyVariable = "TRACEREPLAY_API_KEY";
     public const string DefaultUrl = "http://localhost:5080";
 
-    public static CliEnvironment FromProcess() => new(AnsiConsole.Console, Environment.GetEnvironmentVariable);
+    public static CliEnvironment FromProcess() =>
+        new(AnsiConsole.Console, Environment.GetEnvironmentVariable, PlainOutput: System.Console.IsOutputRedirected);
+
+    /// <summary>Whether to print plain lines instead of tables and a live progress bar.</summary>
+    public bool Plain => PlainOutput ?? !Console.Profile.Capabilities.Interactive;
+
+    /// <summary>Writes one line as it is: no markup, no wrapping at the console width.</summary>
+    public void Line(string text) => Console.Profile.Out.Writer.WriteLine(text);
 }
 
 /// <summary>The <c>tracereplay</c> command line: sweep, estimate, status, cancel.</summary>

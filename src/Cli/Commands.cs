@@ -19,23 +19,62 @@ public sealed class SweepCommand(CliEnvironment environment) : AsyncCommand<Swee
             return Fail(console, error!);
         }
 
+        // --format json: the results document is all stdout gets; messages go to stderr so the output parses.
+        var json = settings.Format == "json";
+        var plain = json || environment.Plain;
+        void Say(string text)
+        {
+            if (json)
+            {
+                Console.Error.WriteLine(text);
+            }
+            else
+            {
+                environment.Line(text);
+            }
+        }
+
         using var api = new ApiClient(settings, environment);
         try
         {
             var sweep = await api.PostAsync("api/v1/sweeps", body, cancellationToken);
             var id = (string)sweep["id"]!;
-            console.MarkupLineInterpolated($"Sweep [bold]{id}[/] started over {(int)sweep["counts"]!["total"]!} traces.");
-            sweep = await FollowAsync(api, id, (int)sweep["counts"]!["total"]!, cancellationToken);
+            var total = (int)sweep["counts"]!["total"]!;
+            if (plain)
+            {
+                Say($"Sweep {id} started over {total} traces.");
+            }
+            else
+            {
+                console.MarkupLineInterpolated($"Sweep [bold]{id}[/] started over {total} traces.");
+            }
+
+            sweep = plain ? await FollowPlainAsync(api, id, Say, cancellationToken) : await FollowAsync(api, id, total, cancellationToken);
 
             var status = (string)sweep["status"]!;
             var results = await api.GetAsync($"api/v1/sweeps/{id}/results", cancellationToken);
-            ResultsView.Render(console, results);
+            if (json)
+            {
+                environment.Line(results.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            }
+            else if (plain)
+            {
+                foreach (var line in ResultsView.PlainLines(results))
+                {
+                    environment.Line(line);
+                }
+            }
+            else
+            {
+                ResultsView.Render(console, results);
+            }
+
             if (settings.Output is { } output)
             {
-                var json = output.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-                var text = await api.GetTextAsync($"api/v1/sweeps/{id}/results{(json ? "" : "?format=csv")}", cancellationToken);
+                var jsonFile = output.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+                var text = await api.GetTextAsync($"api/v1/sweeps/{id}/results{(jsonFile ? "" : "?format=csv")}", cancellationToken);
                 await File.WriteAllTextAsync(output, text, cancellationToken);
-                console.MarkupLineInterpolated($"Results written to [bold]{output}[/].");
+                Say($"Results written to {output}.");
             }
 
             if (status == "FAILED")
@@ -45,7 +84,15 @@ public sealed class SweepCommand(CliEnvironment environment) : AsyncCommand<Swee
 
             if (settings.FailOnRegression && (bool?)results["significantRegression"] == true)
             {
-                console.MarkupLine("[red]Significant regression: failing as --fail-on-regression asks.[/]");
+                if (plain)
+                {
+                    Say("Significant regression: failing as --fail-on-regression asks.");
+                }
+                else
+                {
+                    console.MarkupLine("[red]Significant regression: failing as --fail-on-regression asks.[/]");
+                }
+
                 return ExitCodes.Regression;
             }
 
@@ -86,9 +133,47 @@ public sealed class SweepCommand(CliEnvironment environment) : AsyncCommand<Swee
         return sweep;
     }
 
+    /// <summary>No animation: a line when the status changes, and at most one progress line every 5 seconds.</summary>
+    private async Task<JsonNode> FollowPlainAsync(ApiClient api, string id, Action<string> say, CancellationToken cancellationToken)
+    {
+        var interval = environment.PollInterval ?? TimeSpan.FromMilliseconds(500);
+        string? lastStatus = null, lastLine = null;
+        var lastAt = DateTimeOffset.MinValue;
+        while (true)
+        {
+            var sweep = await api.GetAsync($"api/v1/sweeps/{id}", cancellationToken);
+            var counts = sweep["counts"]!;
+            var status = (string)sweep["status"]!;
+            var finished = FinishedStatuses.Contains(status) && (int)counts["running"]! == 0;
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"progress: {status} {(int)counts["completed"]! + (int)counts["failed"]! + (int)counts["skipped"]!}/{(int)counts["total"]!} done ({(int)counts["completed"]!} completed, {(int)counts["failed"]!} failed, {(int)counts["skipped"]!} skipped, {(int)counts["running"]!} running), spend ${(decimal)sweep["spendUsd"]!:0.######}");
+            if (line != lastLine && (status != lastStatus || finished || DateTimeOffset.UtcNow - lastAt >= TimeSpan.FromSeconds(5)))
+            {
+                say(line);
+                (lastStatus, lastLine, lastAt) = (status, line, DateTimeOffset.UtcNow);
+            }
+
+            if (finished)
+            {
+                return sweep;
+            }
+
+            await Task.Delay(interval, cancellationToken);
+        }
+    }
+
     internal static int Fail(IAnsiConsole console, string message)
     {
-        console.MarkupLineInterpolated($"[red]error:[/] {message}");
+        if (console.Profile.Capabilities.Ansi)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {message}");
+        }
+        else
+        {
+            // Unwrapped: a CI log keeps the message on one line.
+            console.Profile.Out.Writer.WriteLine($"error: {message}");
+        }
+
         return ExitCodes.Error;
     }
 }
@@ -135,7 +220,16 @@ public sealed class StatusCommand(CliEnvironment environment) : AsyncCommand<Swe
         using var api = new ApiClient(settings, environment);
         try
         {
-            ResultsView.RenderStatus(environment.Console, await api.GetAsync($"api/v1/sweeps/{Uri.EscapeDataString(settings.SweepId)}", cancellationToken));
+            var sweep = await api.GetAsync($"api/v1/sweeps/{Uri.EscapeDataString(settings.SweepId)}", cancellationToken);
+            if (environment.Plain)
+            {
+                environment.Line(ResultsView.StatusLine(sweep));
+            }
+            else
+            {
+                ResultsView.RenderStatus(environment.Console, sweep);
+            }
+
             return ExitCodes.Ok;
         }
         catch (ApiCallException ex)
@@ -153,8 +247,16 @@ public sealed class CancelCommand(CliEnvironment environment) : AsyncCommand<Swe
         using var api = new ApiClient(settings, environment);
         try
         {
-            ResultsView.RenderStatus(environment.Console,
-                await api.PostAsync($"api/v1/sweeps/{Uri.EscapeDataString(settings.SweepId)}/cancel", null, cancellationToken));
+            var sweep = await api.PostAsync($"api/v1/sweeps/{Uri.EscapeDataString(settings.SweepId)}/cancel", null, cancellationToken);
+            if (environment.Plain)
+            {
+                environment.Line(ResultsView.StatusLine(sweep));
+            }
+            else
+            {
+                ResultsView.RenderStatus(environment.Console, sweep);
+            }
+
             return ExitCodes.Ok;
         }
         catch (ApiCallException ex)

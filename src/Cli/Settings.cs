@@ -191,12 +191,30 @@ public sealed class SweepSettings : SweepRequestSettings
     [Description("Write the results: CSV, or JSON when the file name ends in .json")]
     public string? Output { get; init; }
 
+    [CommandOption("--format <FORMAT>")]
+    [Description("text (default: tables on a terminal, one plain line per item otherwise) or json (the results document only)")]
+    public string? Format { get; init; }
+
+    [CommandOption("--score-originals")]
+    [Description("Score each original with the enabled evaluators it has no score from before replaying it")]
+    public bool ScoreOriginals { get; init; }
+
     public override (JsonObject? Body, string? Error) ToBody()
     {
         var (body, error) = base.ToBody();
         if (body is null)
         {
             return (null, error);
+        }
+
+        if (Format is not (null or "text" or "json"))
+        {
+            return (null, $"--format '{Format}': use text or json.");
+        }
+
+        if (ScoreOriginals)
+        {
+            body["scoreOriginals"] = true;
         }
 
         if (Name is not null)

@@ -57,4 +57,11 @@ public interface ITraceGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RedriveEvaluationsAsync")]
     Task RedriveEvaluationsAsync();
+
+    /// <summary>
+    /// Backfill and sweeps with <c>scoreOriginals</c>: makes each evaluator this trace has no score from (at its version)
+    /// pending, persisted with the catalog's pending flag, and starts the trace's EvaluationGrain. Repeating it changes nothing.
+    /// </summary>
+    [Alias("RequestEvaluationsAsync")]
+    Task<EvaluationRequestOutcome> RequestEvaluationsAsync(IReadOnlyList<EvaluatorDefinition> evaluators);
 }

@@ -143,11 +143,16 @@ public sealed record ReplayDecisions(
 /// and the attempt, so a sweep resumed after a crash re-issues the same start instead of a second replay) and polls it
 /// until it finishes.
 /// </summary>
+/// <param name="CompletionTokenMargin">
+/// Set by a sweep with a budget: each replayed call may answer at most this many times its recorded completion tokens
+/// (<c>max_completion_tokens</c>), so the replay cannot spend past what the sweep reserved for it.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record ReplaySupervisor(
     [property: Id(0)] string SweepId,
     [property: Id(1)] string ReplayId,
-    [property: Id(2)] PriceSnapshot? Prices = null);
+    [property: Id(2)] PriceSnapshot? Prices = null,
+    [property: Id(3)] double? CompletionTokenMargin = null);
 
 /// <summary>
 /// What a TraceGrain hands a new ReplayGrain: everything it needs, validated. Prices: the sweep's price snapshot, which
@@ -163,4 +168,5 @@ public sealed record ReplayStart(
     [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
     [property: Id(6)] string Project = TraceReplayNames.DefaultProject,
     [property: Id(7)] string? SupervisedBy = null,
-    [property: Id(8)] PriceSnapshot? Prices = null);
+    [property: Id(8)] PriceSnapshot? Prices = null,
+    [property: Id(9)] double? CompletionTokenMargin = null);

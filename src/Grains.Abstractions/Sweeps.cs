@@ -33,10 +33,11 @@ public sealed record SweepTarget(
 
 /// <summary>Everything a new sweep needs; the traces are already resolved from the filter.</summary>
 /// <param name="MaxInFlight">Replays running at once; null sizes it to the cluster's LLM pools.</param>
-/// <param name="BudgetUsd">No replay is started whose estimated cost would take the spend past this.</param>
+/// <param name="BudgetUsd">A hard cap: each replay's cost is reserved (with a margin, its answers bounded) before it starts, and none starts whose reservation would take spend past this.</param>
 /// <param name="RegressionThreshold">A trace regressed when an evaluator's score dropped by at least this much.</param>
 /// <param name="BaselineSweepId">A sweep without overrides whose differences measure run-to-run noise.</param>
 /// <param name="Prices">The prices of the models the sweep replays with, as of its creation: its estimates and replays use them.</param>
+/// <param name="ScoreOriginals">Before each replay starts, its original is scored by every enabled evaluator it has no score from.</param>
 [GenerateSerializer, Immutable]
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
@@ -49,7 +50,8 @@ public sealed record SweepDefinition(
     [property: Id(7)] string? BaselineSweepId,
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] string FilterDescription,
-    [property: Id(10)] PriceSnapshot? Prices = null);
+    [property: Id(10)] PriceSnapshot? Prices = null,
+    [property: Id(11)] bool ScoreOriginals = false);
 
 /// <summary>How many traces of a sweep are in each state.</summary>
 [GenerateSerializer, Immutable]

@@ -33,4 +33,7 @@ public sealed record SweepFilterRequest(
 /// <summary>The body of <c>POST /api/v1/sweeps</c> and <c>POST /api/v1/sweeps/estimate</c>.</summary>
 public sealed record StartSweepRequest(
     string? Name, SweepFilterRequest Filter, StartReplayRequest? Overrides, int? MaxInFlight, decimal? BudgetUsd,
-    double? RegressionThreshold, string? BaselineSweepId, string? Mode, string? ToolMatching);
+    double? RegressionThreshold, string? BaselineSweepId, string? Mode, string? ToolMatching, bool? ScoreOriginals = null);
+
+/// <summary>The body of <c>POST /api/v1/evaluators/{id}/backfill</c>: which traces to score; all of the project's when absent.</summary>
+public sealed record StartBackfillRequest(SweepFilterRequest? Filter, bool? IncludeReplays);

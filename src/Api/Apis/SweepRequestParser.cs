@@ -9,11 +9,11 @@ namespace TraceReplay.Api.Apis;
 /// <summary>A parsed sweep request: what <c>POST /sweeps</c> and <c>POST /sweeps/estimate</c> take.</summary>
 public sealed record SweepRequest(
     string? Name, SweepFilter Filter, ReplayOverrides Overrides, int? MaxInFlight, decimal? BudgetUsd, double RegressionThreshold,
-    string? BaselineSweepId);
+    string? BaselineSweepId, bool ScoreOriginals = false);
 
 /// <summary>
 /// Reads <c>{name?, filter: {traceIds} | {name?, tags?, status?, startDate?, endDate?, limit?}, overrides?, mode?,
-/// toolMatching?, maxInFlight?, budgetUsd?, regressionThreshold?, baselineSweepId?}</c>. Every error names its field; unknown fields are refused.
+/// toolMatching?, maxInFlight?, budgetUsd?, regressionThreshold?, baselineSweepId?, scoreOriginals?}</c>. Every error names its field; unknown fields are refused.
 /// </summary>
 public static class SweepRequestParser
 {
@@ -37,6 +37,7 @@ public static class SweepRequestParser
         var threshold = DefaultRegressionThreshold;
         ReplayMode? mode = null;
         ToolMatching? matching = null;
+        var scoreOriginals = false;
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
@@ -84,6 +85,11 @@ public static class SweepRequestParser
 
                     maxInFlight = window;
                     break;
+                case "scoreOriginals" when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    scoreOriginals = value.GetBoolean();
+                    break;
+                case "scoreOriginals":
+                    return (null, "scoreOriginals must be true or false.");
                 case "budgetUsd" when value.ValueKind == JsonValueKind.Null:
                     break;
                 case "budgetUsd":
@@ -125,7 +131,7 @@ public static class SweepRequestParser
                     matching = parsedMatching;
                     break;
                 default:
-                    return (null, $"unknown field '{property.Name}': expected name, filter, overrides, mode, toolMatching, maxInFlight, budgetUsd, regressionThreshold or baselineSweepId.");
+                    return (null, $"unknown field '{property.Name}': expected name, filter, overrides, mode, toolMatching, maxInFlight, budgetUsd, regressionThreshold, baselineSweepId or scoreOriginals.");
             }
         }
 
@@ -146,10 +152,11 @@ public static class SweepRequestParser
         }
 
         overrides = overrides with { Mode = mode ?? overrides.Mode, ToolMatching = matching ?? overrides.ToolMatching };
-        return (new SweepRequest(name, filter, overrides, maxInFlight, budget, threshold, baseline), null);
+        return (new SweepRequest(name, filter, overrides, maxInFlight, budget, threshold, baseline, scoreOriginals), null);
     }
 
-    private static (SweepFilter? Filter, string? Error) ParseFilter(JsonElement filter)
+    /// <summary>Reads a filter object; also what a backfill takes.</summary>
+    public static (SweepFilter? Filter, string? Error) ParseFilter(JsonElement filter)
     {
         if (filter.ValueKind != JsonValueKind.Object)
         {

@@ -115,7 +115,7 @@ public static class SweepsApi
         var definition = new SweepDefinition(
             parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", services.Project.Id, targets, parsed.Overrides, parsed.MaxInFlight,
             parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe(),
-            PriceSnapshotFor(services.Prices, parsed.Overrides, targets, now));
+            PriceSnapshotFor(services.Prices, parsed.Overrides, targets, now), parsed.ScoreOriginals);
         var limit = services.LimitOptions.Value.MaxSweepsPerProject;
         if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Sweeps, sweepId, limit))
         {
@@ -301,6 +301,11 @@ public static class SweepCsv
     {
         var pricesAsOf = pricing is null ? null : pricing.PricesAsOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + (pricing.Repriced ? " (repriced)" : "");
         var evaluators = report.Traces.SelectMany(t => t.Scores.Select(s => s.EvaluatorId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+        // Columns are named by evaluator name; the id stands in for an evaluator without statistics, or when two share a name.
+        var names = report.Evaluators.GroupBy(e => e.EvaluatorId).ToDictionary(g => g.Key, g => g.First().Name, StringComparer.Ordinal);
+        string Column(string id) =>
+            names.TryGetValue(id, out var name) && names.Count(n => n.Value == name) == 1 && !evaluators.Contains(name, StringComparer.Ordinal) ? name : id;
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
         {
@@ -310,7 +315,7 @@ public static class SweepCsv
                 "prices_as_of", "original_duration_ms", "replay_duration_ms", "error", "decision_spans", "decisions_agreed", "diverged_at_span",
                 "divergence_reason",
             ];
-            foreach (var column in fixedColumns.Concat(evaluators.SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
+            foreach (var column in fixedColumns.Concat(evaluators.Select(Column).SelectMany(e => new[] { $"{e}_original", $"{e}_replay", $"{e}_delta" })))
             {
                 csv.WriteField(Text(column));
             }

@@ -70,11 +70,26 @@ public static class TracesApi
 
     public static async Task<Results<Ok<DataEnvelope<TraceListDto>>, JsonHttpResult<ApiErrorBody>>> ListTraces(
         [AsParameters] TraceServices services, string? limit, string? cursor, string? name, string? status,
-        string? tags, string? startDate, string? endDate, string? pinned, CancellationToken cancellationToken)
+        string? tags, string? startDate, string? endDate, string? pinned, string? kind, CancellationToken cancellationToken)
     {
         if (pinned is not (null or "true" or "false"))
         {
             return ApiErrors.Validation($"pinned must be true or false; got '{pinned}'.");
+        }
+
+        bool? replays = null;
+        switch (kind?.ToLowerInvariant())
+        {
+            case null or "all":
+                break;
+            case "original" or "originals":
+                replays = false;
+                break;
+            case "replay" or "replays":
+                replays = true;
+                break;
+            default:
+                return ApiErrors.Validation($"kind must be all, original or replay; got '{kind}'.");
         }
 
         var pageSize = 50;
@@ -110,7 +125,8 @@ public static class TracesApi
 
         var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var page = await services.Catalog.QueryAsync(
-            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to, pinned is null ? null : pinned == "true"),
+            new TraceQuery(services.Project.Id, pageSize, cursor, name, statusFilter, tagList, from, to,
+                Pinned: pinned is null ? null : pinned == "true", Replays: replays),
             cancellationToken);
         return TypedResults.Ok(new DataEnvelope<TraceListDto>(new TraceListDto([.. page.Traces.Select(r => r.ToDto())], page.NextCursor)));
     }

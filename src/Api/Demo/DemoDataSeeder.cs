@@ -8,11 +8,18 @@ namespace TraceReplay.Api.Demo;
 /// <summary>
 /// Loads a few demo traces at start-up so a fresh clone has something to replay: a support agent with retrieval,
 /// a tool call and two LLM calls (the first rendered from a template that has two versions), a summarizer and a
-/// JSON classifier. Idempotent: fixed ids, and the template versions are created once.
+/// JSON classifier. Idempotent: fixed ids, and the template versions are created once. With
+/// <see cref="DemoOptions.Story"/> it then runs <see cref="DemoStory"/> in the background (evaluators first, so every
+/// demo trace is scored), which ends in a finished demo sweep with a verdict.
 /// </summary>
-public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> options, TimeProvider time, IConfiguration configuration) : IHostedService
+public sealed partial class DemoDataSeeder(
+    IClusterClient grains, IOptions<ApiOptions> options, IOptions<DemoOptions> demo, DemoStory story, TimeProvider time,
+    IConfiguration configuration, ILogger<DemoDataSeeder> logger)
+    : IHostedService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _story = Task.CompletedTask;
 
     public const string TemplateName = "support-system";
     public const string AgentTraceId = "demo-support-agent";
@@ -24,7 +31,8 @@ public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> o
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.SeedDemoData)
+        // TraceReplay:Api:SeedDemoData is the older switch; either turns the demo off.
+        if (!options.Value.SeedDemoData || !demo.Value.Enabled)
         {
             return;
         }
@@ -48,6 +56,12 @@ public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> o
 
     private async Task SeedAsync()
     {
+        if (demo.Value.Story)
+        {
+            // Before any demo trace: a trace is scored by the evaluators enabled when it is created.
+            await story.EnsureEvaluatorsAsync();
+        }
+
         var template = grains.GetGrain<IPromptTemplateGrain>($"{TraceReplayNames.DefaultProject}/{TemplateName}");
         var versions = await template.GetVersionsAsync();
         if (versions.Count == 0)
@@ -61,9 +75,37 @@ public sealed class DemoDataSeeder(IClusterClient grains, IOptions<ApiOptions> o
         await IngestAsync(AgentTraceId, SupportAgent(now.AddMinutes(-30), versions[0].Id));
         await IngestAsync(SummarizerTraceId, Summarizer(now.AddMinutes(-20)));
         await IngestAsync(ClassifierTraceId, Classifier(now.AddMinutes(-10)));
+        if (demo.Value.Story)
+        {
+            _story = RunStoryAsync(_stopping.Token);
+        }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _story.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunStoryAsync(CancellationToken cancellationToken)
+    {
+        // Off the start-up path: the host answers while the demo traces are ingested and the sweep starts.
+        await Task.Yield();
+        try
+        {
+            await story.SeedAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogStoryFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The demo story (evaluators, demo traces, demo sweep) could not be loaded; the rest of the host is unaffected")]
+    private static partial void LogStoryFailed(ILogger logger, Exception exception);
 
     private Task IngestAsync(string traceId, (TraceHeader Header, SpanData[] Spans) trace) =>
         grains.GetGrain<ITraceGrain>(TraceKeys.For(TraceReplayNames.DefaultProject, traceId)).IngestAsync(new TraceIngest(trace.Header, trace.Spans));

@@ -26,8 +26,33 @@ public static class ApiHosting
         builder.Services.AddOptions<ApiOptions>()
             .BindConfiguration(ApiOptions.Section)
             .PostConfigure<IConfiguration>((options, configuration) =>
-                options.ApiKey ??= configuration["TRACEREPLAY_API_KEY"] is { Length: > 0 } key ? key : ApiOptions.GenerateKey());
+            {
+                if (options.ApiKey is { Length: > 0 })
+                {
+                    options.ApiKeySource = $"the {ApiOptions.Section}:ApiKey setting";
+                }
+                else if (configuration["TRACEREPLAY_API_KEY"] is { Length: > 0 } key)
+                {
+                    (options.ApiKey, options.ApiKeySource) = (key, "the TRACEREPLAY_API_KEY environment variable");
+                }
+                else
+                {
+                    (options.ApiKey, options.ApiKeySource) = (ApiOptions.GenerateKey(),
+                        "generated at start-up, new on every start: set TRACEREPLAY_API_KEY to keep one");
+                }
+            });
+
+        // Orleans logs every options class at start-up at Information (some 300 lines), burying the URL and key
+        // printed after it; it shows again where the configuration names these categories' levels.
+        foreach (var category in (string[])["Orleans.Runtime.SiloOptionsLogger", "Orleans.ClientOptionsLogger", "Orleans.Runtime.ClientOptionsLogger"])
+        {
+            if (builder.Configuration[$"Logging:LogLevel:{category}"] is null)
+            {
+                builder.Logging.AddFilter(category, LogLevel.Warning);
+            }
+        }
         builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.AddSingleton<StartupBanner>();
         builder.AddTraceReplayAccess();
         builder.AddTraceReplayRequestHygiene();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -43,6 +68,8 @@ public static class ApiHosting
         // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
         // Either way the handlers reach grains through an IClusterClient.
         builder.AddTraceReplayCluster();
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        builder.Services.AddSingleton<DemoStory>();
         builder.Services.AddHostedService<DemoDataSeeder>();
         return builder;
     }
@@ -69,6 +96,7 @@ public static class ApiHosting
         api.MapModelsApi();
         api.MapPromptTemplatesApi();
         api.MapEvaluatorsApi();
+        api.MapBackfillsApi();
         api.MapOtlpApi();
         app.MapOrleansOperatorDashboard();
         api.MapSweepsApi();
@@ -111,9 +139,7 @@ public static class ApiHosting
     /// <summary>The URL and key go to the console only, never to a log sink.</summary>
     private static void PrintBanner(WebApplication app)
     {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var key = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.ApiKey;
-        Console.WriteLine($"TraceReplay is running at {string.Join(", ", addresses ?? [])}");
-        Console.WriteLine($"API key (Authorization: Bearer ...): {key}");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        app.Services.GetRequiredService<StartupBanner>().Print([.. addresses]);
     }
 }

@@ -11,6 +11,11 @@ namespace TraceReplay.Api.Infrastructure;
 /// </summary>
 public sealed class ApiKeyFilter(ApiKeyStore keys, KeyRateLimiter limiter, UnauthenticatedRateLimiter unauthenticated) : IEndpointFilter
 {
+    /// <summary>Where a user finds the key: what every 401 for a missing or wrong project key says.</summary>
+    public const string WhereTheKeyComesFrom =
+        "The server's key is TRACEREPLAY_API_KEY, or, when that is not set, the key it generated and printed at start-up; " +
+        "project keys come from the admin API. In the dashboard, sign in at /#/login.";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         // An address over its budget of failures is still served with a key already known to be valid; anything
@@ -19,12 +24,12 @@ public sealed class ApiKeyFilter(ApiKeyStore keys, KeyRateLimiter limiter, Unaut
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.");
+            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Missing API key: send 'Authorization: Bearer <key>'. " + WhereTheKeyComesFrom);
         }
 
         if (await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), cachedOnly: refused is not null) is not { } key)
         {
-            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Invalid API key.");
+            return refused ?? unauthenticated.Failed(context.HttpContext) ?? ApiErrors.Unauthorized("Invalid API key. " + WhereTheKeyComesFrom);
         }
 
         if (limiter.TryAcquire(key.KeyId) is { } retryAfter)

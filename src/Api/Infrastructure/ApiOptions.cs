@@ -40,5 +40,8 @@ public sealed class ApiOptions
     /// </summary>
     public bool? ExposeKeyToLocalDashboard { get; set; }
 
+    /// <summary>Where <see cref="ApiKey"/> came from, for the start-up banner; set at start-up, never configured.</summary>
+    public string ApiKeySource { get; set; } = "configuration";
+
     public static string GenerateKey() => "ts_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 }

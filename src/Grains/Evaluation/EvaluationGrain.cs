@@ -15,6 +15,9 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
 {
     private IGrainTimer? _driver;
 
+    // A start that arrived while a drive was running: its evaluators may not be in the list that drive read.
+    private bool _startAgain;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var stream = this.GetStreamProvider(TraceReplayNames.StreamProvider)
@@ -24,7 +27,11 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
 
     public Task StartAsync(TraceCreated created)
     {
-        if (_driver is null)
+        if (_driver is not null)
+        {
+            _startAgain = true;
+        }
+        else
         {
             var wait = created.EvaluateAfter - time.GetUtcNow();
 
@@ -72,10 +79,17 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
         {
             _driver?.Dispose();
             _driver = null;
-
-            // Nothing to keep: the scores are on the trace. Idle evaluation grains would otherwise hold memory until
-            // collection (minutes), one per new trace — tens of thousands in a large sweep.
-            this.DeactivateOnIdle();
+            if (_startAgain)
+            {
+                _startAgain = false;
+                StartAsync(new TraceCreated(traceId, string.Empty, time.GetUtcNow())).Ignore();
+            }
+            else
+            {
+                // Nothing to keep: the scores are on the trace. Idle evaluation grains would otherwise hold memory until
+                // collection (minutes), one per new trace — tens of thousands in a large sweep.
+                this.DeactivateOnIdle();
+            }
         }
     }
 

@@ -66,6 +66,7 @@ public sealed partial class ReplayGrain(
                 Project = start.Project,
                 SupervisedBy = start.SupervisedBy,
                 SweepPrices = start.Prices,
+                CompletionTokenMargin = start.CompletionTokenMargin,
             };
             await SaveAsync();
             TraceReplayMetrics.ReplayStarted(ModelTag);
@@ -218,6 +219,11 @@ public sealed partial class ReplayGrain(
         {
             await FailAsync(new ReplayError("INVALID_REPLAY", plan.Error));
             return;
+        }
+
+        if (state.State.CompletionTokenMargin is { } margin)
+        {
+            plan = ReplayPlanner.CapCompletions(plan, margin);
         }
 
         var calls = state.State.Overrides.Mode == ReplayMode.Chained

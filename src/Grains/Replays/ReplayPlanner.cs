@@ -176,6 +176,43 @@ public static class ReplayPlanner
         return (call, null);
     }
 
+    /// <summary>The fewest completion tokens a capped call may answer with, however short its recording.</summary>
+    public const int MinCompletionCap = 16;
+
+    /// <summary>The answer length a budgeted replay allows a call that recorded <paramref name="recorded"/> completion tokens.</summary>
+    public static int CompletionCap(int recorded, double margin) =>
+        (int)Math.Min(int.MaxValue, Math.Max(MinCompletionCap, Math.Ceiling(recorded * margin)));
+
+    /// <summary>
+    /// The plan with each call's token limit lowered to <see cref="CompletionCap"/> of its recorded completion tokens
+    /// (a lower recorded or overridden limit stays). Calls whose span recorded no completion tokens keep their limit.
+    /// </summary>
+    public static ReplayPlan CapCompletions(ReplayPlan plan, double margin)
+    {
+        var calls = new List<PlannedCall>(plan.Calls.Count);
+        foreach (var call in plan.Calls)
+        {
+            if (call.Span.CompletionTokens is not { } recorded || JsonNode.Parse(call.Request.RequestBodyJson) is not JsonObject body)
+            {
+                calls.Add(call);
+                continue;
+            }
+
+            var cap = CompletionCap(recorded, margin);
+            var name = body.ContainsKey("max_tokens") && !body.ContainsKey("max_completion_tokens") ? "max_tokens" : "max_completion_tokens";
+            if (body[name] is JsonValue limit && limit.TryGetValue<long>(out var current) && current <= cap)
+            {
+                calls.Add(call);
+                continue;
+            }
+
+            body[name] = cap;
+            calls.Add(call with { Request = call.Request with { RequestBodyJson = body.ToJsonString() } });
+        }
+
+        return plan with { Calls = calls };
+    }
+
     /// <summary>The request body from a recorded input: an array of messages, or an object with messages, tools….</summary>
     private static bool TryReadRequest(string? inputJson, out JsonObject body, out JsonArray messages)
     {

@@ -52,4 +52,7 @@ public sealed class ReplayState
 
     /// <summary>Each price the replay's calls were charged at, stored with the results they priced.</summary>
     [Id(16)] public List<DatedPrice> PricesUsed { get; set; } = [];
+
+    /// <summary>A budgeted sweep's bound on each call's answer, as a multiple of its recorded completion tokens.</summary>
+    [Id(17)] public double? CompletionTokenMargin { get; set; }
 }

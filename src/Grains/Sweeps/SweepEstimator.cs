@@ -1,4 +1,5 @@
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Replays;
 
 namespace TraceReplay.Grains.Sweeps;
 
@@ -12,7 +13,11 @@ public static class SweepEstimator
 {
     /// <summary>The estimate at today's prices.</summary>
     public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, ModelPriceTable prices) =>
-        Estimate(trace, overrides, model => prices.Find(model) is { } p ? new DatedPrice(p.Model, p.Provider, p.InputPerMillion, p.OutputPerMillion, null, PriceSource.Shipped) : null);
+        Estimate(trace, overrides, Today(prices));
+
+    /// <summary>Today's price of a model in the table, as a dated price (null: the model has no price).</summary>
+    public static Func<string?, DatedPrice?> Today(ModelPriceTable prices) =>
+        model => prices.Find(model) is { } p ? new DatedPrice(p.Model, p.Provider, p.InputPerMillion, p.OutputPerMillion, null, PriceSource.Shipped) : null;
 
     /// <summary>The estimate at a price snapshot's prices (a sweep's).</summary>
     public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, PriceSnapshot prices) =>
@@ -38,6 +43,36 @@ public static class SweepEstimator
 
         return new ReplayEstimate(
             calls.Count, calls.Sum(s => (long)(s.PromptTokens ?? 0)), calls.Sum(s => (long)(s.CompletionTokens ?? 0)), cost, [.. unpriced]);
+    }
+
+    /// <summary>A budgeted replay may answer each call with at most this many times its recorded completion tokens.</summary>
+    public const double CompletionMargin = 2.0;
+
+    /// <summary>Prompt tokens are reserved with this margin over the larger of the recorded count and our own count of the input.</summary>
+    public const double PromptMargin = 1.25;
+
+    /// <summary>
+    /// What a budgeted sweep sets aside before starting a replay: per LLM call, the prompt (the larger of the recorded
+    /// tokens and the input counted with <see cref="TokenCounter"/>, times <see cref="PromptMargin"/>) and the longest
+    /// answer the replay is allowed (<see cref="ReplayPlanner.CompletionCap"/> at <see cref="CompletionMargin"/>), at
+    /// the target model's price. Null when a model has no price or a span recorded no completion tokens.
+    /// </summary>
+    public static decimal? Reserve(TraceData trace, ReplayOverrides overrides, Func<string?, DatedPrice?> priceOf)
+    {
+        decimal? total = 0m;
+        foreach (var span in trace.Spans.Where(s => s.Type == SpanType.Llm && s.NotReplayableReason is null))
+        {
+            if (span.CompletionTokens is not { } completion)
+            {
+                return null;
+            }
+
+            var prompt = Math.Max(span.PromptTokens ?? 0, TokenCounter.Count(span.InputJson));
+            var reservedPrompt = (int)Math.Min(int.MaxValue, Math.Ceiling(prompt * PromptMargin));
+            total += priceOf(overrides.Model ?? span.Model)?.Cost(reservedPrompt, ReplayPlanner.CompletionCap(completion, CompletionMargin));
+        }
+
+        return total;
     }
 
     /// <summary>Adds up the estimates of many traces; the total is unknown as soon as one is.</summary>

@@ -61,9 +61,10 @@ public static class SweepTraceResolver
 {
     private const int PageSize = 500;
 
-    /// <summary>The matching traces, newest first, each once; or the error naming the field.</summary>
+    /// <summary>The matching traces, newest first, each once; or the error naming the field. Replays only when asked (a backfill).</summary>
     public static async Task<(IReadOnlyList<SweepTarget> Targets, string? Error)> ResolveAsync(
-        SweepFilter filter, string project, ITraceCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken = default)
+        SweepFilter filter, string project, ITraceCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken = default,
+        bool includeReplays = false)
     {
         if (filter.TraceIds is { } ids)
         {
@@ -85,7 +86,7 @@ public static class SweepTraceResolver
             var page = await catalog.QueryAsync(
                 new TraceQuery(project, PageSize, cursor, filter.Name, filter.Status, filter.Tags, filter.StartDate, filter.EndDate),
                 cancellationToken);
-            targets.AddRange(page.Traces.Where(r => r.ReplayOf is null).Select(ToTarget));
+            targets.AddRange(page.Traces.Where(r => includeReplays || r.ReplayOf is null).Select(ToTarget));
             cursor = page.NextCursor;
         }
         while (cursor is not null && targets.Count < filter.Limit);

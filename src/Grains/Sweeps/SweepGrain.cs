@@ -37,6 +37,8 @@ public sealed partial class SweepGrain(
     // Status, counts and spend as of the last stored checkpoint: what clients read, consistent with each other, and never
     // going back when a crash resumes the sweep from that checkpoint (the live entries may be a checkpoint interval ahead).
     private Published? _saved;
+    // scoreOriginals: the project's enabled evaluators, read once per activation.
+    private IReadOnlyList<EvaluatorDefinition>? _evaluators;
 
     private List<SweepEntry> Entries => state.State.Entries;
 
@@ -327,7 +329,7 @@ public sealed partial class SweepGrain(
         }
 
         var traces = await Task.WhenAll(batch.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, Entries[i].TraceId)).GetAsync()));
-        var committed = Spend() + Entries.Where(e => e.Status == SweepTraceStatus.Running).Sum(e => e.EstimatedCost ?? 0m);
+        var committed = Committed();
         var toStart = new List<int>();
         string? budgetStop = null;
         for (var k = 0; k < batch.Count; k++)
@@ -339,34 +341,44 @@ public sealed partial class SweepGrain(
                 continue;
             }
 
-            var estimate = definition.Prices is { } snapshot
-                ? SweepEstimator.Estimate(trace, definition.Overrides, snapshot)
-                : SweepEstimator.Estimate(trace, definition.Overrides, prices);
+            Func<string?, DatedPrice?> priceOf = definition.Prices is { } snapshot ? snapshot.Find : SweepEstimator.Today(prices);
+            decimal? reservation = null;
             if (definition.BudgetUsd is { } budget)
             {
-                if (estimate.Cost is not { } cost)
+                if (SweepEstimator.Reserve(trace, definition.Overrides, priceOf) is not { } reserve)
                 {
+                    var estimate = SweepEstimator.Estimate(trace, definition.Overrides, priceOf);
+                    var why = estimate.UnpricedModels.Count > 0
+                        ? $"{string.Join(", ", estimate.UnpricedModels)} has no price"
+                        : "an LLM span recorded no completion tokens";
                     Entries[i] = Entries[i] with
                     {
                         Status = SweepTraceStatus.Failed,
-                        Error = $"COST_UNKNOWN: {string.Join(", ", estimate.UnpricedModels)} has no price, so the budget cannot be kept.",
+                        Error = $"COST_UNKNOWN: {why}, so the budget cannot be kept.",
                     };
                     continue;
                 }
 
-                if (committed + cost > budget)
+                // The ledger: settled spend plus every unsettled reservation; a replay starts only if its own fits.
+                if (committed + reserve > budget)
                 {
                     budgetStop =
-                        $"the next replay (trace '{Entries[i].TraceId}', estimated ${cost:0.######}) would take spend past the budget of ${budget:0.######} " +
-                        $"(spent ${Spend():0.######}, in flight ${committed - Spend():0.######}).";
+                        $"the next replay (trace '{Entries[i].TraceId}', reserved ${reserve:0.######}) would take spend past the budget of ${budget:0.######} " +
+                        $"(spent ${Spend():0.######}, reserved for replays not settled ${committed - Spend():0.######}).";
                     break;
                 }
 
-                committed += cost;
+                committed += reserve;
+                reservation = reserve;
             }
 
             toStart.Add(i);
-            Entries[i] = Entries[i] with { EstimatedCost = estimate.Cost };
+            Entries[i] = Entries[i] with { EstimatedCost = reservation };
+        }
+
+        if (definition.ScoreOriginals && toStart.Count > 0)
+        {
+            await ScoreOriginalsAsync(toStart);
         }
 
         await Task.WhenAll(toStart.Select(StartOneAsync));
@@ -381,6 +393,22 @@ public sealed partial class SweepGrain(
         return true;
     }
 
+    /// <summary>
+    /// Asks each original about to be replayed to score with the enabled evaluators it has no score from, so an evaluator
+    /// created after the traces still compares both sides. Repeating it (a resumed sweep) changes nothing.
+    /// </summary>
+    private async Task ScoreOriginalsAsync(List<int> indexes)
+    {
+        var project = state.State.Definition!.Project;
+        _evaluators ??= [.. (await GrainFactory.GetGrain<IEvaluatorRegistryGrain>(project).ListAsync()).Where(e => e.Enabled)];
+        if (_evaluators.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(indexes.Select(i => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(project, Entries[i].TraceId)).RequestEvaluationsAsync(_evaluators)));
+    }
+
     private async Task StartOneAsync(int index)
     {
         var entry = Entries[index];
@@ -388,7 +416,8 @@ public sealed partial class SweepGrain(
         var trace = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, entry.TraceId));
         try
         {
-            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1), state.State.Definition!.Prices);
+            var margin = state.State.Definition!.BudgetUsd is null ? (double?)null : SweepEstimator.CompletionMargin;
+            var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, index, entry.Attempts + 1), state.State.Definition!.Prices, margin);
             var result = await trace.StartReplayAsync(state.State.Definition!.Overrides, supervisor);
             Entries[index] = result.Replay is { } replay
                 ? entry with { Status = SweepTraceStatus.Running, ReplayId = replay.Id, Attempts = entry.Attempts + 1 }
@@ -507,6 +536,18 @@ public sealed partial class SweepGrain(
     }
 
     private decimal Spend() => Entries.Where(e => e.Status == SweepTraceStatus.Completed).Sum(e => e.Cost ?? 0m);
+
+    /// <summary>
+    /// What the budget must cover: completed replays at their real cost (settled), and running ones — and failed ones,
+    /// whose partial spend is not reported — at what was reserved for them.
+    /// </summary>
+    private decimal Committed() => Entries.Sum(e => e.Status switch
+    {
+        SweepTraceStatus.Completed => e.Cost ?? e.EstimatedCost ?? 0m,
+        SweepTraceStatus.Running => e.EstimatedCost ?? 0m,
+        SweepTraceStatus.Failed when e.Attempts > 0 => e.EstimatedCost ?? 0m,
+        _ => 0m,
+    });
 
     private SweepSnapshot? Snapshot()
     {

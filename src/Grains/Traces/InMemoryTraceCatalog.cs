@@ -153,6 +153,7 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
         .Where(r => r.Project == query.Project)
         .Where(r => query.Name is null || r.Name.Contains(query.Name, StringComparison.OrdinalIgnoreCase))
         .Where(r => query.Status is null || r.Status == query.Status)
+        .Where(r => query.Replays is null || (r.ReplayOf is not null) == query.Replays)
         .Where(r => query.Tags is null || query.Tags.All(t => r.Tags.Contains(t, StringComparer.Ordinal)))
         .Where(r => query.StartDate is null || r.Timestamp >= query.StartDate)
         .Where(r => query.EndDate is null || r.Timestamp <= query.EndDate)

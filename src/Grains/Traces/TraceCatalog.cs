@@ -46,7 +46,8 @@ public sealed record TraceQuery(
     IReadOnlyList<string>? Tags = null,
     DateTimeOffset? StartDate = null,
     DateTimeOffset? EndDate = null,
-    bool? Pinned = null);
+    bool? Pinned = null,
+    bool? Replays = null);
 
 /// <summary>Who holds pins: a pin by hand, or a sweep (its sources, replay traces and baseline's traces).</summary>
 public static class PinHolders

@@ -30,6 +30,42 @@ public sealed partial class TraceGrain : IRemindable
             .StartAsync(new TraceCreated(trace.Id, trace.Project, evaluation.EvaluateAfter ?? time.GetUtcNow()));
     }
 
+    public async Task<EvaluationRequestOutcome> RequestEvaluationsAsync(IReadOnlyList<EvaluatorDefinition> evaluators)
+    {
+        if (state.State.Trace is not { } trace || state.State.PurgedAt is not null)
+        {
+            return EvaluationRequestOutcome.NotFound;
+        }
+
+        if (state.State.Evaluation is not { } evaluation)
+        {
+            return EvaluationRequestOutcome.NotCreated;
+        }
+
+        bool Scored(EvaluatorDefinition e) =>
+            state.State.Scores.Any(s => s.Source == "EVALUATOR" && s.EvaluatorId == e.Id && s.EvaluatorVersion == e.Version);
+        bool Pending(EvaluatorDefinition e) => evaluation.Pending.Any(p => p.Id == e.Id && p.Version == e.Version);
+
+        var wanted = evaluators.Where(e => !Scored(e)).ToList();
+        if (wanted.Count == 0)
+        {
+            return EvaluationRequestOutcome.AlreadyScored;
+        }
+
+        var added = wanted.Where(e => !Pending(e)).ToList();
+        var now = time.GetUtcNow();
+        if (added.Count > 0)
+        {
+            // Persisted with the catalog row's pending flag: evaluation recovery re-drives it if this activation dies.
+            state.State.Evaluation = evaluation with { Total = evaluation.Total + added.Count, Pending = [.. evaluation.Pending, .. added], EvaluateAfter = now };
+            await state.WriteStateAsync();
+            await catalog.UpsertAsync(TraceCatalogRow.From(trace, state.State.Evaluation));
+        }
+
+        await GrainFactory.GetGrain<IEvaluationGrain>(this.GetPrimaryKeyString()).StartAsync(new TraceCreated(trace.Id, trace.Project, now));
+        return EvaluationRequestOutcome.Started;
+    }
+
     /// <summary>
     /// Retires the per-trace re-drive reminder ("redrive-evaluations") that versions before the catalog's pending flag
     /// registered; a trace registers none now. Writes the trace's catalog row with its pending flag, so evaluation

@@ -232,7 +232,7 @@ public sealed partial class TraceGrain(
 
         var replayId = supervisor?.ReplayId ?? "rpl_" + Guid.NewGuid().ToString("N");
         var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId, supervisor?.Prices);
+        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId, supervisor?.Prices, supervisor?.CompletionTokenMargin);
         if (state.State.Replays.All(r => r.Id != replayId))
         {
             var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,

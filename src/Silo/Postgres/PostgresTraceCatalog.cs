@@ -200,6 +200,11 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
             command.Parameters.AddWithValue("status", (short)status);
         }
 
+        if (query.Replays is { } replays)
+        {
+            sql.Append(replays ? " AND replay_of_trace_id IS NOT NULL" : " AND replay_of_trace_id IS NULL");
+        }
+
         if (query.Tags is { Count: > 0 } tags)
         {
             sql.Append(" AND tags @> @tags");

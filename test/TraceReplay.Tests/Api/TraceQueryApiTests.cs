@@ -21,6 +21,26 @@ public sealed class TraceQueryApiTests(ApiFixture api)
     }
 
     [Fact]
+    public async Task KindSeparatesOriginalsFromReplays()
+    {
+        var (tag, ids) = await Sweeps.SweepApiTests.IngestTaggedAsync(api, 1);
+        var started = await api.PostAsync($"/api/v1/traces/{ids[0]}/replays", new { model = "gpt-4o-mini" });
+        var replay = await api.WaitForReplayAsync((string)(await ApiFixture.ReadJsonAsync(started))["data"]!["id"]!);
+        var replayTraceId = (string)replay["replayTraceId"]!;
+        var name = (string)(await api.GetDataAsync($"/api/v1/traces/{ids[0]}"))["name"]!;
+
+        var originals = await ListIdsAsync($"name={name}&kind=original&limit=100");
+        var replays = await ListIdsAsync($"name={name}&kind=replay&limit=100");
+
+        Assert.Contains(ids[0], originals);
+        Assert.DoesNotContain(replayTraceId, originals);
+        Assert.Contains(replayTraceId, replays);
+        Assert.DoesNotContain(ids[0], replays);
+        var message = await ApiFixture.AssertErrorAsync(await api.Client.GetAsync("/api/v1/traces?kind=sideways"), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        Assert.Contains("kind", message);
+    }
+
+    [Fact]
     public async Task StatusFiltersOkAndErrorTraces()
     {
         var tag = UniqueTag();

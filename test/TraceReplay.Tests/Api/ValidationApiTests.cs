@@ -190,9 +190,13 @@ public sealed class ValidationApiTests(ApiFixture api)
         var list = await anonymous.GetAsync("/api/v1/traces");
         var ingest = await anonymous.PostAsync("/api/v1/traces", new StringContent(Of(TraceCreate(id)).ToJsonString(), Encoding.UTF8, "application/json"));
 
-        await ApiFixture.AssertErrorAsync(list, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+        var message = await ApiFixture.AssertErrorAsync(list, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         await ApiFixture.AssertErrorAsync(ingest, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         await AssertNotStoredAsync(id);
+
+        // It says where a key comes from.
+        Assert.Contains("TRACEREPLAY_API_KEY", message);
+        Assert.Contains("/#/login", message);
     }
 
     [Theory]
@@ -213,6 +217,7 @@ public sealed class ValidationApiTests(ApiFixture api)
 
         var message = await ApiFixture.AssertErrorAsync(response, HttpStatusCode.Unauthorized, "UNAUTHORIZED");
         Assert.DoesNotContain(ApiFixture.ApiKey, message);
+        Assert.Contains("TRACEREPLAY_API_KEY", message);
         await AssertNotStoredAsync(id);
     }
 

@@ -49,6 +49,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         var port = FreePort();
         var settings = FakeLlmConfiguration.For(Llm);
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
+        settings["TraceReplay:Demo:Story"] = "false";   // the demo evaluators would score every trace the tests make
         settings["TraceReplay:Evaluation:SettleDelay"] = "00:00:00.200";   // ingested traces are scored at once
         settings["Orleans:Endpoints:SiloPort"] = FreePort().ToString();
         settings["Orleans:Endpoints:GatewayPort"] = FreePort().ToString();

@@ -389,6 +389,60 @@ public sealed class DashboardTests(DashboardFixture dashboard)
     }
 
     /// <summary>Runs a scenario and keeps a screenshot of the page as it was when a step failed.</summary>
+    [Fact]
+    public async Task RowsAndIdsOpenTracesTheListFiltersReplaysAndTheLayoutHoldsFrom1400To800Pixels()
+    {
+        var page = await dashboard.SignedInPageAsync();
+        await RunAsync(page, "layout", async () =>
+        {
+            var rows = page.Locator("tbody tr");
+            await Expect(rows.Filter(new() { HasText = DemoTrace })).ToHaveCountAsync(1);
+
+            // Originals only: no replay rows; replays only: every row says what it replays.
+            await page.GetByLabel("Show").SelectOptionAsync("original");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("kind=original"));
+            await Expect(rows.Filter(new() { HasText = DemoTrace })).ToHaveCountAsync(1);
+            await Expect(rows.Filter(new() { HasText = "replay of" })).ToHaveCountAsync(0);
+            await page.GetByLabel("Show").SelectOptionAsync("replay");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("kind=replay"));
+            await Expect(rows.Filter(new() { HasText = DemoTrace }).Filter(new() { HasNotText = "replay of" })).ToHaveCountAsync(0);
+
+            // The id is a link (the keyboard path); a click anywhere else on the row opens the trace too.
+            await page.GotoAsync($"{dashboard.BaseUrl}/#/traces");
+            var row = rows.Filter(new() { HasText = DemoTrace });
+            await Expect(row.GetByRole(AriaRole.Link, new() { Name = DemoTrace, Exact = true })).ToHaveAttributeAsync("href", $"#/traces/{DemoTrace}");
+            await Expect(row.Locator("td.preview")).ToContainTextAsync("order 1234");
+            await row.Locator("td.num").First.ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex($"#/traces/{DemoTrace}$"));
+
+            // The span timeline: a bar per timed span with its duration.
+            var bars = page.Locator(".waterfall-row");
+            await Expect(bars).ToHaveCountAsync(5);
+            await Expect(bars.Filter(new() { HasText = "write-answer" })).ToContainTextAsync("starts at");
+
+            foreach (var width in new[] { 1400, 1000, 800 })
+            {
+                await page.SetViewportSizeAsync(width, 900);
+                foreach (var (hash, heading, shot) in new[] { ("#/traces", "Traces", "list"), ($"#/traces/{DemoTrace}", "support-agent", "trace") })
+                {
+                    await page.GotoAsync($"{dashboard.BaseUrl}/{hash}");
+                    var title = page.GetByRole(AriaRole.Heading, new() { Name = heading, Level = 1 });
+                    await Expect(title).ToBeVisibleAsync();
+                    await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+                    // Nothing covers the title, and the page does not scroll sideways.
+                    var covered = await title.EvaluateAsync<bool>("t => { const r = t.getBoundingClientRect(); const e = document.elementFromPoint(r.left + 5, r.top + r.height / 2); return !(e === t || t.contains(e)); }");
+                    Assert.False(covered, $"the title is covered at {width} px on {hash}");
+                    var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+                    Assert.True(overflow <= 1, $"{hash} at {width} px scrolls sideways by {overflow} px");
+                    await DashboardFixture.ScreenshotAsync(page, $"20-{shot}-{width}");
+                }
+            }
+        });
+    }
+
     private static async Task RunAsync(IPage page, string name, Func<Task> scenario)
     {
         try

@@ -218,6 +218,14 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var messages = request["messages"] as JsonArray ?? [];
         var content = reply.Content ?? (reply.ToolCalls is null ? DefaultAnswer(model, messages) : null);
 
+        // Like OpenAI, an answer stops at the request's token limit (this fake counts a token per four characters).
+        var limit = (request["max_completion_tokens"] ?? request["max_tokens"]) is JsonValue value && value.TryGetValue<int>(out var tokens) ? tokens : (int?)null;
+        var truncated = content is not null && limit is { } max && content.Length > max * 4;
+        if (truncated)
+        {
+            content = content![..(limit!.Value * 4)];
+        }
+
         var message = new JsonObject { ["role"] = "assistant", ["content"] = content };
         if (reply.ToolCalls is not null)
         {
@@ -236,7 +244,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             {
                 ["index"] = 0,
                 ["message"] = message,
-                ["finish_reason"] = reply.ToolCalls is null ? "stop" : "tool_calls",
+                ["finish_reason"] = truncated ? "length" : reply.ToolCalls is null ? "stop" : "tool_calls",
             }),
             ["usage"] = new JsonObject
             {

@@ -33,6 +33,7 @@ public class ApiFixture : IAsyncLifetime
         Llm = await FakeOpenAiServer.StartAsync();
         var settings = FakeLlmConfiguration.For(Llm);
         settings["TraceReplay:Api:ApiKey"] = ApiKey;
+        settings["TraceReplay:Demo:Story"] = "false";   // the demo evaluators would score every trace the tests make
         settings["TraceReplay:Api:AdminKey"] = AdminKey;
         settings["TraceReplay:Api:KeyCacheDuration"] = "00:00:01";
         settings["TraceReplay:Api:MaxRequestBodyBytes"] = MaxBodyBytes.ToString();

@@ -88,7 +88,7 @@ public sealed class SweepApiTests(ApiFixture fixture)
         var lines = csv.TrimEnd().Split('\n');
         Assert.Equal(7, lines.Length);
         Assert.StartsWith("trace_id,trace_name,status,replay_id", lines[0]);
-        Assert.EndsWith("helpfulness_original,helpfulness_replay,helpfulness_delta", lines[0].TrimEnd('\r'));
+        Assert.EndsWith("Helpfulness_original,Helpfulness_replay,Helpfulness_delta", lines[0].TrimEnd('\r'));
         Assert.Contains(listed.AsArray(), s => (string?)s!["id"] == id);
     }
 

@@ -11,6 +11,9 @@ namespace TraceReplay.Tests.Sweeps;
 [Collection(ApiCollection.Name)]
 public sealed partial class SweepCliTests(ApiFixture fixture)
 {
+    // Console width of the next run: a CI log is often narrower than a results table.
+    private int _width = 200;
+
     private static TraceScore Helpfulness(double value) =>
         new("helpfulness", "Helpfulness", "LLM_JUDGE", value, null, null, 1, DateTimeOffset.UtcNow);
 
@@ -42,7 +45,7 @@ public sealed partial class SweepCliTests(ApiFixture fixture)
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = _width;
         string[] args =
         [
             "sweep", "--filter", $"tag={tag}", "--model", "gpt-4o-mini", "--api-url", "http://localhost", "--api-key", ApiFixture.ApiKey, .. extra,
@@ -83,6 +86,35 @@ public sealed partial class SweepCliTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task WithoutATerminalTheResultsArePlainUnwrappedLinesOnePerEvaluatorWithEveryFieldFilled()
+    {
+        _width = 40;
+        var (exit, output) = await RunSweepAsync(i => 0.5 + i * 0.01, "--fail-on-regression");
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+
+        Assert.True(exit == ExitCodes.Regression, output);
+        var evaluator = Assert.Single(lines, l => l.StartsWith("evaluator: ", StringComparison.Ordinal));
+        Assert.Matches(EvaluatorLinePattern(), evaluator);
+        Assert.Contains("beyond_noise=n/a", evaluator);
+        Assert.Matches(LatencyLinePattern(), Assert.Single(lines, l => l.StartsWith("latency_p50_ms:", StringComparison.Ordinal)));
+        Assert.Contains("significant_regression=yes", lines);
+        Assert.DoesNotContain(lines, l => l.Contains('━') || l.Contains('│') || l.Contains('┃'));
+        Assert.All(lines.Where(l => l.StartsWith("progress: ", StringComparison.Ordinal)), l => Assert.Contains(" done (", l));
+    }
+
+    [Fact]
+    public async Task FormatJsonPrintsTheResultsDocumentAlone()
+    {
+        var (exit, output) = await RunSweepAsync(i => 0.5 + i * 0.01, "--fail-on-regression", "--format", "json");
+
+        Assert.True(exit == ExitCodes.Regression, output);
+        var results = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        Assert.True((bool)results["significantRegression"]!);
+        Assert.Equal("REGRESSED", (string?)results["evaluators"]![0]!["verdict"]);
+        Assert.Equal("Helpfulness", (string?)results["evaluators"]![0]!["name"]);
+    }
+
+    [Fact]
     public async Task AnApiErrorExitsWithCodeOneAndPrintsTheMessage()
     {
         var output = new StringWriter();
@@ -95,6 +127,12 @@ public sealed partial class SweepCliTests(ApiFixture fixture)
         Assert.Equal(ExitCodes.Error, exit);
         Assert.Contains("404 NOT_FOUND", output.ToString());
     }
+
+    [GeneratedRegex(@"^evaluator: ""Helpfulness"" verdict=REGRESSED pairs=8 original=0\.900 replay=0\.535 mean_delta=-0\.365 ci95=\[-?\d\.\d{3}, -?\d\.\d{3}\] wilcoxon_p=\d\.\d{3} beyond_noise=n/a$")]
+    private static partial Regex EvaluatorLinePattern();
+
+    [GeneratedRegex(@"^latency_p50_ms: original=\d+ replay=\d+ delta=[+-]?\d+$")]
+    private static partial Regex LatencyLinePattern();
 
     [GeneratedRegex("Sweep swp_[0-9a-f]{32} started over 8 traces")]
     private static partial Regex SweepIdPattern();

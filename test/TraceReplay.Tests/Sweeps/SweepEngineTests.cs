@@ -85,8 +85,9 @@ public sealed class SweepEngineTests : IDisposable
     [Fact]
     public async Task TheSweepStopsBeforeSpendWouldPassTheBudget()
     {
-        // Each trace records 100 prompt and 20 completion tokens: $0.000027 at gpt-4o-mini's price.
-        var budget = 0.00006m;
+        // Each trace records 100 prompt and 20 completion tokens; a replay reserves 125 prompt and 40 completion tokens,
+        // $0.00004275 at gpt-4o-mini's price, so two reservations fit and a third does not.
+        var budget = 0.0001m;
         var sweepId = NewSweepId();
 
         await _fixture.Client.GetGrain<ISweepGrain>(sweepId).StartAsync(Definition(await IngestChainsAsync(20), maxInFlight: 3, budget: budget));
@@ -98,6 +99,28 @@ public sealed class SweepEngineTests : IDisposable
         Assert.True(sweep.Counts.Skipped > 0);
         Assert.True(sweep.SpendUsd <= budget, $"spent {sweep.SpendUsd}");
         Assert.Equal(sweep.Counts.Completed, _fixture.Llm.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ABudgetIsAHardCapWhenTheProviderAnswersLongerThanRecorded()
+    {
+        // Recorded: 100 prompt and 20 completion tokens a trace. The provider wants to answer with 250 tokens, so a
+        // sweep that reserved the recorded cost would spend about twice what it reserved.
+        _fixture.Llm.Responder = _ => new Fakes.FakeReply(Content: new string('x', 1000));
+        _fixture.Llm.Delay = TimeSpan.FromMilliseconds(50);
+        var budget = 0.0002m;
+        var sweepId = NewSweepId();
+
+        await _fixture.Client.GetGrain<ISweepGrain>(sweepId).StartAsync(Definition(await IngestChainsAsync(30), maxInFlight: 8, budget: budget));
+        var sweep = await WaitForEndAsync(sweepId);
+        var entries = (await _fixture.Client.GetGrain<ISweepGrain>(sweepId).GetEntriesAsync())!;
+
+        Assert.Equal(SweepStatus.BudgetExceeded, sweep.Status);
+        Assert.True(sweep.SpendUsd <= budget, $"spent {sweep.SpendUsd} of {budget}");
+        Assert.True(sweep.Counts.Completed >= 4, $"completed {sweep.Counts.Completed}");
+        Assert.Equal(0, sweep.Counts.Failed);
+        Assert.All(_fixture.Llm.Requests, r => Assert.Equal(40, (int)r.Body["max_completion_tokens"]!));
+        Assert.All(entries.Where(e => e.Status == SweepTraceStatus.Completed), e => Assert.True(e.Cost <= e.EstimatedCost, $"cost {e.Cost} over reservation {e.EstimatedCost}"));
     }
 
     [Fact]

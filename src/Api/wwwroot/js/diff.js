@@ -31,8 +31,17 @@ export const lines = (text) => (text ?? '').split('\n').map((line, i, all) => i 
 
 /** Inline diff rendering of segments: deletions struck through, insertions highlighted. */
 export function segmentsView(segments, label) {
-  return h('div', { class: 'diff', role: 'group', 'aria-label': label ?? 'Differences' },
-    segments.map(s => s.type === 'INSERTED' ? h('ins', {}, s.text) : s.type === 'DELETED' ? h('del', {}, s.text) : h('span', {}, s.text)));
+  // A deletion followed at once by an insertion would read as one word ("yourHere"): a space keeps them apart
+  // unless either side already has one.
+  const parts = [];
+  segments.forEach((s, i) => {
+    const prev = segments[i - 1];
+    if (s.type === 'INSERTED' && prev?.type === 'DELETED' && !/\s$/.test(prev.text) && !/^\s/.test(s.text)) {
+      parts.push(h('span', { class: 'diff-gap', 'aria-hidden': 'true' }, ' '));
+    }
+    parts.push(s.type === 'INSERTED' ? h('ins', {}, s.text) : s.type === 'DELETED' ? h('del', {}, s.text) : h('span', {}, s.text));
+  });
+  return h('div', { class: 'diff', role: 'group', 'aria-label': label ?? 'Differences' }, parts);
 }
 
 /** A line diff table: each line marked -, + or blank. */

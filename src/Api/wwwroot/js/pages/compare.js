@@ -86,6 +86,7 @@ function comparisonView(c) {
       h('div', { class: 'pair-head' }, h('span', {}, `A · ${c.a?.name ?? ''}`), h('span', {}), h('span', {}, `B · ${c.b?.name ?? ''}`)),
       spans.length ? h('ul', { class: 'pairs' }, spans.map(pairRow)) : empty('Neither trace has spans.')),
     detail,
+    decisionsView(c.decisions),
     scoresView(c.scores));
   // The first changed pair is open from the start: its diff is usually what the comparison is for.
   const firstChanged = spans.findIndex(s => s.change === 'CHANGED');
@@ -133,6 +134,24 @@ function llmView(llm) {
         h('div', {}, h('h4', {}, 'A'), (calls.a ?? []).map(t => h('pre', { class: 'code' }, `${t.name}(${json(t.arguments)})`))),
         h('div', {}, h('h4', {}, 'B'), (calls.b ?? []).map(t => h('pre', { class: 'code' }, `${t.name}(${json(t.arguments)})`)))),
       (calls.differences ?? []).length ? jsonDiffTable('Argument differences', calls.differences.flatMap(d => (d.argumentDifferences ?? []).map(x => ({ ...x, path: `#${d.index} ${d.nameA ?? ''}→${d.nameB ?? ''} ${x.path}` })))) : null) : null);
+}
+
+/** Each replayed LLM span's decision on both sides — answer, or which tools it called — and why they differ. */
+export function decisionsView(decisions) {
+  const spans = decisions?.spans ?? [];
+  if (!spans.length) return null;
+  const describe = (d) => !d ? '—' : String(d.kind).toUpperCase() === 'TOOL_CALLS' ? `tool calls: ${(d.tools ?? []).join(', ') || '(none)'}` : 'answer';
+  const rate = decisions.agreementRate;
+  return h('section', { class: 'card', 'aria-labelledby': 'cmp-decisions-title' },
+    h('h2', { id: 'cmp-decisions-title' }, 'Decisions', rate === null || rate === undefined ? '' : h('span', { class: 'muted small' }, ` ${Math.round(rate * 100)} % agree`)),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'table decisions' },
+      h('thead', {}, h('tr', {}, ['Span', 'Original', 'Replay', 'Same', 'Reason'].map(c => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, spans.map(d => h('tr', { class: d.same ? '' : 'decision-differs' },
+        h('td', {}, h('code', {}, d.spanId)),
+        h('td', {}, describe(d.original)),
+        h('td', {}, describe(d.replay)),
+        h('td', { class: d.same ? 'better' : 'worse' }, d.same ? 'yes' : 'no'),
+        h('td', {}, d.reason ?? (d.same ? '—' : 'n/a'))))))));
 }
 
 function valueDiff(label, diff, change) {

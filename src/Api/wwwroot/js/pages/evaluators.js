@@ -30,7 +30,7 @@ const TYPES = {
 };
 
 export async function renderEvaluators(main) {
-  const status = h('p', { class: 'form-error', role: 'alert', id: 'evaluators-message' });
+  const status = h('p', { class: 'form-error', role: 'status', 'aria-live': 'polite', id: 'evaluators-message' });
   const listCard = h('section', { class: 'card table-card', 'aria-labelledby': 'evaluators-title' });
   main.append(
     h('header', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Evaluators'),
@@ -75,11 +75,35 @@ export async function renderEvaluators(main) {
       h('td', {}, `v${ev.version}`),
       h('td', {}, h('details', {}, h('summary', {}, 'config'), h('pre', { class: 'code' }, json(ev.config ?? {})))),
       h('td', {}, fmtTime(ev.updatedAt)),
-      h('td', {}, h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete ${ev.name}`, onclick: async () => {
+      h('td', { class: 'actions' }, backfillButton(ev), ' ', h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete ${ev.name}`, onclick: async () => {
         if (!confirm(`Delete evaluator ${ev.name}? Its scores stay on the traces it scored.`)) return;
         status.textContent = '';
         try { await del(`/api/v1/evaluators/${enc(ev.id)}`); await load(); } catch (e) { status.textContent = `${ev.name}: ${e.message}`; }
       } }, 'Delete')));
+  }
+
+  // Scores the traces that existed before the evaluator (or its new version): a backfill, polled for progress.
+  function backfillButton(ev) {
+    const button = h('button', { type: 'button', class: 'small', 'aria-label': `Score existing traces with ${ev.name}`,
+      title: 'Score the project\'s existing traces (newest 1,000, replays included) with this evaluator' }, 'Score existing');
+    button.addEventListener('click', async () => {
+      status.textContent = '';
+      button.disabled = true;
+      try {
+        let b = await post(`/api/v1/evaluators/${enc(ev.id)}/backfill`, {});
+        while (b.status !== 'COMPLETED') {
+          status.textContent = `${ev.name}: scoring existing traces — ${b.counts.scored} of ${b.counts.total} scored…`;
+          await new Promise(resolve => setTimeout(resolve, 1000));
+          b = await get(`/api/v1/backfills/${enc(b.id)}`);
+        }
+        status.textContent = `${ev.name}: ${b.counts.scored} of ${b.counts.total} traces scored` + (b.counts.skipped ? `, ${b.counts.skipped} skipped.` : '.');
+      } catch (e) {
+        status.textContent = `${ev.name}: ${e.message}`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   await load();

@@ -53,7 +53,7 @@ async function createForm() {
     modelGroups(models, modelOption));
   const temperature = h('input', { id: 'sweep-temperature', type: 'number', min: 0, max: 2, step: 0.1, placeholder: 'as recorded' });
   const maxInFlight = h('input', { id: 'sweep-max-in-flight', type: 'number', min: 1, step: 1, placeholder: 'server default' });
-  const budget = h('input', { id: 'sweep-budget', type: 'number', min: 0.01, step: 0.01, placeholder: 'none' });
+  const budget = h('input', { id: 'sweep-budget', type: 'number', min: 0, step: 'any', placeholder: 'none' });
   const threshold = h('input', { id: 'sweep-threshold', type: 'number', min: 0.01, max: 1, step: 0.01, placeholder: '0.1' });
   const estimateOut = h('div', { class: 'estimate', 'aria-live': 'polite', id: 'sweep-estimate' });
   const message = h('p', { class: 'form-error', role: 'alert' });
@@ -98,7 +98,7 @@ async function createForm() {
         field('Or trace ids', traceIds, 'Comma-separated; replaces the filter.'))),
     h('fieldset', {}, h('legend', {}, 'What changes'),
       h('div', { class: 'form-grid' }, field('Target model', model, 'Prices per 1M tokens (input / output).'), field('Temperature', temperature))),
-    h('div', { class: 'form-grid' }, field('Sweep name', name), field('Replays at once', maxInFlight), field('Budget (USD)', budget, 'Stops when the spend reaches it.'),
+    h('div', { class: 'form-grid' }, field('Sweep name', name), field('Replays at once', maxInFlight), field('Budget (USD)', budget, 'A hard cap: each replay reserves its cost before it starts.'),
       field('Regression threshold', threshold, 'Score drop that lists a trace as regressed.')),
     estimateOut, message,
     h('div', { class: 'form-actions' }, estimateButton, start, h('small', { class: 'hint' }, 'The estimate is shown before anything runs; changing the form asks for a new one.')));

@@ -308,7 +308,7 @@ export async function renderTrace(main, { params: [traceId], query }) {
 
   replace(main, header, summary, replayPanel,
     h('div', { class: 'split' }, tree, detail),
-    history, scores);
+    waterfall(rows), history, scores);
   const initial = trace.spans.find(s => s.id === query.get('span')) ?? rows[0]?.span;
   if (initial) select(initial); else replace(detail, empty('Select a span.'));
   await Promise.all([loadScores(), loadHistory()]);
@@ -319,6 +319,30 @@ export async function renderTrace(main, { params: [traceId], query }) {
 }
 
 /** NONE, PENDING or DONE with counts, from a trace's or replay's `evaluations`. */
+/** The span timeline (waterfall): one bar per span, placed by its start and sized by its duration, in tree order. */
+function waterfall(rows) {
+  const timed = rows.filter(({ span }) => span.startTime && span.endTime);
+  if (!timed.length) return null;
+  const t0 = Math.min(...timed.map(({ span }) => Date.parse(span.startTime)));
+  const t1 = Math.max(...timed.map(({ span }) => Date.parse(span.endTime)));
+  const total = Math.max(1, t1 - t0);
+  const pct = (ms) => `${Math.max(0, Math.min(100, ms / total * 100)).toFixed(2)}%`;
+  return h('section', { class: 'card waterfall', 'aria-labelledby': 'waterfall-title' },
+    h('div', { class: 'section-head' }, h('h2', { id: 'waterfall-title' }, 'Timeline'),
+      h('span', { class: 'muted small' }, `0 – ${fmtMs(total)}`)),
+    h('ol', { class: 'waterfall-rows' }, timed.map(({ span, depth }) => {
+      const start = Date.parse(span.startTime) - t0;
+      const duration = Date.parse(span.endTime) - Date.parse(span.startTime);
+      // Display only: the span tree beside it is the way to open a span (one control per span for keyboards and readers).
+      return h('li', {}, h('div', { class: 'waterfall-row', dataset: { spanId: span.id }, title: `${span.name}: starts at ${fmtMs(start)}, takes ${fmtMs(duration)}` },
+        h('span', { class: 'waterfall-name', style: `--depth:${depth}` }, kindIcon(span.type), ' ', span.name),
+        h('span', { class: 'waterfall-track' },
+          h('span', { class: `waterfall-bar kind-${String(span.type).toLowerCase()}${span.status === 'ERROR' ? ' is-error' : ''}`, style: `left:${pct(start)};width:${pct(duration)}` }),
+          h('span', { class: 'waterfall-ms', style: `left:${pct(start + duration)}` }, fmtMs(duration)),
+          h('span', { class: 'sr-only' }, `starts at ${fmtMs(start)}, takes ${fmtMs(duration)}`))));
+    })));
+}
+
 export function evaluationStatus(e) {
   if (!e) return null;
   const text = e.status === 'NONE' ? 'no evaluator enabled' : e.status === 'PENDING' ? `evaluating · ${e.done} of ${e.total} done` : `evaluated by ${e.total}`;

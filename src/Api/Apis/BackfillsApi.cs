@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TraceReplay.Api.Infrastructure;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Sweeps;
+
+namespace TraceReplay.Api.Apis;
+
+public sealed record BackfillCountsDto(int Total, int Queued, int Scoring, int Scored, int Skipped);
+
+public sealed record BackfillDto(
+    string Id, string EvaluatorId, string EvaluatorName, int EvaluatorVersion, BackfillStatus Status, string Filter, BackfillCountsDto Counts,
+    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+
+/// <summary>Backfills: score traces that already exist with an evaluator (<c>/api/v1/evaluators/{id}/backfill</c>, <c>/api/v1/backfills</c>).</summary>
+public static class BackfillsApi
+{
+    public static IEndpointRouteBuilder MapBackfillsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/evaluators/{evaluatorId}/backfill", StartBackfill).WithTags("Evaluators").WithName("StartBackfill")
+            .WithSummary("Score existing traces that match a filter with this evaluator; answers at once, poll the backfill for progress")
+            .DocumentsBody<StartBackfillRequest>().ProducesErrors(400, 404, 413);
+        app.MapGet("/api/v1/backfills/{backfillId}", GetBackfill).WithTags("Evaluators").WithName("GetBackfill")
+            .WithSummary("A backfill's status and counts").ProducesErrors(404);
+        return app;
+    }
+
+    public static async Task<Results<Accepted<DataEnvelope<BackfillDto>>, JsonHttpResult<ApiErrorBody>>> StartBackfill(
+        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        SweepFilter filter = new(null, null, null, null, null, null, SweepRequestParser.DefaultLimit);
+        var includeReplays = true;
+        using (document)
+        {
+            if (document is not null)
+            {
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return ApiErrors.Validation("The body must be a JSON object: {\"filter\": {...}, \"includeReplays\": true}.");
+                }
+
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    switch (property.Name)
+                    {
+                        case "filter":
+                            var (parsed, filterError) = SweepRequestParser.ParseFilter(property.Value);
+                            if (filterError is not null)
+                            {
+                                return ApiErrors.Validation(filterError);
+                            }
+
+                            filter = parsed!;
+                            break;
+                        case "includeReplays" when property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                            includeReplays = property.Value.GetBoolean();
+                            break;
+                        case "includeReplays":
+                            return ApiErrors.Validation("includeReplays must be true or false.");
+                        default:
+                            return ApiErrors.Validation($"unknown field '{property.Name}': expected filter or includeReplays.");
+                    }
+                }
+            }
+        }
+
+        if (await services.Grains.GetGrain<IEvaluatorRegistryGrain>(services.Project.Id).GetAsync(evaluatorId) is not { } evaluator)
+        {
+            return ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
+        }
+
+        var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
+            filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken, includeReplays);
+        if (resolveError is not null)
+        {
+            return ApiErrors.Validation(resolveError);
+        }
+
+        if (targets.Count == 0)
+        {
+            return ApiErrors.Validation($"filter matched no traces ({filter.Describe()}).");
+        }
+
+        var backfillId = "bkf_" + Guid.NewGuid().ToString("N");
+        var definition = new BackfillDefinition(
+            services.Project.Id, evaluator, [.. targets.Select(t => t.TraceId)],
+            filter.Describe() + (includeReplays ? "" : ", originals only"), services.Time.GetUtcNow());
+        var backfill = await services.Grains.GetGrain<IBackfillGrain>(backfillId).StartAsync(definition);
+        return TypedResults.Accepted($"/api/v1/backfills/{backfillId}", new DataEnvelope<BackfillDto>(backfill.ToDto()));
+    }
+
+    public static async Task<Results<Ok<DataEnvelope<BackfillDto>>, JsonHttpResult<ApiErrorBody>>> GetBackfill(
+        string backfillId, [AsParameters] TraceServices services) =>
+        await services.Grains.GetGrain<IBackfillGrain>(backfillId).GetAsync() is { } backfill && backfill.Project == services.Project.Id
+            ? TypedResults.Ok(new DataEnvelope<BackfillDto>(backfill.ToDto()))
+            : ApiErrors.NotFound($"backfill '{backfillId}' not found.");
+
+    private static BackfillDto ToDto(this BackfillSnapshot b) => new(
+        b.Id, b.EvaluatorId, b.EvaluatorName, b.EvaluatorVersion, b.Status, b.FilterDescription,
+        new BackfillCountsDto(b.Counts.Total, b.Counts.Queued, b.Counts.Scoring, b.Counts.Scored, b.Counts.Skipped), b.CreatedAt, b.CompletedAt);
+}

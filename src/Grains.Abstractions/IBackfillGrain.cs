@@ -1,0 +1,17 @@
+namespace TraceReplay.Grains;
+
+/// <summary>
+/// Scores existing traces with one evaluator (key: backfill id): a bounded window of traces at a time, resumable after
+/// a deactivation or a silo loss, with progress.
+/// </summary>
+[Alias("TraceReplay.IBackfillGrain")]
+public interface IBackfillGrain : IGrainWithStringKey
+{
+    /// <summary>Records the backfill as PENDING and schedules its drive; returns at once. Repeating it changes nothing.</summary>
+    [Alias("StartAsync")]
+    Task<BackfillSnapshot> StartAsync(BackfillDefinition definition);
+
+    /// <summary>The backfill's progress, or null for an unknown id.</summary>
+    [Alias("GetAsync"), AlwaysInterleave]
+    Task<BackfillSnapshot?> GetAsync();
+}
