@@ -102,6 +102,11 @@ public static class ResultsView
             $"projected_monthly_original={Usd(cost["projectedMonthlyOriginal"])} projected_monthly_replay={Usd(cost["projectedMonthlyReplay"])} projected_monthly_delta={Usd(cost["projectedMonthlyDelta"])}";
         yield return $"latency_p50_ms: original={F(latency["originalP50Ms"], "0")} replay={F(latency["replayP50Ms"], "0")} delta={Delta(latency["originalP50Ms"], latency["replayP50Ms"])}";
         yield return $"latency_p95_ms: original={F(latency["originalP95Ms"], "0")} replay={F(latency["replayP95Ms"], "0")} delta={Delta(latency["originalP95Ms"], latency["replayP95Ms"])}";
+        if (results["pricing"]?["note"] is { } pricingNote)
+        {
+            yield return $"pricing: {(string)pricingNote!}";
+        }
+
         var regressed = results["regressedTraces"]!.AsArray();
         var failures = results["failures"]!.AsArray();
         yield return $"regressed_traces={regressed.Count} failed_replays={failures.Count}";
