@@ -8,6 +8,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Chained;
 
 /// <summary>A chained sweep reports how often the new model decided as the recordings did, and where it diverged.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class ChainedSweepTests(ApiFixture fixture)
 {
@@ -63,8 +64,8 @@ public sealed class ChainedSweepTests(ApiFixture fixture)
 
             var lines = csv.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
             Assert.Contains("decision_spans,decisions_agreed,diverged_at_span,divergence_reason", lines[0]);
-            Assert.Contains(lines, l => l.StartsWith(ids[2]) && l.Contains(",2,1,step2,the recording has no result of tool 'refund_order'"));
-            Assert.Contains(lines, l => l.StartsWith(ids[0]) && l.Contains(",3,3,,"));
+            Assert.Contains(lines, l => l.StartsWith(ids[2], StringComparison.Ordinal) && l.Contains(",2,1,step2,the recording has no result of tool 'refund_order'"));
+            Assert.Contains(lines, l => l.StartsWith(ids[0], StringComparison.Ordinal) && l.Contains(",3,3,,"));
         }
         finally
         {
