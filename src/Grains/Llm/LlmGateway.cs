@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Anthropic.Exceptions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceReplay.Grains.Llm.Simulation;
 using TraceReplay.Grains.Telemetry;
 
 namespace TraceReplay.Grains.Llm;

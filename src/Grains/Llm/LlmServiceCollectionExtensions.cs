@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using TraceReplay.Grains.Llm.Simulation;
 
 namespace TraceReplay.Grains.Llm;
 
@@ -13,7 +14,8 @@ public static class LlmServiceCollectionExtensions
             .Validate(o => o.DefaultMaxTokens >= 1, "TraceReplay:Llm:DefaultMaxTokens must be at least 1.")
             .Validate(
                 o => o.Providers.Values.All(p => p.Kind is null || LlmProviderKinds.IsKnown(p.Kind.Trim().ToLowerInvariant())),
-                "TraceReplay:Llm:Providers:<name>:Kind must be openai, azure-openai or anthropic.");
+                "TraceReplay:Llm:Providers:<name>:Kind must be openai, azure-openai or anthropic.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ModelPriceTable(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LlmOptions>>(), sp.GetRequiredService<TimeProvider>()));

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Llm.Simulation;
 
 namespace TraceReplay.Tests.Llm;
 

@@ -1,10 +1,14 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Grains.Llm.Simulation;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class SimulatedLlmTests
 {
     private const string Question = """
@@ -81,7 +85,7 @@ public sealed class SimulatedLlmTests
     [Fact]
     public async Task ResultReportsTheConfiguredLatency()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var simulator = new SimulatedLlm(
             Options.Create(new LlmOptions { Simulator = { Latency = TimeSpan.FromMilliseconds(250) } }), time);
 
@@ -229,6 +233,44 @@ public sealed class SimulatedLlmTests
     }
 
     [Fact]
+    public async Task AnswersForAFixedSetOfRequestsNeverChange()
+    {
+        // Pinned outputs: the same request to the same model must give the same answer in every version, so a recorded
+        // simulated replay stays reproducible. Covers prose, json_object, a json_schema and a tool conversation.
+        var bodies = new[]
+        {
+            Question,
+            Question.Replace("\"temperature\":0.2", "\"response_format\":{\"type\":\"json_object\"}", StringComparison.Ordinal),
+            Question.Replace("\"temperature\":0.2", "\"max_tokens\":7", StringComparison.Ordinal),
+            """
+            {"messages":[{"role":"user","content":"Classify this review: the crust was perfect."}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object","properties":{
+               "sentiment":{"enum":["positive","negative","neutral"]},"score":{"type":"integer","minimum":1,"maximum":5},
+               "summary":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},
+               "details":{"type":"object","properties":{"ok":{"type":"boolean"},"w":{"type":"number"},"n":{"type":["null","string"]}}}}}}}}
+            """,
+            """
+            {"messages":[{"role":"user","content":[{"type":"text","text":"Weather in Lisbon tomorrow?"},{"type":"image_url","image_url":{"url":"x"}}]},
+              {"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"forecast","arguments":"{\"city\":\"Lisbon\"}"}}]},
+              {"role":"tool","tool_call_id":"c","name":"forecast","content":"{\"high\":24}"}],
+             "tools":[{"type":"function","function":{"name":"forecast","parameters":{"type":"object"}}}]}
+            """,
+        };
+        var transcript = new System.Text.StringBuilder();
+        foreach (var model in new[] { "gpt-4o", "claude-3-5-haiku-20241022" })
+        {
+            foreach (var body in bodies)
+            {
+                var result = await Complete(body, model);
+                transcript.Append(result.MessageJson).Append('|').Append(result.PromptTokens).Append('|').Append(result.CompletionTokens).Append('\n');
+            }
+        }
+
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(transcript.ToString())));
+        Assert.True(digest == "9d15489fef7c2b8ddff71cba2889f570835e65d27e456ed43df4fbbcf18cf356", $"{digest}\n{transcript}");
+    }
+
+    [Fact]
     public void TokenCounterCountsWithO200kBase()
     {
         Assert.Equal(0, TokenCounter.Count(null));
@@ -236,41 +278,5 @@ public sealed class SimulatedLlmTests
         Assert.Equal(2, TokenCounter.Count("Hello world"));
         Assert.Equal("Hello", TokenCounter.Truncate("Hello world", 1));
         Assert.Equal("Hello world", TokenCounter.Truncate("Hello world", 10));
-    }
-
-    private sealed class ManualTimeProvider : TimeProvider
-    {
-        private readonly List<(DateTimeOffset Due, TimerCallback Callback, object? State)> _timers = [];
-        private DateTimeOffset _now = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by)
-        {
-            _now += by;
-            var due = _timers.Where(t => t.Due <= _now).ToList();
-            _timers.RemoveAll(t => t.Due <= _now);
-            foreach (var (_, callback, state) in due)
-            {
-                callback(state);
-            }
-        }
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            _timers.Add((_now + dueTime, callback, state));
-            return new NoopTimer();
-        }
-
-        private sealed class NoopTimer : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
     }
 }
