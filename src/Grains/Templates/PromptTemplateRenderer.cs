@@ -1,7 +1,9 @@
-using System.Text.RegularExpressions;
 using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
-using Stubble.Core;
+using Stubble.Core.Contexts;
+using Stubble.Core.Renderers.StringRenderer;
 using Stubble.Core.Exceptions;
 using Stubble.Core.Settings;
 using Stubble.Core.Tokens;
@@ -32,11 +34,8 @@ public static partial class PromptTemplateRenderer
     private static readonly RendererSettings _rendererSettings = new RendererSettingsBuilder()
         .AddValueGetter(typeof(object), (_, _, _) => null)
         .AddTruthyCheck<JsonBoolean>(value => value.Value)
+        .AddTruthyCheck<JsonArray>(value => value.Count > 0)
         .BuildSettings();
-
-    private const string TooLarge = "\0too large";
-
-    private static readonly StubbleVisitorRenderer _stubble = new(_rendererSettings);
 
     private static readonly RenderSettings _renderSettings = new()
     {
@@ -132,33 +131,40 @@ public static partial class PromptTemplateRenderer
             return TemplateRenderResult.Failed($"variables must be a JSON object, not {variables.ValueKind.ToString().ToLowerInvariant()}");
         }
 
-        if (Validate(content) is { } invalid)
-        {
-            return TemplateRenderResult.Failed(invalid);
-        }
-
-        var template = ParseOrThrow(content);
-        var data = ToData(variables);
-        long size = 0;
-        switch (FindMissing(template.Children, [data], ref size))
-        {
-            case TooLarge:
-                return TemplateRenderResult.Failed($"the rendered prompt would be longer than {MaxRenderedLength} characters");
-            case { } missing:
-                return TemplateRenderResult.Failed($"missing variable '{missing}'");
-        }
-
+        MustacheTemplate template;
         try
         {
-            var text = _stubble.Render(content, data, _renderSettings);
-            return text.Length > MaxRenderedLength
-                ? TemplateRenderResult.Failed($"the rendered prompt would be longer than {MaxRenderedLength} characters")
-                : new TemplateRenderResult(text, null);
+            template = ParseOrThrow(content);
+        }
+        catch (StubbleException e)
+        {
+            return TemplateRenderResult.Failed($"malformed template: {e.Message}");
+        }
+
+        if (FindUnsupported(template.Children) is { } unsupported)
+        {
+            return TemplateRenderResult.Failed(unsupported);
+        }
+
+        // One budget for what the render writes and for every section item it visits, so neither the output nor a
+        // walk over nested sections that write nothing can grow without bound.
+        var budget = new RenderBudget();
+        var writer = new BoundedWriter(budget);
+        try
+        {
+            var renderer = new StringRender(writer, _rendererSettings.RendererPipeline, _rendererSettings.MaxRecursionDepth);
+            renderer.Render(template, new Context(ToData(variables, budget), _rendererSettings, _rendererSettings.PartialTemplateLoader, _renderSettings));
+            return new TemplateRenderResult(writer.ToString(), null);
         }
         catch (StubbleDataMissException e)
         {
-            // FindMissing mirrors Stubble's lookup; this only catches a case where the two disagree.
-            return TemplateRenderResult.Failed($"missing variable: {e.Message}");
+            // Stubble's own lookup with ThrowOnDataMiss: a name that resolves to nothing (or to null) in any enclosing
+            // context. Reflection is off (see _rendererSettings), so only JSON members count.
+            return TemplateRenderResult.Failed($"missing variable '{e.Data["Name"]}'");
+        }
+        catch (RenderTooLargeException)
+        {
+            return TemplateRenderResult.Failed($"the rendered prompt would be longer than {MaxRenderedLength} characters");
         }
     }
 
@@ -204,125 +210,16 @@ public static partial class PromptTemplateRenderer
         return null;
     }
 
-    /// <summary>
-    /// Walks the template as Stubble would render it and returns the first name that does not resolve. Lookup follows
-    /// mustache: the innermost context first, then outwards; a dotted name resolves its first part that way and the
-    /// rest inside it. Children of a section are checked once per item it would render. <paramref name="size"/> adds up
-    /// what the render would write (and one per section item); past <see cref="MaxRenderedLength"/> the walk stops and
-    /// answers <see cref="TooLarge"/>, so neither the walk nor the render can grow without bound.
-    /// </summary>
-    private static string? FindMissing(IEnumerable<MustacheToken> tokens, IReadOnlyList<object?> contexts, ref long size)
-    {
-        foreach (var token in tokens)
-        {
-            if (size > MaxRenderedLength)
-            {
-                return TooLarge;
-            }
-
-            switch (token)
-            {
-                case LiteralToken literal:
-                    size += literal.ContentEndPosition - literal.ContentStartPosition;
-                    break;
-                case InterpolationToken interpolation:
-                    var name = interpolation.Content.ToString().Trim();
-                    if (!TryResolve(name, contexts, out var printed))
-                    {
-                        return name;
-                    }
-
-                    size += printed?.ToString()?.Length ?? 0;
-                    break;
-                case SectionToken section:
-                    if (!TryResolve(section.SectionName, contexts, out var value))
-                    {
-                        return section.SectionName;
-                    }
-
-                    if (!IsTruthy(value))
-                    {
-                        break;
-                    }
-
-                    var items = value is JsonArray array ? array : (IEnumerable<object?>)[value];
-                    foreach (var item in items)
-                    {
-                        size++;
-                        if (FindMissing(section.Children, [.. contexts, item], ref size) is { } inSection)
-                        {
-                            return inSection;
-                        }
-                    }
-
-                    break;
-                case InvertedSectionToken inverted:
-                    if (!TryResolve(inverted.SectionName, contexts, out var condition))
-                    {
-                        return inverted.SectionName;
-                    }
-
-                    if (!IsTruthy(condition) && FindMissing(inverted.Children, contexts, ref size) is { } inInverted)
-                    {
-                        return inInverted;
-                    }
-
-                    break;
-            }
-        }
-
-        return size > MaxRenderedLength ? TooLarge : null;
-    }
-
-    private static bool TryResolve(string name, IReadOnlyList<object?> contexts, out object? value)
-    {
-        if (name == ".")
-        {
-            value = contexts[^1];
-            return true;
-        }
-
-        var parts = name.Split('.');
-        value = null;
-        for (var i = contexts.Count - 1; i >= 0; i--)
-        {
-            if (contexts[i] is JsonObject scope && scope.TryGetValue(parts[0], out var first) && first is not null)
-            {
-                value = first;
-                break;
-            }
-        }
-
-        for (var i = 1; i < parts.Length && value is not null; i++)
-        {
-            value = value is JsonObject inner && inner.TryGetValue(parts[i], out var next) ? next : null;
-        }
-
-        return value is not null;
-    }
-
-    private static bool IsTruthy(object? value) => value switch
-    {
-        null => false,
-        JsonBoolean boolean => boolean.Value,
-        string text => text.Length > 0,
-        long number => number != 0,
-        decimal number => number != 0,
-        double number => number != 0,
-        JsonArray array => array.Count > 0,
-        _ => true,
-    };
-
     private static JsonElement EmptyObject()
     {
         using var document = JsonDocument.Parse("{}");
         return document.RootElement.Clone();
     }
 
-    private static object? ToData(JsonElement element) => element.ValueKind switch
+    private static object? ToData(JsonElement element, RenderBudget budget) => element.ValueKind switch
     {
-        JsonValueKind.Object => ToObject(element),
-        JsonValueKind.Array => ToArray(element),
+        JsonValueKind.Object => ToObject(element, budget),
+        JsonValueKind.Array => ToArray(element, budget),
         JsonValueKind.String => element.GetString(),
         JsonValueKind.Number when element.TryGetInt64(out var integer) => integer,
         JsonValueKind.Number when element.TryGetDecimal(out var number) => number,
@@ -332,23 +229,23 @@ public static partial class PromptTemplateRenderer
         _ => null,
     };
 
-    private static JsonObject ToObject(JsonElement element)
+    private static JsonObject ToObject(JsonElement element, RenderBudget budget)
     {
         var result = new JsonObject(element.GetRawText());
         foreach (var property in element.EnumerateObject())
         {
-            result[property.Name] = ToData(property.Value);
+            result[property.Name] = ToData(property.Value, budget);
         }
 
         return result;
     }
 
-    private static JsonArray ToArray(JsonElement element)
+    private static JsonArray ToArray(JsonElement element, RenderBudget budget)
     {
-        var result = new JsonArray(element.GetRawText());
+        var result = new JsonArray(element.GetRawText(), budget);
         foreach (var item in element.EnumerateArray())
         {
-            result.Add(ToData(item));
+            result.Add(ToData(item, budget));
         }
 
         return result;
@@ -360,8 +257,26 @@ public static partial class PromptTemplateRenderer
         public override string ToString() => json;
     }
 
-    private sealed class JsonArray(string json) : List<object?>
+    /// <summary>A JSON array as a section iterates it: every item visited is charged to the render's budget.</summary>
+    private sealed class JsonArray(string json, RenderBudget budget) : IEnumerable<object?>
     {
+        private readonly List<object?> _items = [];
+
+        public int Count => _items.Count;
+
+        public void Add(object? item) => _items.Add(item);
+
+        public IEnumerator<object?> GetEnumerator()
+        {
+            foreach (var item in _items)
+            {
+                budget.Spend(1);
+                yield return item;
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
         public override string ToString() => json;
     }
 
@@ -373,6 +288,57 @@ public static partial class PromptTemplateRenderer
         public bool Value => value;
 
         public override string ToString() => value ? "true" : "false";
+    }
+
+    /// <summary>Characters written plus section items visited; past <see cref="MaxRenderedLength"/> the render stops.</summary>
+    private sealed class RenderBudget
+    {
+        private long _spent;
+
+        public void Spend(long amount)
+        {
+            _spent += amount;
+            if (_spent > MaxRenderedLength)
+            {
+                throw new RenderTooLargeException();
+            }
+        }
+    }
+
+    private sealed class RenderTooLargeException : Exception;
+
+    /// <summary>The render's output, charged to its budget as it is written.</summary>
+    private sealed class BoundedWriter(RenderBudget budget) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public override void Write(char value)
+        {
+            budget.Spend(1);
+            base.Write(value);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            budget.Spend(count);
+            base.Write(buffer, index, count);
+        }
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            budget.Spend(buffer.Length);
+            base.Write(buffer);
+        }
+
+        public override void Write(string? value)
+        {
+            budget.Spend(value?.Length ?? 0);
+            base.Write(value);
+        }
+
+        public override void Write(StringBuilder? value)
+        {
+            budget.Spend(value?.Length ?? 0);
+            base.Write(value);
+        }
     }
 
     /// <summary>A variable name or dotted path ("." is the current item in a section); anything else in a tag is refused.</summary>
