@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Comparison;
 
@@ -36,14 +37,14 @@ public static class DecisionComparer
 {
     public static Decision DecisionOf(JsonNode? output)
     {
-        var calls = LlmMessages.ToolCallsOf(output);
+        var calls = ChatPayload.ToolCalls(output);
         return calls.Count > 0 ? new Decision(DecisionKind.ToolCalls, [.. calls.Select(c => c.Name)]) : new Decision(DecisionKind.Answer, []);
     }
 
     public static DecisionDiff Compare(string spanId, string? originalOutputJson, string? replayOutputJson)
     {
-        var original = JsonStructure.Parse(originalOutputJson);
-        var replay = JsonStructure.Parse(replayOutputJson);
+        var original = ChatPayload.Parse(originalOutputJson);
+        var replay = ChatPayload.Parse(replayOutputJson);
         var (a, b) = (DecisionOf(original), DecisionOf(replay));
         var reason = Reason(original, replay, a, b);
         return new DecisionDiff(spanId, reason is null, a, b, reason);
@@ -61,7 +62,7 @@ public static class DecisionComparer
 
         if (a.Kind == DecisionKind.ToolCalls)
         {
-            var calls = ToolCallComparison.Of(LlmMessages.ToolCallsOf(original), LlmMessages.ToolCallsOf(replay));
+            var calls = ToolCallComparison.Of(ChatPayload.ToolCalls(original), ChatPayload.ToolCalls(replay));
             if (calls.Same)
             {
                 return null;
@@ -89,12 +90,10 @@ public static class DecisionComparer
     /// <summary>An answer's JSON object or array (also text that parses as one), or null for free text.</summary>
     private static JsonNode? StructuredAnswer(JsonNode? output) => output switch
     {
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => ParseStructured(v.GetValue<string>()),
-        JsonObject o when LlmMessages.IsMessage(o) => ParseStructured(LlmMessages.Text(o)),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => ChatPayload.ParseStructured(v.GetValue<string>()),
+        JsonObject o when ChatPayload.IsMessage(o) => ChatPayload.ParseStructured(ChatPayload.Text(o)),
         JsonObject or JsonArray => output,
         _ => null,
     };
 
-    private static JsonNode? ParseStructured(string text) =>
-        text.TrimStart() is ['{' or '[', ..] && JsonStructure.Parse(text) is (JsonObject or JsonArray) and var parsed ? parsed : null;
 }

@@ -13,24 +13,6 @@ public sealed record JsonDifference(string Path, JsonNode? A, JsonNode? B);
 /// </summary>
 public static class JsonStructure
 {
-    /// <summary>Parses JSON text; text that is not JSON becomes a JSON string holding it, so it can still be compared.</summary>
-    public static JsonNode? Parse(string? json)
-    {
-        if (json is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonNode.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return JsonValue.Create(json);
-        }
-    }
-
     public static bool AreEqual(JsonNode? a, JsonNode? b) => Differences(a, b, limit: 1).Count == 0;
 
     /// <summary>Where <paramref name="a"/> and <paramref name="b"/> differ, outermost first, at most <paramref name="limit"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Comparison;
 
@@ -69,7 +70,7 @@ public static class SpanComparer
         {
             var parameters = ParameterDifferences(a.ModelParametersJson, b.ModelParametersJson);
             var toolCalls = ToolCallComparison.Of(
-                LlmMessages.ToolCallsOf(JsonStructure.Parse(a.OutputJson)), LlmMessages.ToolCallsOf(JsonStructure.Parse(b.OutputJson)));
+                ChatPayload.ToolCalls(ChatPayload.Parse(a.OutputJson)), ChatPayload.ToolCalls(ChatPayload.Parse(b.OutputJson)));
             llm = new LlmSpanComparison(a.Model, b.Model, !string.Equals(a.Model, b.Model, StringComparison.Ordinal), parameters, toolCalls);
             if (llm.ModelChanged)
             {
@@ -111,8 +112,8 @@ public static class SpanComparer
     /// <summary>Key by key over the union of keys; values compared as JSON.</summary>
     public static IReadOnlyList<ParameterDifference> ParameterDifferences(string? a, string? b)
     {
-        var x = JsonStructure.Parse(a) as JsonObject ?? [];
-        var y = JsonStructure.Parse(b) as JsonObject ?? [];
+        var x = ChatPayload.Parse(a) as JsonObject ?? [];
+        var y = ChatPayload.Parse(b) as JsonObject ?? [];
         return [.. x.Select(p => p.Key).Union(y.Select(p => p.Key), StringComparer.Ordinal).Order(StringComparer.Ordinal)
             .Where(key => x.ContainsKey(key) != y.ContainsKey(key) || !JsonStructure.AreEqual(x[key], y[key]))
             .Select(key => new ParameterDifference(key, x[key]?.DeepClone(), y[key]?.DeepClone()))];
@@ -121,8 +122,8 @@ public static class SpanComparer
     /// <summary>Text against text gives a text diff; anything else is compared as JSON. Null when equal.</summary>
     public static ValueDiff? ValueDiffOf(string? a, string? b)
     {
-        var x = JsonStructure.Parse(a);
-        var y = JsonStructure.Parse(b);
+        var x = ChatPayload.Parse(a);
+        var y = ChatPayload.Parse(b);
         if (AsText(x) is { } textA && AsText(y) is { } textB)
         {
             return textA == textB ? null : new ValueDiff(TextDiffer.Diff(textA, textB), []);
@@ -139,11 +140,11 @@ public static class SpanComparer
     /// </summary>
     public static ValueDiff? LlmOutputDiff(string? a, string? b)
     {
-        var x = JsonStructure.Parse(a);
-        var y = JsonStructure.Parse(b);
+        var x = ChatPayload.Parse(a);
+        var y = ChatPayload.Parse(b);
         if (AnswerText(x) is { } textA && AnswerText(y) is { } textB)
         {
-            var sameCalls = ToolCallComparison.Of(LlmMessages.ToolCallsOf(x), LlmMessages.ToolCallsOf(y)).Same;
+            var sameCalls = ToolCallComparison.Of(ChatPayload.ToolCalls(x), ChatPayload.ToolCalls(y)).Same;
             return textA == textB
                 ? sameCalls ? null : new ValueDiff(null, [])
                 : new ValueDiff(TextDiffer.Diff(textA, textB), []);
@@ -159,8 +160,8 @@ public static class SpanComparer
     /// </summary>
     public static ValueDiff? LlmInputDiff(string? a, string? b)
     {
-        var x = JsonStructure.Parse(a);
-        var y = JsonStructure.Parse(b);
+        var x = ChatPayload.Parse(a);
+        var y = ChatPayload.Parse(b);
         var differences = JsonStructure.Differences(x, y);
         if (differences.Count == 0)
         {
@@ -179,7 +180,7 @@ public static class SpanComparer
         node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : null;
 
     private static string? AnswerText(JsonNode? node) =>
-        AsText(node) ?? (LlmMessages.IsMessage(node) ? LlmMessages.Text((JsonObject)node!) : null);
+        AsText(node) ?? (ChatPayload.IsMessage(node) ? ChatPayload.Text((JsonObject)node!) : null);
 
     private static string? Transcript(JsonNode? input)
     {
@@ -197,8 +198,8 @@ public static class SpanComparer
         var text = new StringBuilder();
         foreach (var message in messages.OfType<JsonObject>())
         {
-            text.Append((string?)message["role"] ?? "?").Append(": ").Append(LlmMessages.Text(message)).Append('\n');
-            foreach (var call in LlmMessages.ToolCallsOf(message))
+            text.Append((string?)message["role"] ?? "?").Append(": ").Append(ChatPayload.Text(message)).Append('\n');
+            foreach (var call in ChatPayload.ToolCalls(message))
             {
                 text.Append("  → ").Append(call.Name).Append('(').Append(call.Arguments?.ToJsonString()).Append(")\n");
             }

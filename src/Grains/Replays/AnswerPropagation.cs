@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Replays;
 
@@ -39,7 +40,7 @@ public static class AnswerPropagation
     public static string TextOf(JsonNode? answer) => answer switch
     {
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonObject message => ReplayTraceBuilder.MessageText(message),
+        JsonObject message => ChatPayload.Text(message),
         _ => string.Empty,
     };
 
@@ -63,9 +64,9 @@ public static class AnswerPropagation
         if (oldText.Length > 0)
         {
             yield return new Form(JsonValue.Create(oldText), () => JsonValue.Create(newText), true);
-            if (ParseStructured(oldText) is { } parsedOld)
+            if (ChatPayload.ParseStructured(oldText) is { } parsedOld)
             {
-                yield return new Form(parsedOld, () => ParseStructured(newText) ?? JsonValue.Create(newText), false);
+                yield return new Form(parsedOld, () => ChatPayload.ParseStructured(newText) ?? JsonValue.Create(newText), false);
             }
         }
     }
@@ -86,7 +87,7 @@ public static class AnswerPropagation
                 changed = true;
                 var replacement = form.New();
                 // A recorded text answered by a message keeps the text form.
-                return node is JsonValue && replacement is JsonObject m ? JsonValue.Create(ReplayTraceBuilder.MessageText(m)) : replacement;
+                return node is JsonValue && replacement is JsonObject m ? JsonValue.Create(ChatPayload.Text(m)) : replacement;
             }
         }
 
@@ -158,23 +159,5 @@ public static class AnswerPropagation
         }
 
         return any ? result.ToString() : text;
-    }
-
-    private static JsonNode? ParseStructured(string text)
-    {
-        var trimmed = text.Trim();
-        if (trimmed is not ['{' or '[', ..])
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonNode.Parse(trimmed);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

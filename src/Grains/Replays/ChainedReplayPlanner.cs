@@ -62,7 +62,7 @@ public static class ChainedReplayPlanner
     private static (IReadOnlyList<JsonObject> Answers, ReplayDivergence? Divergence) Check(
         SpanData span, JsonObject reply, ToolRecording recording, ToolMatching matching, string format)
     {
-        var original = JsonStructure.Parse(span.OutputJson);
+        var original = ChatPayload.Parse(span.OutputJson);
         var (expected, actual) = (DecisionComparer.DecisionOf(original), DecisionComparer.DecisionOf(reply));
         if (expected.Kind != actual.Kind)
         {
@@ -73,7 +73,7 @@ public static class ChainedReplayPlanner
         }
 
         var ids = ChainMessages.ToolCallIds(reply);
-        var calls = LlmMessages.ToolCallsOf(reply);
+        var calls = ChatPayload.ToolCalls(reply);
         var answers = new List<JsonObject>(calls.Count);
         var results = new JsonArray();
         for (var i = 0; i < calls.Count; i++)
@@ -119,7 +119,7 @@ public static class ChainedReplayPlanner
         for (var i = done.Count - 1; i >= 0; i--)
         {
             var link = done[i];
-            var at = FindAnswer(messages, JsonStructure.Parse(link.Planned.Span.OutputJson));
+            var at = FindAnswer(messages, ChatPayload.Parse(link.Planned.Span.OutputJson));
             if (at < 0)
             {
                 continue;
@@ -179,13 +179,13 @@ public static class ChainedReplayPlanner
             return -1;
         }
 
-        var text = recordedOutput is JsonObject o ? LlmMessages.Text(o) : ChainMessages.TextOf(recordedOutput);
-        var calls = LlmMessages.ToolCallsOf(recordedOutput);
+        var text = recordedOutput is JsonObject o ? ChatPayload.Text(o) : ChainMessages.TextOf(recordedOutput);
+        var calls = ChatPayload.ToolCalls(recordedOutput);
         for (var i = messages.Count - 1; i >= 0; i--)
         {
             if (messages[i] is JsonObject m && (string?)m["role"] == "assistant"
-                && LlmMessages.Text(m) == (text ?? string.Empty)
-                && ToolCallComparison.Of(LlmMessages.ToolCallsOf(m), calls).Same)
+                && ChatPayload.Text(m) == (text ?? string.Empty)
+                && ToolCallComparison.Of(ChatPayload.ToolCalls(m), calls).Same)
             {
                 return i;
             }
@@ -204,7 +204,7 @@ public static class ChainedReplayPlanner
     /// </summary>
     private static JsonObject AssistantMessage(string messageJson, string format)
     {
-        var message = ChatTranslator.ConvertReply(JsonStructure.Parse(messageJson) as JsonObject ?? [], format);
+        var message = ChatTranslator.ConvertReply(ChatPayload.Parse(messageJson) as JsonObject ?? [], format);
         if (format == LlmWireFormat.Anthropic)
         {
             return new JsonObject { ["role"] = "assistant", ["content"] = message["content"]?.DeepClone() };
@@ -224,11 +224,11 @@ public static class ChainedReplayPlanner
         var decision = DecisionComparer.DecisionOf(output);
         if (decision.Kind == DecisionKind.Answer)
         {
-            var text = output is JsonObject o ? LlmMessages.Text(o) : ChainMessages.TextOf(output) ?? output?.ToJsonString() ?? string.Empty;
+            var text = output is JsonObject o ? ChatPayload.Text(o) : ChainMessages.TextOf(output) ?? output?.ToJsonString() ?? string.Empty;
             return $"answer: {(text.Length > 200 ? text[..200] + "…" : text)}";
         }
 
-        return string.Join(", ", LlmMessages.ToolCallsOf(output).Select(c => $"{c.Name}({c.Arguments?.ToJsonString()})"));
+        return string.Join(", ", ChatPayload.ToolCalls(output).Select(c => $"{c.Name}({c.Arguments?.ToJsonString()})"));
     }
 
     /// <summary>One replayed step: its isolated plan, the call as sent, the replayed message and the tool answers it got.</summary>
@@ -239,7 +239,7 @@ public static class ChainedReplayPlanner
 public static class ChainMessages
 {
     /// <summary>The messages of a recorded input: an array of messages, or an object with messages.</summary>
-    public static IEnumerable<JsonObject> Of(string? inputJson) => JsonStructure.Parse(inputJson) switch
+    public static IEnumerable<JsonObject> Of(string? inputJson) => ChatPayload.Parse(inputJson) switch
     {
         JsonArray array => array.OfType<JsonObject>(),
         JsonObject o when o["messages"] is JsonArray array => array.OfType<JsonObject>(),
@@ -262,7 +262,7 @@ public static class ChainMessages
     /// <summary>The recorded input with its messages replaced, in the shape it was recorded in.</summary>
     public static string WithMessages(string? inputJson, JsonArray messages)
     {
-        if (JsonStructure.Parse(inputJson) is JsonObject input && input["messages"] is JsonArray)
+        if (ChatPayload.Parse(inputJson) is JsonObject input && input["messages"] is JsonArray)
         {
             input["messages"] = messages.DeepClone();
             return input.ToJsonString();

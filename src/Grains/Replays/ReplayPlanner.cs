@@ -61,7 +61,7 @@ public static class ReplayPlanner
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var parent = span.ParentSpanId; parent is not null && seen.Add(parent) && byId.TryGetValue(parent, out var ancestor); parent = ancestor.ParentSpanId)
         {
-            if (ancestor.Type is not (SpanType.Agent or SpanType.Chain) || ParseObject(ancestor.ModelParametersJson) is not { } settings)
+            if (ancestor.Type is not (SpanType.Agent or SpanType.Chain) || ChatPayload.ParseObjectOrNull(ancestor.ModelParametersJson) is not { } settings)
             {
                 continue;
             }
@@ -128,7 +128,7 @@ public static class ReplayPlanner
             }
         }
 
-        var recordedParameters = ParseObject(span.ModelParametersJson) ?? [];
+        var recordedParameters = ChatPayload.ParseObjectOrNull(span.ModelParametersJson) ?? [];
         if (inherited["tool_choice"] is { } toolChoice && body["tools"] is JsonArray { Count: > 0 } && !body.ContainsKey("tool_choice"))
         {
             body["tool_choice"] = toolChoice.DeepClone();
@@ -156,7 +156,7 @@ public static class ReplayPlanner
             }
         }
 
-        var format = LlmWireFormat.Detect(JsonStructureParse(span.InputJson), span.Model, span.MetadataJson);
+        var format = LlmWireFormat.Detect(ChatPayload.ParseOrNull(span.InputJson), span.Model, span.MetadataJson);
         foreach (var (name, value) in parameters)
         {
             body[WireName(name, parameters, format)] = value?.DeepClone();
@@ -280,28 +280,4 @@ public static class ReplayPlanner
     private static string WireName(string name, JsonObject parameters, string format) => format == LlmWireFormat.Anthropic
         ? name == "max_completion_tokens" ? "max_tokens" : name
         : name == "max_tokens" && !parameters.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : name;
-
-    private static JsonNode? JsonStructureParse(string? json)
-    {
-        try
-        {
-            return json is null ? null : JsonNode.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static JsonObject? ParseObject(string? json)
-    {
-        try
-        {
-            return json is null ? null : JsonNode.Parse(json) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }

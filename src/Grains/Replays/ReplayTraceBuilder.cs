@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Replays;
 
@@ -138,9 +139,9 @@ public static class ReplayTraceBuilder
     private static JsonNode? OutputInRecordedShape(string? recordedOutputJson, string messageJson)
     {
         var message = JsonNode.Parse(messageJson) as JsonObject ?? [];
-        var recordedIsText = TryParse(recordedOutputJson) is JsonValue v && v.GetValueKind() == JsonValueKind.String;
-        var hasToolCalls = LlmMessages.ToolCallsOf(message).Count > 0;
-        return recordedIsText && !hasToolCalls ? JsonValue.Create(MessageText(message)) : message;
+        var recordedIsText = ChatPayload.ParseOrNull(recordedOutputJson) is JsonValue v && v.GetValueKind() == JsonValueKind.String;
+        var hasToolCalls = ChatPayload.ToolCalls(message).Count > 0;
+        return recordedIsText && !hasToolCalls ? JsonValue.Create(ChatPayload.Text(message)) : message;
     }
 
     /// <summary>
@@ -152,9 +153,9 @@ public static class ReplayTraceBuilder
     {
         var byId = source.Spans.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var answers = source.Spans
-            .Where(s => newOutputs.ContainsKey(s.Id) && TryParse(s.OutputJson) is not null)
+            .Where(s => newOutputs.ContainsKey(s.Id) && ChatPayload.ParseOrNull(s.OutputJson) is not null)
             .OrderBy(s => s.EndTime)
-            .Select(s => new AnswerPropagation.Answer(TryParse(s.OutputJson)!, newOutputs[s.Id]))
+            .Select(s => new AnswerPropagation.Answer(ChatPayload.ParseOrNull(s.OutputJson)!, newOutputs[s.Id]))
             .ToList();
         var onPath = new HashSet<string>(StringComparer.Ordinal);
         foreach (var replayed in source.Spans.Where(s => newOutputs.ContainsKey(s.Id)))
@@ -180,7 +181,7 @@ public static class ReplayTraceBuilder
                 continue;
             }
 
-            var recorded = TryParse(original.OutputJson) ?? JsonValue.Create(original.OutputJson);
+            var recorded = ChatPayload.ParseOrNull(original.OutputJson) ?? JsonValue.Create(original.OutputJson);
             spans[i] = AnswerPropagation.Substitute(recorded, answers) is { } carried
                 ? spans[i] with { OutputJson = carried.ToJsonString(), OutputReplayed = true }
                 : spans[i] with { OutputReplayed = false };
@@ -199,25 +200,6 @@ public static class ReplayTraceBuilder
         }
 
         return false;
-    }
-
-    internal static string MessageText(JsonObject message) => message["content"] switch
-    {
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["text"] ?? string.Empty)),
-        _ => string.Empty,
-    };
-
-    private static JsonNode? TryParse(string? json)
-    {
-        try
-        {
-            return json is null ? null : JsonNode.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     /// <summary>A replay span's id: stable for a given replay and source span, so a rebuilt trace is identical.</summary>

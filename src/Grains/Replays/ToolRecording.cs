@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Replays;
 
@@ -59,9 +60,9 @@ public sealed class ToolRecording
         var results = new List<RecordedToolResult>();
         foreach (var span in ordered.Where(s => s.Type == SpanType.Llm))
         {
-            var output = JsonStructure.Parse(span.OutputJson);
+            var output = ChatPayload.Parse(span.OutputJson);
             var ids = ChainMessages.ToolCallIds(output);
-            var calls = LlmMessages.ToolCallsOf(output);
+            var calls = ChatPayload.ToolCalls(output);
             for (var i = 0; i < calls.Count; i++)
             {
                 var call = calls[i];
@@ -69,7 +70,7 @@ public sealed class ToolRecording
                 taken[call.Name] = position + 1;
                 var content = i < ids.Count && ids[i] is { } id && messages.TryGetValue(id, out var text)
                     ? text
-                    : toolSpans[call.Name].ElementAtOrDefault(position) is { OutputJson: { } output2 } ? ContentText(JsonStructure.Parse(output2)) : null;
+                    : toolSpans[call.Name].ElementAtOrDefault(position) is { OutputJson: { } output2 } ? ContentText(ChatPayload.Parse(output2)) : null;
                 if (content is not null)
                 {
                     results.Add(new RecordedToolResult(call.Name, call.Arguments, content));
@@ -81,7 +82,7 @@ public sealed class ToolRecording
         {
             foreach (var span in group.Skip(taken.GetValueOrDefault(group.Key)).Where(s => s.OutputJson is not null))
             {
-                results.Add(new RecordedToolResult(span.Name, JsonStructure.Parse(span.InputJson), ContentText(JsonStructure.Parse(span.OutputJson))));
+                results.Add(new RecordedToolResult(span.Name, ChatPayload.Parse(span.InputJson), ContentText(ChatPayload.Parse(span.OutputJson))));
             }
         }
 

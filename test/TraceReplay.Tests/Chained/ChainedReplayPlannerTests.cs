@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Replays;
 using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Chained;
 
 /// <summary>The chain planner on its own: next request from the replayed messages, tool answers, divergences.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class ChainedReplayPlannerTests
 {
     private const string Marker = "unit";

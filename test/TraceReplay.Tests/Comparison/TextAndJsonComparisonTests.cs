@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Grains.Llm;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Comparison;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class TextAndJsonComparisonTests
 {
     [Fact]
@@ -29,8 +32,8 @@ public sealed class TextAndJsonComparisonTests
     [Fact]
     public void ReorderedKeysWhitespaceAndNumberSpellingAreTheSameJson()
     {
-        var a = JsonStructure.Parse("""{"status":"shipped","eta":{"days":2,"exact":false},"items":[1,2]}""");
-        var b = JsonStructure.Parse("""{ "items": [1, 2.0], "eta": {"exact": false, "days": 2}, "status": "shipped" }""");
+        var a = ChatPayload.Parse("""{"status":"shipped","eta":{"days":2,"exact":false},"items":[1,2]}""");
+        var b = ChatPayload.Parse("""{ "items": [1, 2.0], "eta": {"exact": false, "days": 2}, "status": "shipped" }""");
 
         Assert.True(JsonStructure.AreEqual(a, b));
     }
@@ -38,8 +41,8 @@ public sealed class TextAndJsonComparisonTests
     [Fact]
     public void JsonDifferencesNameThePathAndBothValues()
     {
-        var a = JsonStructure.Parse("""{"status":"shipped","eta":{"days":2},"items":[1,2]}""");
-        var b = JsonStructure.Parse("""{"status":"shipped","eta":{"days":3},"items":[1],"note":"late"}""");
+        var a = ChatPayload.Parse("""{"status":"shipped","eta":{"days":2},"items":[1,2]}""");
+        var b = ChatPayload.Parse("""{"status":"shipped","eta":{"days":3},"items":[1],"note":"late"}""");
 
         var differences = JsonStructure.Differences(a, b);
 
@@ -53,11 +56,11 @@ public sealed class TextAndJsonComparisonTests
     [Fact]
     public void ToolCallsCompareByNameAndParsedArgumentsNotByIdOrSpelling()
     {
-        var a = LlmMessages.ToolCallsOf(JsonNode.Parse(
+        var a = ChatPayload.ToolCalls(JsonNode.Parse(
             """{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"lookup_order","arguments":"{\"order_id\":\"42\",\"full\":true}"}}]}"""));
-        var b = LlmMessages.ToolCallsOf(JsonNode.Parse(
+        var b = ChatPayload.ToolCalls(JsonNode.Parse(
             """{"role":"assistant","tool_calls":[{"id":"call_xyz","type":"function","function":{"name":"lookup_order","arguments":"{ \"full\": true,\n \"order_id\": \"42\" }"}}]}"""));
-        var c = LlmMessages.ToolCallsOf(JsonNode.Parse(
+        var c = ChatPayload.ToolCalls(JsonNode.Parse(
             """{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"lookup_order","arguments":"{\"order_id\":\"43\",\"full\":true}"}}]}"""));
 
         Assert.True(ToolCallComparison.Of(a, b).Same);
