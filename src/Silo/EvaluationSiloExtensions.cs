@@ -24,14 +24,19 @@ public static class EvaluationSiloExtensions
         silo.AddMemoryStreams(TraceReplayNames.StreamProvider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
 
         var services = silo.Services;
-        services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section);
+        services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.JudgeModel), $"{EvaluationOptions.Section}:JudgeModel must name a model.")
+            .Validate(o => o.SettleDelay >= TimeSpan.Zero, $"{EvaluationOptions.Section}:SettleDelay must not be negative.")
+            .Validate(o => o.RedriveInterval > TimeSpan.Zero, $"{EvaluationOptions.Section}:RedriveInterval must be positive.")
+            .ValidateOnStart();
 
         // Let a configured re-drive interval below Orleans' one-minute default take effect for the recovery reminder
         // (tests use seconds).
         services.AddOptions<ReminderOptions>().Configure<IOptions<EvaluationOptions>>((reminders, evaluation) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, evaluation.Value.RedriveInterval.Ticks)));
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
-            .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction());
+            .PostConfigure<IHostEnvironment>((options, environment) => options.RequireHttps ??= environment.IsProduction())
+            .ValidateOnStart();
         // Every webhook connection goes through the guard: the addresses it checked are the ones it connects to. No
         // proxy: a proxy would resolve the name again, out of the guard's sight.
         services.AddHttpClient(WebhookEvaluator.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

@@ -41,11 +41,22 @@ public static class TraceReplaySiloExtensions
         }
 
         var services = silo.Services;
-        services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section);
-        services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section);
+        services.AddOptions<TraceReplayOptions>().BindConfiguration(TraceReplayOptions.Section)
+            .Validate(o => o.MaxSpansPerTrace >= 1, $"{TraceReplayOptions.Section}:MaxSpansPerTrace must be at least 1.")
+            .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero, $"{TraceReplayOptions.Section}:RetentionSweepInterval must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section)
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.CheckpointInterval > TimeSpan.Zero,
+                $"{SweepOptions.Section}:PollInterval and CheckpointInterval must be positive.")
+            .Validate(o => o.DefaultMaxInFlight >= 0 && o.MaxInFlightLimit >= 1,
+                $"{SweepOptions.Section}:DefaultMaxInFlight must not be negative and MaxInFlightLimit must be at least 1.")
+            .ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
             .Validate(o => o.MaxPinnedTraces > 0, $"{RetentionOptions.Section}:MaxPinnedTraces must be at least 1.").ValidateOnStart();
-        services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section);
+        services.AddOptions<ReplayRecoveryOptions>().BindConfiguration(ReplayRecoveryOptions.Section)
+            .Validate(o => o.ReminderPeriod > TimeSpan.Zero && o.GiveUpAfter > TimeSpan.Zero,
+                $"{ReplayRecoveryOptions.Section}:ReminderPeriod and GiveUpAfter must be positive.")
+            .ValidateOnStart();
         // Orleans refuses reminder periods under a minute unless told otherwise; recovery may be configured faster.
         services.AddOptions<ReminderOptions>().Configure<IOptions<ReplayRecoveryOptions>>((reminders, recovery) =>
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, recovery.Value.ReminderPeriod.Ticks)));

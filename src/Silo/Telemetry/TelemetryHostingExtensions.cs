@@ -36,7 +36,10 @@ public static class TelemetryHostingExtensions
 
         var configuration = builder.Configuration;
         var options = TelemetryOptions.From(configuration);
-        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
+            .Validate(o => o.ConsoleSummaryInterval is not { } interval || interval >= TimeSpan.Zero,
+                $"{TelemetryOptions.Section}:ConsoleSummaryInterval must not be negative.")
+            .ValidateOnStart();
 
         var summary = options.ConsoleSummaryInterval ?? defaultConsoleSummary ?? TimeSpan.Zero;
         if (summary > TimeSpan.Zero)
