@@ -5,6 +5,7 @@ using static TraceReplay.Tests.Api.Batches;
 
 namespace TraceReplay.Tests.Api;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class IngestionApiTests(ApiFixture api)
 {

@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Api;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class RetentionApiTests(ApiFixture api)
 {

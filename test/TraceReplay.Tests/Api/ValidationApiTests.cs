@@ -10,6 +10,7 @@ using static TraceReplay.Tests.Api.Batches;
 
 namespace TraceReplay.Tests.Api;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class ValidationApiTests(ApiFixture api)
 {

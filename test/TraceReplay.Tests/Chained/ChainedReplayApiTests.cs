@@ -8,6 +8,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Chained;
 
 /// <summary>Chained replays of a three-step agent against the fake provider, through the real API.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class ChainedReplayApiTests(ApiFixture fixture)
 {

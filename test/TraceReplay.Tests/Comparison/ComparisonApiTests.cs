@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Comparison;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class ComparisonApiTests(ApiFixture host)
 {

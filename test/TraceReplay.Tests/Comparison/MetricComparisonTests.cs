@@ -1,7 +1,9 @@
 using TraceReplay.Grains.Comparison;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Comparison;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class MetricComparisonTests
 {
     [Fact]

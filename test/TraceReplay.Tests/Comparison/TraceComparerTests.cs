@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Comparison;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class TraceComparerTests
 {
     private const string Question = """{"messages":[{"role":"user","content":"Where is my order 42?"}]}""";

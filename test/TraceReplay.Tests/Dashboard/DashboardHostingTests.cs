@@ -6,6 +6,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Dashboard;
 
 /// <summary>How the API host serves the dashboard, and when it hands out the key.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class DashboardHostingTests(ApiFixture api)
 {

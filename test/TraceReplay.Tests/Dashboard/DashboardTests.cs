@@ -11,6 +11,7 @@ using static Microsoft.Playwright.Assertions;
 namespace TraceReplay.Tests.Dashboard;
 
 /// <summary>The dashboard in real Chromium against the real API host over HTTP.</summary>
+[Trait(TestCategory.Name, TestCategory.Browser)]
 [Collection(DashboardCollection.Name)]
 public sealed class DashboardTests(DashboardFixture dashboard)
 {

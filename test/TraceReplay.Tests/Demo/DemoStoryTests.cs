@@ -15,6 +15,7 @@ namespace TraceReplay.Tests.Demo;
 /// The all-in-one host as a new user starts it — demo on, no provider key, so the simulator answers — and what they see
 /// within a minute: a finished demo sweep with a verdict, and a CLI sweep over the demo traces that fails on it.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class DemoStoryTests : IAsyncLifetime
 {
     private const string ApiKey = "ts_demo_test_key";

@@ -57,6 +57,7 @@ public sealed class MultiProviderCollection : ICollectionFixture<MultiProviderCl
 }
 
 /// <summary>GPT traces replayed on Claude and Claude traces on GPT, isolated and chained, through both official SDKs.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(MultiProviderCollection.Name)]
 public sealed class CrossProviderReplayTests(MultiProviderClusterFixture fixture)
 {

@@ -8,10 +8,12 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Engine;
 
 /// <summary>The replay engine on a one-silo test cluster against the fake OpenAI-compatible server.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class ReplayEngineTests : IDisposable
 {
     private readonly ClusterFixture _fixture;
+    private readonly string _tag = FakeOpenAiServer.NewTag();
 
     public ReplayEngineTests(ClusterFixture fixture)
     {
@@ -34,7 +36,7 @@ public sealed class ReplayEngineTests : IDisposable
     [Fact]
     public async Task TheProviderReceivesTheRecordedRequestWithOnlyTheOverridesApplied()
     {
-        var traceId = await _fixture.IngestAsync(SampleTraces.Agent());
+        var traceId = await _fixture.IngestAsync(SampleTraces.Agent(tag: _tag));
         var trace = (await Trace(traceId).GetAsync())!;
         var overrides = new ReplayOverrides("gpt-4.1-mini", null, """{"temperature":0}""");
         var expected = ReplayPlanner.Plan(trace, overrides, TemplateContext.Empty).Calls
@@ -43,7 +45,7 @@ public sealed class ReplayEngineTests : IDisposable
         var replay = await _fixture.WaitForReplayAsync((await StartAsync(traceId, overrides)).Id);
 
         Assert.Equal(ReplayStatus.Completed, replay.Status);
-        var sent = _fixture.Llm.Requests.Select(r => r.Body).ToList();
+        var sent = _fixture.Llm.Tagged(_tag).Select(r => r.Body).ToList();
         Assert.Equal(expected.Count, sent.Count);
         foreach (var body in expected)
         {
@@ -51,7 +53,7 @@ public sealed class ReplayEngineTests : IDisposable
         }
 
         Assert.All(sent, s => Assert.Equal("gpt-4.1-mini", (string?)s["model"]));
-        Assert.All(_fixture.Llm.Requests, r => Assert.Equal($"Bearer {FakeLlmConfiguration.ApiKey}", r.Authorization));
+        Assert.All(_fixture.Llm.Tagged(_tag), r => Assert.Equal($"Bearer {FakeLlmConfiguration.ApiKey}", r.Authorization));
     }
 
     [Fact]
@@ -61,14 +63,14 @@ public sealed class ReplayEngineTests : IDisposable
         var traces = new List<string>();
         for (var i = 0; i < 20; i++)
         {
-            traces.Add(await _fixture.IngestAsync(SampleTraces.Chain(5)));
+            traces.Add(await _fixture.IngestAsync(SampleTraces.Chain(5, tag: _tag)));
         }
 
         var replays = await Task.WhenAll(traces.Select(t => StartAsync(t)));
         var finished = await Task.WhenAll(replays.Select(r => _fixture.WaitForReplayAsync(r.Id, TimeSpan.FromMinutes(2))));
 
         Assert.All(finished, r => Assert.Equal(ReplayStatus.Completed, r.Status));
-        Assert.Equal(100, _fixture.Llm.Requests.Count);
+        Assert.Equal(100, _fixture.Llm.Tagged(_tag).Count);
         Assert.Equal(LlmSpanWorker.ActivationsPerSilo, _fixture.Llm.MaxConcurrent);
     }
 
@@ -79,7 +81,7 @@ public sealed class ReplayEngineTests : IDisposable
         var traces = new List<string>();
         for (var i = 0; i < 100; i++)
         {
-            traces.Add(await _fixture.IngestAsync(SampleTraces.Chain(1)));
+            traces.Add(await _fixture.IngestAsync(SampleTraces.Chain(1, tag: _tag)));
         }
 
         var replays = await Task.WhenAll(traces.Select(t => StartAsync(t)));
@@ -89,14 +91,14 @@ public sealed class ReplayEngineTests : IDisposable
         var finished = await Task.WhenAll(replays.Select(r => _fixture.WaitForReplayAsync(r.Id, TimeSpan.FromMinutes(3))));
 
         Assert.All(finished, r => Assert.Equal(ReplayStatus.Completed, r.Status));
-        Assert.Equal(100, _fixture.Llm.Requests.Count);
+        Assert.Equal(100, _fixture.Llm.Tagged(_tag).Count);
         Assert.True(_fixture.Llm.MaxConcurrent <= LlmSpanWorker.ActivationsPerSilo);
     }
 
     [Fact]
     public async Task ToolAndRetrievalSpansAreCopiedAndTheRootCarriesTheReplayedAnswer()
     {
-        var traceId = await _fixture.IngestAsync(SampleTraces.Agent());
+        var traceId = await _fixture.IngestAsync(SampleTraces.Agent(tag: _tag));
         var source = (await Trace(traceId).GetAsync())!;
 
         var replay = await _fixture.WaitForReplayAsync((await StartAsync(traceId, new ReplayOverrides("gpt-4o-mini", null, null))).Id);
@@ -122,8 +124,8 @@ public sealed class ReplayEngineTests : IDisposable
     [Fact]
     public async Task ReplayCostUsesTheNewModelsPriceAndIsUnknownForAnUnpricedModel()
     {
-        var priced = await _fixture.WaitForReplayAsync((await StartAsync(await _fixture.IngestAsync(SampleTraces.Chain(1)), new ReplayOverrides("gpt-4o-mini", null, null))).Id);
-        var unpriced = await _fixture.WaitForReplayAsync((await StartAsync(await _fixture.IngestAsync(SampleTraces.Chain(1)), new ReplayOverrides("unpriced-model", null, null))).Id);
+        var priced = await _fixture.WaitForReplayAsync((await StartAsync(await _fixture.IngestAsync(SampleTraces.Chain(1, tag: _tag)), new ReplayOverrides("gpt-4o-mini", null, null))).Id);
+        var unpriced = await _fixture.WaitForReplayAsync((await StartAsync(await _fixture.IngestAsync(SampleTraces.Chain(1, tag: _tag)), new ReplayOverrides("unpriced-model", null, null))).Id);
 
         var pricedSpan = (await Trace(priced.ReplayTraceId!).GetAsync())!.Spans.Single(s => s.Type == SpanType.Llm);
         Assert.Equal((pricedSpan.PromptTokens!.Value * 0.15m + pricedSpan.CompletionTokens!.Value * 0.6m) / 1_000_000m, pricedSpan.Cost);
@@ -166,15 +168,15 @@ public sealed class ReplayEngineTests : IDisposable
     public async Task AReplayMakesExactlyOneTraceWhenRestartedOrReactivated()
     {
         _fixture.Llm.Delay = TimeSpan.FromMilliseconds(300);
-        var traceId = await _fixture.IngestAsync(SampleTraces.Chain(3));
+        var traceId = await _fixture.IngestAsync(SampleTraces.Chain(3, tag: _tag));
         var started = await StartAsync(traceId);
         var grain = _fixture.Client.GetGrain<IReplayGrain>(started.Id);
 
         // Deactivate while calls are in flight; the next call reactivates it and it carries on.
-        await Eventually.ReturnsAsync(() => Task.FromResult(_fixture.Llm.Requests.Count), n => n > 0, TimeSpan.FromSeconds(10), "the first LLM call");
+        await Eventually.ReturnsAsync(() => Task.FromResult(_fixture.Llm.Tagged(_tag).Count), n => n > 0, TimeSpan.FromSeconds(10), "the first LLM call");
         await _fixture.Cluster.DeactivateAsync(grain);
         var done = await _fixture.WaitForReplayAsync(started.Id);
-        var callsSoFar = _fixture.Llm.Requests.Count;
+        var callsSoFar = _fixture.Llm.Tagged(_tag).Count;
 
         var again = await grain.StartAsync(new ReplayStart(traceId, ReplayOverrides.None, 3, new OverrideCounts(0, 0, 0), DateTimeOffset.UtcNow));
         await _fixture.Cluster.DeactivateAsync(grain);
@@ -183,7 +185,7 @@ public sealed class ReplayEngineTests : IDisposable
         Assert.Equal(ReplayStatus.Completed, done.Status);
         Assert.Equal(done.ReplayTraceId, again.ReplayTraceId);
         Assert.Equal(done, reread);
-        Assert.Equal(callsSoFar, _fixture.Llm.Requests.Count);
+        Assert.Equal(callsSoFar, _fixture.Llm.Tagged(_tag).Count);
         Assert.Equal(ReplayTraceBuilder.TraceIdFor(started.Id), done.ReplayTraceId);
         var copy = (await Trace(done.ReplayTraceId!).GetAsync())!;
         Assert.Equal(4, copy.Spans.Count);

@@ -6,6 +6,7 @@ using TraceReplay.Tests.Sweeps;
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>Backfills and scoreOriginals on the real host: an evaluator created after the traces scores them.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class BackfillApiTests(ApiFixture fixture)
 {

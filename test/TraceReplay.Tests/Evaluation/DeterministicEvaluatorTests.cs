@@ -1,9 +1,11 @@
 using TraceReplay.Grains.Evaluation;
+using TraceReplay.Tests.Fixtures;
 using static TraceReplay.Tests.Evaluation.EvaluationTestData;
 
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>Every deterministic evaluator on a passing and a failing example, and config validation.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class DeterministicEvaluatorTests
 {
     [Theory]

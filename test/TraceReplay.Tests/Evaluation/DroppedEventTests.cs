@@ -44,6 +44,7 @@ public sealed class LostEventsClusterFixture : IAsyncLifetime
 }
 
 /// <summary>Pending evaluations survive a lost event: evaluation recovery re-drives them.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class DroppedEventTests(LostEventsClusterFixture fixture) : IClassFixture<LostEventsClusterFixture>
 {
     [Fact]

@@ -9,6 +9,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>The pipeline on the real host: evaluators via the API, TraceCreated on the stream, scores on the trace.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class EvaluationPipelineTests(ApiFixture fixture)
 {

@@ -6,6 +6,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>Pending evaluations are recorded on the trace's catalog row, never as a reminder of the trace.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class EvaluationRecoveryTests(ClusterFixture fixture)
 {

@@ -1,20 +1,22 @@
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
+using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Postgres;
 
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>The catalog's "evaluations pending" flag, which evaluation recovery scans: the same in memory and in PostgreSQL.</summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class EvaluationsPendingCatalogTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private const string Default = TraceReplayNames.DefaultProject;
 
-    [Fact]
+    [PostgresFact]
     public Task TheInMemoryCatalogListsPendingTracesOldestFirstUntilMarkedEvaluated() =>
         AssertPendingEvaluationsAsync(new InMemoryTraceCatalog());
 
-    [Fact]
+    [PostgresFact]
     public async Task ThePostgresCatalogListsPendingTracesOldestFirstUntilMarkedEvaluated()
     {
         await using var test = await TestPostgres.CreateCatalogAsync();

@@ -3,6 +3,7 @@ using TraceReplay.Grains;
 using TraceReplay.Grains.Evaluation.Evaluators;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Llm;
 using static TraceReplay.Tests.Evaluation.EvaluationTestData;
 
@@ -28,6 +29,7 @@ public sealed class JudgeServerFixture : IAsyncLifetime
 }
 
 /// <summary>Every LLM-based evaluator against the fake provider: the prompt it sends, and how it reads the judge's JSON.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class JudgeEvaluatorTests(JudgeServerFixture server) : IClassFixture<JudgeServerFixture>, IDisposable
 {
     public void Dispose() => server.Llm.Reset();

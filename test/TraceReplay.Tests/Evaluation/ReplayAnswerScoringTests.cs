@@ -12,6 +12,7 @@ namespace TraceReplay.Tests.Evaluation;
 /// original: the replay runs on the real host against the fake provider; LEVENSHTEIN runs in the pipeline, WEBHOOK
 /// against a real HTTP server on 127.0.0.1 (the shared host refuses loopback webhooks, so it runs through the runner).
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class ReplayAnswerScoringTests(ApiFixture fixture, WebhookServer webhook) : IClassFixture<WebhookServer>
 {

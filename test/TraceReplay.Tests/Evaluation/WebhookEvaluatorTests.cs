@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TraceReplay.Grains;
+using TraceReplay.Tests.Fixtures;
 using static TraceReplay.Tests.Evaluation.EvaluationTestData;
 
 namespace TraceReplay.Tests.Evaluation;
@@ -51,6 +52,7 @@ public sealed class WebhookServer : IAsyncLifetime
 }
 
 /// <summary>WEBHOOK against a real HTTP server started by the test.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class WebhookEvaluatorTests(WebhookServer server) : IClassFixture<WebhookServer>, IDisposable
 {
     public void Dispose()

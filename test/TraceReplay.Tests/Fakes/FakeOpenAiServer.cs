@@ -79,6 +79,16 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A fresh tag for one test. A test that puts it in its traces' messages (see <see cref="Tagged(string)"/>) counts
+    /// only its own requests: in-flight calls of an earlier test on the same shared server never disturb its numbers.
+    /// </summary>
+    public static string NewTag() => "tag-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The requests, in arrival order, whose body mentions <paramref name="tag"/>.</summary>
+    public IReadOnlyList<FakeRequest> Tagged(string tag) =>
+        [.. Requests.Where(r => r.Body.ToJsonString().Contains(tag, StringComparison.Ordinal))];
+
     /// <summary>The most requests that were being handled at the same moment.</summary>
     public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 

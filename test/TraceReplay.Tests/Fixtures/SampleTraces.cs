@@ -27,10 +27,13 @@ public static class SampleTraces
     public static TraceHeader Header(string name = "test-agent", params string[] tags) =>
         new(name, """{"env":"test"}""", tags, Start);
 
-    /// <summary>An agent: retrieval, an LLM call that calls a tool, the tool, and a final LLM answer the root repeats.</summary>
-    public static TraceIngest Agent(string model = "gpt-4o")
+    /// <summary>
+    /// An agent: retrieval, an LLM call that calls a tool, the tool, and a final LLM answer the root repeats. A
+    /// <paramref name="tag"/> goes into the question.
+    /// </summary>
+    public static TraceIngest Agent(string model = "gpt-4o", string? tag = null)
     {
-        var question = "Where is my order 42?";
+        var question = tag is null ? "Where is my order 42?" : $"Where is my order 42? {tag}";
         var final = "Your order 42 is on its way.";
         var first = $$"""{"messages":[{"role":"system","content":"You help customers."},{"role":"user","content":"{{question}}"}],"tools":{{ToolsJson}}}""";
         var second = $$"""{"messages":[{"role":"system","content":"You help customers."},{"role":"user","content":"{{question}}"},{{ToolCallMessageJson}},{"role":"tool","tool_call_id":"call_1","content":"{\"status\":\"shipped\"}"}],"tools":{{ToolsJson}},"tool_choice":"auto"}""";
@@ -43,13 +46,16 @@ public static class SampleTraces
         ]);
     }
 
-    /// <summary>A chain with <paramref name="llmSpans"/> independent LLM calls.</summary>
-    public static TraceIngest Chain(int llmSpans, string model = "gpt-4o-mini")
+    /// <summary>
+    /// A chain with <paramref name="llmSpans"/> independent LLM calls; a <paramref name="tag"/> goes into every message,
+    /// so a test can pick its own requests out of a shared fake server's log.
+    /// </summary>
+    public static TraceIngest Chain(int llmSpans, string model = "gpt-4o-mini", string? tag = null)
     {
         var spans = new List<SpanData> { Other("root", null, SpanType.Chain, 0, llmSpans * 1000 + 10, "\"go\"", "\"done\"") };
         for (var i = 0; i < llmSpans; i++)
         {
-            spans.Add(Llm($"l{i}", "root", i * 1000, i * 1000 + 900, Messages(("user", $"step {i}")), $"\"answer {i}\"", model));
+            spans.Add(Llm($"l{i}", "root", i * 1000, i * 1000 + 900, Messages(("user", tag is null ? $"step {i}" : $"step {i} {tag}")), $"\"answer {i}\"", model));
         }
 
         return new TraceIngest(Header("chain"), spans);

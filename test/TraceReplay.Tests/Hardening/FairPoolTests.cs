@@ -8,6 +8,7 @@ using static TraceReplay.Tests.Api.Batches;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>One project's flood of slow LLM calls cannot hold another project's call behind it.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class FairPoolTests
 {
     private const string AdminKey = "fair-pool-admin-key";

@@ -1,14 +1,17 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 using static TraceReplay.Tests.Api.Batches;
 
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>A flaky or broken provider loses no work: retries finish what can finish, and what cannot fails with the reason.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(HardeningCollection.Name)]
 public sealed class FaultyProviderTests(HardeningFixture fixture)
 {
@@ -93,7 +96,7 @@ public sealed class FaultyProviderTests(HardeningFixture fixture)
     [Fact]
     public void TheAdaptiveRateHalvesOnA429AndGrowsBackWithSuccesses()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var rate = new AdaptiveRate(new LlmLimiterOptions { InitialRatePerSecond = 10, MinRatePerSecond = 1, MaxRatePerSecond = 40, IncreasePerSuccess = 1 }, clock);
 
         rate.Acquire(new PermitRequest(0, 0, Throttled: 3));
@@ -121,7 +124,7 @@ public sealed class FaultyProviderTests(HardeningFixture fixture)
     [Fact]
     public void PermitsAreGrantedAtTheRateAndAnEmptyBucketSaysWhenToAskAgain()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var rate = new AdaptiveRate(new LlmLimiterOptions { InitialRatePerSecond = 10, IncreasePerSuccess = 0 }, clock);
         clock.Advance(TimeSpan.FromSeconds(5));
 
@@ -176,16 +179,5 @@ public sealed class FaultyProviderTests(HardeningFixture fixture)
             // Polled gently: this fixture's rate limit is small.
             await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token);
         }
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }

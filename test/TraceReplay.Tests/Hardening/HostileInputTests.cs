@@ -6,6 +6,7 @@ using static TraceReplay.Tests.Api.Batches;
 
 namespace TraceReplay.Tests.Hardening;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class HostileInputTests(ApiFixture api)
 {

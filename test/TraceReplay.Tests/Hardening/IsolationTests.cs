@@ -7,6 +7,7 @@ using static TraceReplay.Tests.Api.Batches;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>A key of one project never reaches another project's objects: every endpoint answers 404 as for an unknown id.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class IsolationTests(ApiFixture api)
 {

@@ -7,6 +7,7 @@ using static TraceReplay.Tests.Api.Batches;
 
 namespace TraceReplay.Tests.Hardening;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(HardeningCollection.Name)]
 public sealed class LimitTests(HardeningFixture fixture)
 {

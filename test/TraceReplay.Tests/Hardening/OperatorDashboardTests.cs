@@ -8,11 +8,12 @@ using TraceReplay.Tests.Postgres;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>The Orleans dashboard (cluster mode, on PostgreSQL) shows every project's grains and logs: admin key only.</summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class OperatorDashboardTests
 {
     private const string AdminKey = "operator-admin-key";
 
-    [Fact]
+    [PostgresFact]
     public async Task TheOrleansDashboardAnswers401WithoutTheAdminKeyAndOpensWithIt()
     {
         var db = await TestPostgres.CreateDatabaseAsync();
@@ -42,7 +43,7 @@ public sealed class OperatorDashboardTests
         Assert.Equal(HttpStatusCode.OK, (await host.Anonymous.SendAsync(basic)).StatusCode);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task WithoutAnAdminKeyConfiguredTheOrleansDashboardIsUnavailable()
     {
         var db = await TestPostgres.CreateDatabaseAsync();

@@ -10,6 +10,7 @@ using TraceReplay.Tests.Operability;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>Headers, paths, logs and unauthenticated floods: what every request goes through.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class RequestHygieneTests(ApiFixture api)
 {

@@ -10,6 +10,7 @@ using static TraceReplay.Tests.Api.Batches;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>Provider keys and webhook secrets never leave the server: not in a response, not in a log line.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(HardeningCollection.Name)]
 public sealed class SecretTests(HardeningFixture fixture)
 {

@@ -6,6 +6,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Hardening;
 
 /// <summary>Server-side request forgery: WEBHOOK evaluators reach public addresses only, unless private networks are allowed.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(HardeningCollection.Name)]
 public sealed class WebhookGuardTests(HardeningFixture fixture)
 {

@@ -3,10 +3,12 @@ using System.Text.Json.Nodes;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
 /// <summary>The Anthropic provider: the official SDK over real HTTP to a fake Messages API that validates like the real one.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class AnthropicProviderTests : IAsyncLifetime
 {
     private const string Key = "sk-ant-api03-test-anthropic-key-0123456789";
@@ -175,6 +177,7 @@ public sealed class AnthropicProviderTests : IAsyncLifetime
 }
 
 /// <summary>Azure OpenAI is configuration: a deployment per model, the api-key header and an api-version.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class AzureOpenAiProviderTests : IAsyncLifetime
 {
     private const string Key = "azure-test-key-0123456789abcdef";

@@ -3,9 +3,11 @@ using TraceReplay.Grains.Comparison;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Chained;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public class ChatTranslatorTests
 {
     /// <summary>The recorded input of the GPT agent's third step: two tool rounds, then the final answer is due.</summary>

@@ -1,8 +1,10 @@
 using TraceReplay.Grains.Llm;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
 /// <summary>The LLM pool's slots go round between projects, so one project's queue cannot starve another.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class FairSlotsTests
 {
     [Fact]

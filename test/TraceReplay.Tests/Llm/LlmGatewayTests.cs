@@ -5,9 +5,11 @@ using Microsoft.Extensions.Options;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Tests.Fakes;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class LlmGatewayTests : IAsyncLifetime
 {
     private const string Key = "sk-test-gateway-key-0123456789";

@@ -1,7 +1,9 @@
 using TraceReplay.Grains.Llm;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class LlmProviderRegistryTests
 {
     [Fact]

@@ -1,9 +1,12 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Llm;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class ModelPriceTableTests
 {
     private static ModelPriceTable Shipped(Dictionary<string, ModelPriceOverride>? prices = null) =>
@@ -141,7 +144,7 @@ public sealed class ModelPriceTableTests
             new DatedPrice("m", "p", 0.5m, 1m, June, PriceSource.Shipped),
         ],
         overrides ?? new(StringComparer.OrdinalIgnoreCase),
-        new FixedTime(now ?? June.AddDays(10)));
+        new FakeTimeProvider(now ?? June.AddDays(10)));
 
     [Fact]
     public void ACallIsPricedAtThePriceInForceAtItsTime()
@@ -220,10 +223,6 @@ public sealed class ModelPriceTableTests
         Assert.Equal(0.0075m, before.Find("GPT-4O")!.Cost(1_000, 500));
     }
 
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 
     private sealed class MutableOptions(LlmOptions value) : IOptionsMonitor<LlmOptions>
     {

@@ -10,6 +10,7 @@ using TraceReplay.Tests.Postgres;
 
 namespace TraceReplay.Tests.Operability;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 [Collection(ApiCollection.Name)]
 public sealed class HealthEndpointTests(ApiFixture api)
 {
@@ -30,7 +31,7 @@ public sealed class HealthEndpointTests(ApiFixture api)
         Assert.Contains("in memory", (string?)body["checks"]!["postgres"]!["description"]);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task ReadyAnswers503WhilePostgresIsUnreachableAndLiveStays200()
     {
         var db = await TestPostgres.CreateDatabaseAsync();

@@ -3,9 +3,11 @@ using Microsoft.Extensions.Logging;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Silo;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Operability;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class LogMessageTests
 {
     /// <summary>Parameter names that would put a prompt, a model's answer or a secret into a log line.</summary>

@@ -13,6 +13,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Operability;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed partial class OpenApiDocumentTests(ApiFixture api)
 {

@@ -12,6 +12,7 @@ using static TraceReplay.Tests.Api.Batches;
 namespace TraceReplay.Tests.Operability;
 
 /// <summary>The service's own traces and metrics, read through OpenTelemetry's in-memory exporters.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class TelemetryTests : IAsyncLifetime
 {
     private const string Model = "gpt-4.1-mini";

@@ -9,6 +9,7 @@ namespace TraceReplay.Tests.Otlp;
 /// The Vercel AI SDK 7 span tree (attributes as its telemetry documentation lists them): <c>invoke_agent</c> records
 /// the run's messages and the seed, temperature and tool choice; its <c>chat</c> calls, under <c>step</c> spans, do not.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class AgentSpanTests(ApiFixture api)
 {

@@ -11,6 +11,7 @@ using static TraceReplay.Tests.Otlp.OtlpPayloads;
 namespace TraceReplay.Tests.Otlp;
 
 /// <summary>The OTLP endpoints' protocol: batching across requests, size, metadata, errors, partial success.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class OtlpApiTests(ApiFixture api)
 {

@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Otlp;
 
 /// <summary>Exports recorded from real instrumentations (test/fixtures/otlp/record.mjs) ingest, map and replay.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class OtlpFixtureIngestionTests(ApiFixture api)
 {

@@ -2,11 +2,13 @@ using System.Text.Json.Nodes;
 using TraceReplay.Api.Otlp;
 using TraceReplay.Api.Otlp.Proto;
 using TraceReplay.Grains;
+using TraceReplay.Tests.Fixtures;
 using static TraceReplay.Tests.Otlp.OtlpPayloads;
 
 namespace TraceReplay.Tests.Otlp;
 
 /// <summary>The mapping of conventions the recordings do not cover, on hand-made spans.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class OtlpMappingTests
 {
     private static SpanData MapOne(params KeyValue[] attributes) =>

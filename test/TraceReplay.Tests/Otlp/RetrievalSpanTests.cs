@@ -7,6 +7,7 @@ using static TraceReplay.Tests.Otlp.OtlpPayloads;
 namespace TraceReplay.Tests.Otlp;
 
 /// <summary>Retrieval and embedding spans of each convention keep their query, documents, model and usage.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class RetrievalSpanTests(ApiFixture api)
 {

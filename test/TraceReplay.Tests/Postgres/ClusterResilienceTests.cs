@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Operability;
 
 namespace TraceReplay.Tests.Postgres;
@@ -11,6 +12,7 @@ namespace TraceReplay.Tests.Postgres;
 /// Multi-process tests of a cluster on PostgreSQL with the shipped membership settings: a total outage, an API that
 /// starts before the cluster, SIGTERM with LLM calls in flight, and PostgreSQL going away mid-sweep.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class ClusterResilienceTests
 {
     private const string Live = "/health/live";
@@ -19,7 +21,7 @@ public sealed class ClusterResilienceTests
     /// <summary>Replays without a sweep are re-driven by their reminder; 5 s keeps the test short (the default is 1 min).</summary>
     private static readonly Dictionary<string, string?> ShortReminders = new() { ["TraceReplay:Replays:ReminderPeriod"] = "00:00:05" };
 
-    [Fact]
+    [PostgresFact]
     public async Task AfterEverySiloIsKilledANewSiloOnNewPortsFinishesEveryReplayOnceAndTheClientApiReconnects()
     {
         await using var cluster = await ClusterProcesses.CreateAsync(ShortReminders);
@@ -84,7 +86,7 @@ public sealed class ClusterResilienceTests
         Assert.True(servedAfter < TimeSpan.FromSeconds(60), $"first request served {servedAfter.TotalSeconds:0.0} s after the new silo started");
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task AnApiStartedBeforeAnySiloIsLiveThroughoutAndServesOnceASiloStarts30SecondsLater()
     {
         await using var cluster = await ClusterProcesses.CreateAsync();
@@ -121,7 +123,7 @@ public sealed class ClusterResilienceTests
         Assert.False(api.HasExited);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task SigtermDuringASweepAgainstAModelThatNeverAnswersExitsWithinTheShutdownTimeoutAndTheSweepResumesAfterRestart()
     {
         await using var cluster = await ClusterProcesses.CreateAsync(ShortReminders);
@@ -155,7 +157,7 @@ public sealed class ClusterResilienceTests
         Assert.Equal((10L, 10L), await cluster.ReplayTracesAsync(ids));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task ASweepResumesWithinFiveSecondsOfPostgresComingBackAndRepeatsNoReceivedCall()
     {
         await using var cluster = await ClusterProcesses.CreateAsync();

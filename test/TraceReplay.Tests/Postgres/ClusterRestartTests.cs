@@ -7,9 +7,10 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class ClusterRestartTests
 {
-    [Fact]
+    [PostgresFact]
     public async Task AClusterStoppedAndStartedAgainReadsBackTracesReplaysHistoryAndTemplateVersions()
     {
         var db = await TestPostgres.CreateDatabaseAsync();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Tests.Api;
+using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Operability;
 
 namespace TraceReplay.Tests.Postgres;
@@ -13,9 +14,10 @@ namespace TraceReplay.Tests.Postgres;
 /// One PostgreSQL connection budget per process (<c>TraceReplay:Postgres:MaxConnections</c>), shared by grain storage,
 /// the catalog, clustering and reminders, on the all-in-one API.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class ConnectionBudgetTests
 {
-    [Fact]
+    [PostgresFact]
     public async Task EightConcurrentIngestClientsAgainstADatabaseLimitedTo40ConnectionsGetNo5xxAndStoreEveryTrace()
     {
         // A server with max_connections = 40, emulated by a database that admits 40 connections of a non-superuser
@@ -63,7 +65,7 @@ public sealed class ConnectionBudgetTests
         Assert.InRange(peakConnections, 1, 20);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task AnExhaustedBudgetAnswers503WithRetryAfterInTheErrorShapeAndTheRefusedBatchStoresNothing()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using TraceReplay.Silo.Postgres;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
 /// <summary>The connection string every PostgreSQL user in the process gets (no server needed).</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class PostgresSettingsTests
 {
     private static string? From(string? connectionString) =>

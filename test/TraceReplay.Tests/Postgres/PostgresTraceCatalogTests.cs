@@ -1,9 +1,11 @@
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
 using TraceReplay.Silo.Postgres;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class PostgresTraceCatalogTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -13,7 +15,7 @@ public sealed class PostgresTraceCatalogTests
         new(id, project, name, status, tags ?? [], """{"env":"test"}""", T0.AddMinutes(minute).AddTicks(7), T0.AddMinutes(minute + 1),
             60_000, 120, 0.0012m, 3, ["gpt-4o"], replayOf, false, T0);
 
-    [Fact]
+    [PostgresFact]
     public async Task DeletedRowsLeaveTheCatalogAndOnlyInTheirProject()
     {
         await using var test = await TestPostgres.CreateCatalogAsync();
@@ -32,7 +34,7 @@ public sealed class PostgresTraceCatalogTests
         Assert.Equal(["a"], (await catalog.QueryAsync(new TraceQuery("other"))).Traces.Select(t => t.Id));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task PinsHideTracesFromTheUnpinnedFilterCountPerProjectAndAreReleasedPerHolder()
     {
         await using var test = await TestPostgres.CreateCatalogAsync();
@@ -67,7 +69,7 @@ public sealed class PostgresTraceCatalogTests
         }
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task FiltersAndCursorPagingMatchTheInMemoryCatalog()
     {
         await using var test = await TestPostgres.CreateCatalogAsync();
@@ -127,7 +129,7 @@ public sealed class PostgresTraceCatalogTests
         Assert.Equal(rows[2].Tags, stored.Tags);
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task ManyConcurrentUpsertsAreGroupedIntoFewStatementsAndAllStored()
     {
         await using var test = await TestPostgres.CreateCatalogAsync(new PostgresOptions { CatalogBatchSize = 200 });

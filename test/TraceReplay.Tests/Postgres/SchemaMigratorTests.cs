@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using TraceReplay.Silo.Postgres;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class SchemaMigratorTests
 {
     /// <summary>Every statement the three Orleans ADO.NET providers load from OrleansQuery.</summary>
@@ -16,7 +18,7 @@ public sealed class SchemaMigratorTests
         "DeleteReminderRowKey", "DeleteReminderRowsKey",
     ];
 
-    [Fact]
+    [PostgresFact]
     public async Task MigratingAFreshDatabaseAppliesEveryScriptOnceAndRegistersEveryProviderQuery()
     {
         var db = await TestPostgres.CreateDatabaseAsync();
@@ -36,7 +38,7 @@ public sealed class SchemaMigratorTests
         Assert.Empty(ProviderQueryKeys.Except(keys));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task SilosMigratingTheSameDatabaseAtOnceApplyEachScriptExactlyOnce()
     {
         var db = await TestPostgres.CreateDatabaseAsync();
@@ -52,7 +54,7 @@ public sealed class SchemaMigratorTests
         Assert.Equal(SchemaMigrator.Migrations.Count, (int)await TestPostgres.ScalarAsync<long>(db, "SELECT count(*) FROM schema_migrations"));
     }
 
-    [Fact]
+    [PostgresFact]
     public async Task EveryScriptCanRunAgainOnAMigratedDatabase()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();

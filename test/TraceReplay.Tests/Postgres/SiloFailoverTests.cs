@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class SiloFailoverTests
 {
     private const int Replays = 50;
@@ -23,7 +24,7 @@ public sealed class SiloFailoverTests
         ["TraceReplay:Replays:ReminderPeriod"] = "00:00:02",
     };
 
-    [Fact]
+    [PostgresFact]
     public async Task ReplaysRunningOnAKilledSiloCompleteOnTheSurvivorWithoutRepeatingFinishedCalls()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();

@@ -7,9 +7,10 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class StateSerializationTests
 {
-    [Fact]
+    [PostgresFact]
     public async Task TraceStateWrittenToPostgresReadsBackIntoARenamedStateClass()
     {
         var db = await TestPostgres.CreateDatabaseAsync();

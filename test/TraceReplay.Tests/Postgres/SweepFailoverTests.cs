@@ -5,11 +5,12 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Postgres;
 
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class SweepFailoverTests
 {
     private const int Traces = 24;
 
-    [Fact]
+    [PostgresFact]
     public async Task ASweepWhoseSiloIsKilledFinishesOnTheSurvivorWithOneReplayPerTrace()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();

@@ -7,11 +7,18 @@ namespace TraceReplay.Tests.Postgres;
 
 /// <summary>
 /// The PostgreSQL that scripts/test.sh provisions (TRACEREPLAY_TEST_POSTGRES). Each caller gets a database of its own.
-/// Without the variable a test fails under CI=true and returns early (skips) elsewhere.
+/// Tests that use it are <see cref="Fixtures.PostgresFactAttribute"/>s: without the variable they fail under CI=true and
+/// are reported as skipped elsewhere.
 /// </summary>
 public static class TestPostgres
 {
     public const string Variable = "TRACEREPLAY_TEST_POSTGRES";
+
+    /// <summary>True when the server scripts/test.sh provisions is configured for this run.</summary>
+    public static bool Configured => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable));
+
+    /// <summary>True under CI, where a missing dependency is a failure, never a skip.</summary>
+    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A fresh, empty database; null when PostgreSQL is not configured outside CI.</summary>
     public static async Task<string?> CreateDatabaseAsync()
@@ -19,8 +26,7 @@ public static class TestPostgres
         var server = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(server))
         {
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase),
-                $"{Variable} is not set: under CI the PostgreSQL tests must run (scripts/test.sh provisions the server).");
+            Assert.False(InCi, $"{Variable} is not set: under CI the PostgreSQL tests must run (scripts/test.sh provisions the server).");
             return null;
         }
 

@@ -7,6 +7,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Replays;
 
 /// <summary>The replayed answer reaches every recorded output above it that held the recorded one, in its shape.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class AnswerPropagationTests
 {
     private const string Old = "Your order 42 is on its way.";

@@ -4,6 +4,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Replays;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class NotReplayableSpanTests
 {
     private const string Reason = "the instrumentation did not capture the prompt (content capture off).";

@@ -1,8 +1,10 @@
 using TraceReplay.Grains;
 using TraceReplay.Grains.Replays;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Replays;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class ReplayLifecycleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);

@@ -5,6 +5,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Replays;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class ReplayPlannerTests
 {
     private static TraceData Trace(TraceIngest ingest) =>

@@ -8,6 +8,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Reproducibility;
 
 /// <summary>Issue 23: traces a sweep refers to, or pinned by hand, outlive retention while the reference exists.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ReproducibilityCollection.Name)]
 public sealed class PinningTests(ReproducibilityFixture fixture)
 {

@@ -6,6 +6,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Reproducibility;
 
 /// <summary>Issue 23: replays and sweeps keep the prices they were charged at; repricing is asked for and labelled.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ReproducibilityCollection.Name)]
 public sealed class PriceSnapshotTests(ReproducibilityFixture fixture)
 {

@@ -1,4 +1,5 @@
 using TraceReplay.Grains.Sweeps.Statistics;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Sweeps;
 
@@ -6,6 +7,7 @@ namespace TraceReplay.Tests.Sweeps;
 /// The sweep statistics against values computed independently: scipy's documented Wilcoxon example, and a separate
 /// plain-Python implementation (enumerating all 2^n sign patterns for exact p; erfc for the normal approximation).
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class PairedStatisticsTests
 {
     // Darwin's paired plant heights, the example of scipy.stats.wilcoxon's documentation: statistic 24 (= W−), p = 0.041259765625.

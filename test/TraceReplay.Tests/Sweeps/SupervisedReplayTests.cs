@@ -1,16 +1,19 @@
 using Microsoft.Extensions.DependencyInjection;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Sweeps;
+using TraceReplay.Tests.Fakes;
 using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>Replays a sweep starts: ids the sweep chooses, starts that can be repeated, and no reminder of their own.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class SupervisedReplayTests : IDisposable
 {
     private static readonly ReplayOverrides Overrides = new("gpt-4o-mini", null, null);
     private readonly ClusterFixture _fixture;
+    private readonly string _tag = FakeOpenAiServer.NewTag();
 
     public SupervisedReplayTests(ClusterFixture fixture)
     {
@@ -35,7 +38,7 @@ public sealed class SupervisedReplayTests : IDisposable
     [Fact]
     public async Task StartingASweepsReplayAgainAnswersWithTheSameReplayAndCallsTheModelOnce()
     {
-        var traceId = await _fixture.IngestAsync(SampleTraces.Chain(2));
+        var traceId = await _fixture.IngestAsync(SampleTraces.Chain(2, tag: _tag));
         var trace = _fixture.Client.GetGrain<ITraceGrain>(traceId);
         var sweepId = "swp_" + Guid.NewGuid().ToString("N");
         var supervisor = new ReplaySupervisor(sweepId, SweepReplayId.For(sweepId, 0, 1));
@@ -49,7 +52,7 @@ public sealed class SupervisedReplayTests : IDisposable
         Assert.Equal(supervisor.ReplayId, second.Replay!.Id);
         Assert.Equal(ReplayStatus.Completed, done.Status);
         Assert.Equal(ReplayStatus.Completed, third.Replay!.Status);
-        Assert.Equal(2, _fixture.Llm.Requests.Count);
+        Assert.Equal(2, _fixture.Llm.Tagged(_tag).Count);
         var history = Assert.Single(await trace.GetReplaysAsync());
         Assert.Equal(ReplayStatus.Completed, history.Status);
     }

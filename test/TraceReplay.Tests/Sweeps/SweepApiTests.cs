@@ -8,6 +8,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>The sweep endpoints on the real host.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class SweepApiTests(ApiFixture fixture)
 {

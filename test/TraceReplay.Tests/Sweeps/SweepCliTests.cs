@@ -8,6 +8,7 @@ using TraceReplay.Tests.Fixtures;
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>The CLI's entry point run in-process against the real host, as a CI pipeline would run it.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed partial class SweepCliTests(ApiFixture fixture)
 {

@@ -2,15 +2,18 @@ using Orleans.Core.Internal;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Sweeps;
+using TraceReplay.Tests.Fakes;
 using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>The SweepGrain on a one-silo test cluster against the fake OpenAI-compatible server.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class SweepEngineTests : IDisposable
 {
     private readonly ClusterFixture _fixture;
+    private readonly string _tag = FakeOpenAiServer.NewTag();
 
     public SweepEngineTests(ClusterFixture fixture)
     {
@@ -25,7 +28,7 @@ public sealed class SweepEngineTests : IDisposable
         var targets = new List<SweepTarget>();
         for (var i = 0; i < count; i++)
         {
-            targets.Add(new SweepTarget(await _fixture.IngestAsync(SampleTraces.Chain(1)), "chain", SampleTraces.Start, null, null));
+            targets.Add(new SweepTarget(await _fixture.IngestAsync(SampleTraces.Chain(1, tag: _tag)), "chain", SampleTraces.Start, null, null));
         }
 
         return targets;
@@ -55,7 +58,7 @@ public sealed class SweepEngineTests : IDisposable
 
         Assert.Equal(SweepStatus.Completed, sweep.Status);
         Assert.Equal(new SweepCounts(10, 0, 0, 10, 0, 0), sweep.Counts);
-        Assert.Equal(10, _fixture.Llm.Requests.Count);
+        Assert.Equal(10, _fixture.Llm.Tagged(_tag).Count);
         Assert.Equal(2, _fixture.Llm.MaxConcurrent);
     }
 
@@ -68,7 +71,7 @@ public sealed class SweepEngineTests : IDisposable
         await sweep.StartAsync(Definition(await IngestChainsAsync(20), maxInFlight: 2));
         // The sweep's counts are those last checkpointed (they never go back, but trail by up to a second): cancel as
         // soon as the provider has seen a first call instead.
-        await Eventually.ReturnsAsync(() => Task.FromResult(_fixture.Llm.Requests.Count), n => n >= 1, TimeSpan.FromSeconds(60), "a first LLM call");
+        await Eventually.ReturnsAsync(() => Task.FromResult(_fixture.Llm.Tagged(_tag).Count), n => n >= 1, TimeSpan.FromSeconds(60), "a first LLM call");
 
         var cancelled = await sweep.CancelAsync();
         var ended = await WaitForEndAsync(sweepId);
@@ -77,7 +80,7 @@ public sealed class SweepEngineTests : IDisposable
         Assert.Equal(SweepStatus.Cancelled, ended.Status);
         Assert.Equal(0, ended.Counts.Queued);
         Assert.True(ended.Counts.Skipped >= 15, $"skipped {ended.Counts.Skipped}");
-        Assert.Equal(ended.Counts.Completed, _fixture.Llm.Requests.Count);
+        Assert.Equal(ended.Counts.Completed, _fixture.Llm.Tagged(_tag).Count);
         Assert.Equal(ErrorKind.Conflict, (await sweep.CancelAsync()).Error!.Kind);
         Assert.Equal(ErrorKind.Conflict, (await sweep.RetryFailedAsync()).Error!.Kind);
     }
@@ -98,7 +101,7 @@ public sealed class SweepEngineTests : IDisposable
         Assert.InRange(sweep.Counts.Completed, 2, 19);
         Assert.True(sweep.Counts.Skipped > 0);
         Assert.True(sweep.SpendUsd <= budget, $"spent {sweep.SpendUsd}");
-        Assert.Equal(sweep.Counts.Completed, _fixture.Llm.Requests.Count);
+        Assert.Equal(sweep.Counts.Completed, _fixture.Llm.Tagged(_tag).Count);
     }
 
     [Fact]
@@ -119,7 +122,7 @@ public sealed class SweepEngineTests : IDisposable
         Assert.True(sweep.SpendUsd <= budget, $"spent {sweep.SpendUsd} of {budget}");
         Assert.True(sweep.Counts.Completed >= 4, $"completed {sweep.Counts.Completed}");
         Assert.Equal(0, sweep.Counts.Failed);
-        Assert.All(_fixture.Llm.Requests, r => Assert.Equal(40, (int)r.Body["max_completion_tokens"]!));
+        Assert.All(_fixture.Llm.Tagged(_tag), r => Assert.Equal(40, (int)r.Body["max_completion_tokens"]!));
         Assert.All(entries.Where(e => e.Status == SweepTraceStatus.Completed), e => Assert.True(e.Cost <= e.EstimatedCost, $"cost {e.Cost} over reservation {e.EstimatedCost}"));
     }
 
@@ -138,7 +141,7 @@ public sealed class SweepEngineTests : IDisposable
 
         Assert.Equal(SweepStatus.Completed, ended.Status);
         Assert.Equal(12, ended.Counts.Completed);
-        Assert.Equal(12, _fixture.Llm.Requests.Count);
+        Assert.Equal(12, _fixture.Llm.Tagged(_tag).Count);
         foreach (var target in targets)
         {
             Assert.Single(await _fixture.Client.GetGrain<ITraceGrain>(target.TraceId).GetReplaysAsync());

@@ -1,9 +1,11 @@
 using TraceReplay.Grains;
 using TraceReplay.Grains.Sweeps;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>Results of a sweep built from fixed entries and scores.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class SweepReportBuilderTests
 {
     private static readonly DateTimeOffset Day0 = new(2025, 3, 1, 0, 0, 0, TimeSpan.Zero);

@@ -1,7 +1,9 @@
 using TraceReplay.Grains.Templates;
+using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Templates;
 
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class PromptTemplateRendererTests
 {
     [Fact]
@@ -46,6 +48,18 @@ public sealed class PromptTemplateRendererTests
         var items = string.Join(",", Enumerable.Range(0, 100));
 
         var result = PromptTemplateRenderer.Render("{{#xs}}{{#xs}}{{#xs}}0123456789{{/xs}}{{/xs}}{{/xs}}", $$"""{"xs": [{{items}}]}""");
+
+        Assert.Null(result.Text);
+        Assert.Contains($"longer than {PromptTemplateRenderer.MaxRenderedLength} characters", result.Error);
+    }
+
+    [Fact]
+    public void NestedSectionsThatWriteNothingAreBoundedToo()
+    {
+        var items = string.Join(",", Enumerable.Range(0, 100));
+
+        // 100^4 section items and not one character written: the walk itself is what must stop.
+        var result = PromptTemplateRenderer.Render("{{#xs}}{{#xs}}{{#xs}}{{#xs}}{{/xs}}{{/xs}}{{/xs}}{{/xs}}", $$"""{"xs": [{{items}}]}""");
 
         Assert.Null(result.Text);
         Assert.Contains($"longer than {PromptTemplateRenderer.MaxRenderedLength} characters", result.Error);

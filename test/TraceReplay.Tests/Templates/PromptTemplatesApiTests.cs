@@ -11,6 +11,7 @@ using TraceReplay.Tests.Fixtures;
 
 namespace TraceReplay.Tests.Templates;
 
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
 public sealed class PromptTemplatesApiTests(ApiFixture host)
 {
