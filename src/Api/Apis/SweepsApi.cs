@@ -74,9 +74,9 @@ public static class SweepsApi
     }
 
     public static async Task<Results<Accepted<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> StartSweep(
-        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+        StartSweepRequest body, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
-        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        var (parsed, error) = Served(body, services);
         if (error is not null)
         {
             return error;
@@ -127,9 +127,9 @@ public static class SweepsApi
     }
 
     public static async Task<Results<Ok<DataEnvelope<SweepEstimateDto>>, JsonHttpResult<ApiErrorBody>>> EstimateSweep(
-        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+        StartSweepRequest body, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
-        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        var (parsed, error) = Served(body, services);
         if (error is not null)
         {
             return error;
@@ -256,37 +256,14 @@ public static class SweepsApi
     private static Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>> Answer(SweepResult result) =>
         result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<SweepDto>(result.Sweep!.ToDto()));
 
-    /// <summary>Reads and validates the body shared by start and estimate, including that a provider serves the model.</summary>
-    private static async Task<(SweepRequest? Request, JsonHttpResult<ApiErrorBody>? Error)> ReadAsync(
-        HttpRequest request, SweepServices services, CancellationToken cancellationToken)
+    /// <summary>The validated body shared by start and estimate, once a provider is known to serve its model.</summary>
+    private static (SweepRequest? Request, JsonHttpResult<ApiErrorBody>? Error) Served(StartSweepRequest body, SweepServices services)
     {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.ApiOptions.Value.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        using (document)
-        {
-            if (document is null)
-            {
-                return (null, ApiErrors.Validation("filter is required: send {\"filter\": {...}, \"overrides\": {...}}."));
-            }
-
-            var (parsed, parseError) = SweepRequestParser.Parse(document.RootElement, services.SweepOptions.Value.MaxInFlightLimit);
-            if (parseError is not null)
-            {
-                return (null, ApiErrors.Validation(parseError));
-            }
-
-            if (parsed!.Overrides.Model is { } model && !services.Providers.IsServed(model))
-            {
-                return (null, ApiErrors.Validation(
-                    $"overrides.model '{model}' is not served by any configured provider. Served models: {string.Join(", ", services.Providers.ServedModels)}."));
-            }
-
-            return (parsed, null);
-        }
+        var parsed = body.ToRequest();
+        return parsed.Overrides.Model is { } model && !services.Providers.IsServed(model)
+            ? (null, ApiErrors.Validation(
+                $"overrides.model '{model}' is not served by any configured provider. Served models: {string.Join(", ", services.Providers.ServedModels)}."))
+            : (parsed, null);
     }
 }
 
