@@ -22,7 +22,7 @@ public sealed record IngestEvent(string Type, DateTimeOffset? Timestamp, JsonObj
 
 /// <summary>The body of <c>POST /api/v1/traces/{traceId}/replays</c>: the overrides, every one optional.</summary>
 public sealed record StartReplayRequest(
-    string? Model, string? PromptTemplateVersionId, JsonObject? ModelParameters, string? Mode, string? ToolMatching) : IValidatableObject
+    string? Model, string? PromptTemplateVersionId, JsonElement? ModelParameters, string? Mode, string? ToolMatching) : IValidatableObject
 {
     /// <summary>Fields the record does not know; refused, naming them.</summary>
     [JsonExtensionData]
@@ -44,6 +44,16 @@ public sealed record StartReplayRequest(
             yield return BodyRules.Error("model", invalid);
         }
 
+        // A JSON element, not a JsonObject: the platform's validation would walk an object's members as a collection.
+        if (ModelParameters is { } parameters && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+        {
+            yield return BodyRules.Error("modelParameters", "must be a JSON object.");
+        }
+        else if (ModelParameters is { } readable && RequestBody.FindUnreadableString(readable) is not null)
+        {
+            yield return BodyRules.Error("modelParameters", "has a string or property name that is not valid Unicode (a lone surrogate escape).");
+        }
+
         if (TextRules.CheckId("promptTemplateVersionId", PromptTemplateVersionId, required: false) is { } invalidVersion)
         {
             yield return BodyRules.Error("promptTemplateVersionId", invalidVersion);
@@ -62,7 +72,7 @@ public sealed record StartReplayRequest(
 
     /// <summary>The overrides a replay runs with; call once the record is valid.</summary>
     public ReplayOverrides ToOverrides() => new(
-        Model, PromptTemplateVersionId, ModelParameters?.ToJsonString(),
+        Model, PromptTemplateVersionId, ModelParameters is { ValueKind: JsonValueKind.Object } parameters ? parameters.GetRawText() : null,
         Mode is null ? ReplayMode.Isolated : BodyRules.ParseName<ReplayMode>(Mode),
         ToolMatching is null ? Grains.ToolMatching.Strict : BodyRules.ParseName<ToolMatching>(ToolMatching));
 }

@@ -69,7 +69,7 @@ public static class RequestBinding
 }
 
 /// <summary>Turns a body the platform could not bind into the documented error; everything else goes on to the default handler.</summary>
-public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options) : IExceptionHandler
+public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options, IOptions<JsonOptions> json) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -83,7 +83,7 @@ public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options) : IExcep
             StatusCodes.Status413PayloadTooLarge => RequestBody.TooLarge(options.Value.MaxRequestBodyBytes),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.Create(
                 StatusCodes.Status415UnsupportedMediaType, ApiErrors.ValidationCode, "The body must be JSON: send Content-Type: application/json."),
-            _ when bad.InnerException is JsonException json => ApiErrors.Validation(Describe(json)),
+            _ when bad.InnerException is JsonException reading => ApiErrors.Validation(Describe(reading, BodyType(context))),
             _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => ApiErrors.Validation("The request body is required: a JSON object."),
             _ => ApiErrors.Validation(bad.Message),
         };
@@ -91,22 +91,58 @@ public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options) : IExcep
         return true;
     }
 
-    private static string Describe(JsonException error)
+    // The exception handler clears the request's endpoint; the feature keeps the one that failed.
+    private static Type? BodyType(HttpContext context) =>
+        context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+
+    private string Describe(JsonException error, Type? bodyType)
     {
+        const string wrongType = "The JSON value could not be converted to ";
+        if (!error.Message.StartsWith(wrongType, StringComparison.Ordinal))
+        {
+            return $"Malformed JSON body: {error.Message}";
+        }
+
+        // The reader names a .NET type (often the record's, not the field's); clients need the field and the kind of
+        // JSON value it takes, found by following the path through the body's contract.
         var field = RequestBinding.FieldName(error.Path);
-        // The reader's own message says which .NET type it wanted; clients need the field and that it is the wrong kind.
-        if (error.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) && field.Length > 0)
-        {
-            return $"{field} has a value of the wrong type.";
-        }
-
-        if (error.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
-        {
-            return "The body must be a JSON object.";
-        }
-
-        return $"Malformed JSON body: {error.Message}";
+        var kind = Kind(FieldType(bodyType, error.Path));
+        return field.Length == 0 ? $"The body must be {kind}." : $"{field} must be {kind}.";
     }
+
+    private Type? FieldType(Type? bodyType, string? path)
+    {
+        var type = bodyType;
+        foreach (var segment in (path ?? "$").TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = segment.Split('[')[0];
+            if (type is null || json.Value.SerializerOptions.GetTypeInfo(type).Properties.FirstOrDefault(p => p.Name == name) is not { } property)
+            {
+                return null;
+            }
+
+            type = property.PropertyType;
+            if (segment.Contains('[', StringComparison.Ordinal))
+            {
+                type = type.IsArray ? type.GetElementType() : type.GetGenericArguments().FirstOrDefault();
+            }
+        }
+
+        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+    }
+
+    private static string Kind(Type? type) => type switch
+    {
+        null => "a value of another type",
+        _ when type == typeof(int) || type == typeof(long) => "a whole number",
+        _ when type == typeof(double) || type == typeof(decimal) => "a number",
+        _ when type == typeof(bool) => "true or false",
+        _ when type == typeof(DateTimeOffset) => "an ISO 8601 timestamp",
+        _ when type == typeof(string) => "a string",
+        _ when typeof(System.Collections.Generic.IEnumerable<string>).IsAssignableFrom(type) => "an array of strings",
+        _ when typeof(System.Collections.IEnumerable).IsAssignableFrom(type) && type != typeof(System.Text.Json.Nodes.JsonObject) => "an array",
+        _ => "a JSON object",
+    };
 }
 
 /// <summary>Writes the validation problems of a bound body as <c>{"error":{"code":"VALIDATION_ERROR","message":...}}</c>.</summary>

@@ -27,17 +27,30 @@ public sealed class RequestBindingApiTests(ApiFixture api)
     }
 
     [Theory]
-    [InlineData("""{"filter": {"tags": ["x"]}, "maxInFlight": "many"}""", "maxInFlight")]
-    [InlineData("""{"filter": {"limit": "ten"}}""", "filter.limit")]
-    [InlineData("""{"filter": {"tags": [1, 2]}}""", "filter.tags")]
-    [InlineData("""{"filter": "everything"}""", "filter")]
-    [InlineData("""{"filter": {"tags": ["x"]}, "scoreOriginals": "yes"}""", "scoreOriginals")]
-    [InlineData("""{"filter": {"tags": ["x"]}, "overrides": {"modelParameters": 3}}""", "overrides.modelParameters")]
-    public async Task AValueOfTheWrongTypeIsRefusedNamingTheField(string body, string field)
+    [InlineData("""{"filter": {"tags": ["x"]}, "maxInFlight": "many"}""", "maxInFlight must be a whole number.")]
+    [InlineData("""{"filter": {"limit": "ten"}}""", "filter.limit must be a whole number.")]
+    [InlineData("""{"filter": {"tags": [1, 2]}}""", "filter.tags must be an array of strings.")]
+    [InlineData("""{"filter": "everything"}""", "filter must be a JSON object.")]
+    [InlineData("""{"filter": {"tags": ["x"]}, "scoreOriginals": "yes"}""", "scoreOriginals must be true or false.")]
+    [InlineData("""{"filter": {"tags": ["x"]}, "budgetUsd": "cheap"}""", "budgetUsd must be a number.")]
+    [InlineData("""{"filter": {"startDate": "last tuesday"}}""", "filter.startDate must be an ISO 8601 timestamp.")]
+    [InlineData("""{"filter": {"tags": ["x"]}, "overrides": {"modelParameters": 3}}""", "overrides.modelParameters must be a JSON object.")]
+    [InlineData("""[1, 2]""", "The body must be a JSON object.")]
+    public async Task AValueOfTheWrongTypeIsRefusedNamingTheFieldAndTheKindOfValueItTakes(string body, string expected)
     {
         var message = await ApiFixture.AssertErrorAsync(await api.PostRawAsync("/api/v1/sweeps", body), HttpStatusCode.BadRequest, Validation);
 
-        Assert.StartsWith(field, message);
+        Assert.Equal(expected, message);
+    }
+
+    [Theory]
+    [InlineData("""{"modelParameters": {"\ud800": 1}}""")]
+    [InlineData("""{"modelParameters": {"stop": "\ud800"}}""")]
+    public async Task ModelParametersThatAreNotValidUnicodeAreAValidationError(string body)
+    {
+        var message = await ApiFixture.AssertErrorAsync(await api.PostRawAsync("/api/v1/traces/any-trace/replays", body), HttpStatusCode.BadRequest, Validation);
+
+        Assert.StartsWith("modelParameters", message);
     }
 
     [Theory]
