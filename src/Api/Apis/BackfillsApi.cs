@@ -26,50 +26,15 @@ public static class BackfillsApi
     }
 
     public static async Task<Results<Accepted<DataEnvelope<BackfillDto>>, JsonHttpResult<ApiErrorBody>>> StartBackfill(
-        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        string evaluatorId, StartBackfillRequest? body, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
     {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
+        if (body is null && BodyRules.HasBody(request))
         {
-            return error;
+            return ApiErrors.Validation("The body must be a JSON object: {\"filter\": {...}, \"includeReplays\": true}, or no body for all traces.");
         }
 
-        SweepFilter filter = new(null, null, null, null, null, null, SweepRequestParser.DefaultLimit);
-        var includeReplays = true;
-        using (document)
-        {
-            if (document is not null)
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    return ApiErrors.Validation("The body must be a JSON object: {\"filter\": {...}, \"includeReplays\": true}.");
-                }
-
-                foreach (var property in document.RootElement.EnumerateObject())
-                {
-                    switch (property.Name)
-                    {
-                        case "filter":
-                            var (parsed, filterError) = SweepRequestParser.ParseFilter(property.Value);
-                            if (filterError is not null)
-                            {
-                                return ApiErrors.Validation(filterError);
-                            }
-
-                            filter = parsed!;
-                            break;
-                        case "includeReplays" when property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                            includeReplays = property.Value.GetBoolean();
-                            break;
-                        case "includeReplays":
-                            return ApiErrors.Validation("includeReplays must be true or false.");
-                        default:
-                            return ApiErrors.Validation($"unknown field '{property.Name}': expected filter or includeReplays.");
-                    }
-                }
-            }
-        }
-
+        var filter = body?.Filter?.ToFilter() ?? SweepFilterRequest.Everything;
+        var includeReplays = body?.IncludeReplays ?? true;
         if (await services.Grains.GetGrain<IEvaluatorRegistryGrain>(services.Project.Id).GetAsync(evaluatorId) is not { } evaluator)
         {
             return ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");

@@ -1,11 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
-using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Api.Apis;
 
-/// <summary>The model catalog: prices (current, and each model's dated history) and which models a configured provider serves.</summary>
+/// <summary>The model catalog (the silo's <see cref="IModelCatalogGrain"/>): prices, current and dated, and which models a configured provider serves.</summary>
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
@@ -17,17 +16,15 @@ public static class ModelsApi
         return app;
     }
 
-    public static Ok<DataEnvelope<IReadOnlyList<ModelDto>>> ListModels(LlmProviderRegistry providers, ModelPriceTable prices, TimeProvider time)
-    {
-        // Prices come from the table at read time: a configuration reload changes them without rebuilding the registry.
-        var now = time.GetUtcNow();
-        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<ModelDto>>([.. providers.Catalog.Select(m => prices.PriceAt(m.Name, now) is { } p
+    public static async Task<Ok<DataEnvelope<IReadOnlyList<ModelDto>>>> ListModels(IClusterClient grains) =>
+        TypedResults.Ok(new DataEnvelope<IReadOnlyList<ModelDto>>([.. (await Catalog(grains).ListModelsAsync()).Select(m => m.Price is { } p
             ? new ModelDto(m.Name, p.Provider, p.InputPerMillion, p.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind, p.EffectiveFrom, PriceDto.From(p).Source)
             : new ModelDto(m.Name, m.Provider, m.InputPerMillion, m.OutputPerMillion, m.Served, m.ServedBy, m.Simulated, m.ServedByKind))]));
-    }
 
-    public static Results<Ok<DataEnvelope<IReadOnlyList<PriceDto>>>, JsonHttpResult<ApiErrorBody>> ListPrices(string name, ModelPriceTable prices) =>
-        prices.History(name) is { Count: > 0 } history
+    public static async Task<Results<Ok<DataEnvelope<IReadOnlyList<PriceDto>>>, JsonHttpResult<ApiErrorBody>>> ListPrices(string name, IClusterClient grains) =>
+        await Catalog(grains).PriceHistoryAsync(name) is { Count: > 0 } history
             ? TypedResults.Ok(new DataEnvelope<IReadOnlyList<PriceDto>>([.. history.Select(PriceDto.From)]))
             : ApiErrors.NotFound($"model '{name}' has no price.");
+
+    private static IModelCatalogGrain Catalog(IClusterClient grains) => grains.GetGrain<IModelCatalogGrain>(0);
 }

@@ -12,12 +12,19 @@ using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Api.Apis;
 
-/// <summary>What the sweep handlers need, bundled for <c>[AsParameters]</c>.</summary>
+/// <summary>
+/// What the sweep handlers need, bundled for <c>[AsParameters]</c>. Models and prices come from the silo's
+/// <see cref="IModelCatalogGrain"/>; <see cref="Prices"/> is only for <c>?repriceAt=now</c>, which
+/// <see cref="SweepReportLoader"/> still computes here from the table.
+/// </summary>
 public sealed record SweepServices(
-    IClusterClient Grains, ITraceCatalog Catalog, LlmProviderRegistry Providers, ModelPriceTable Prices,
+    IClusterClient Grains, ITraceCatalog Catalog, ModelPriceTable Prices,
     IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions,
     IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
+    /// <summary>The silo's model catalog: which models are served and their prices.</summary>
+    public IModelCatalogGrain Models => Grains.GetGrain<IModelCatalogGrain>(0);
+
     /// <summary>The caller's project's sweep; null when there is none of that id in the project.</summary>
     public async Task<SweepSnapshot?> FindSweepAsync(string sweepId) =>
         await Grains.GetGrain<ISweepGrain>(sweepId).GetAsync() is { } sweep && sweep.Project == Project.Id ? sweep : null;
@@ -74,9 +81,9 @@ public static class SweepsApi
     }
 
     public static async Task<Results<Accepted<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> StartSweep(
-        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+        StartSweepRequest body, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
-        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        var (parsed, error) = await ServedAsync(body, services);
         if (error is not null)
         {
             return error;
@@ -115,7 +122,7 @@ public static class SweepsApi
         var definition = new SweepDefinition(
             parsed.Name ?? $"sweep {now:yyyy-MM-dd HH:mm}", services.Project.Id, targets, parsed.Overrides, parsed.MaxInFlight,
             parsed.BudgetUsd, parsed.RegressionThreshold, parsed.BaselineSweepId, now, parsed.Filter.Describe(),
-            PriceSnapshotFor(services.Prices, parsed.Overrides, targets, now), parsed.ScoreOriginals);
+            await PriceSnapshotAsync(services.Models, parsed.Overrides, targets, now), parsed.ScoreOriginals);
         var limit = services.LimitOptions.Value.MaxSweepsPerProject;
         if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Sweeps, sweepId, limit))
         {
@@ -127,9 +134,9 @@ public static class SweepsApi
     }
 
     public static async Task<Results<Ok<DataEnvelope<SweepEstimateDto>>, JsonHttpResult<ApiErrorBody>>> EstimateSweep(
-        HttpRequest request, [AsParameters] SweepServices services, CancellationToken cancellationToken)
+        StartSweepRequest body, [AsParameters] SweepServices services, CancellationToken cancellationToken)
     {
-        var (parsed, error) = await ReadAsync(request, services, cancellationToken);
+        var (parsed, error) = await ServedAsync(body, services);
         if (error is not null)
         {
             return error;
@@ -142,7 +149,7 @@ public static class SweepsApi
             return ApiErrors.Validation(resolveError);
         }
 
-        var snapshot = PriceSnapshotFor(services.Prices, parsed.Overrides, targets, services.Time.GetUtcNow());
+        var snapshot = await PriceSnapshotAsync(services.Models, parsed.Overrides, targets, services.Time.GetUtcNow());
         var estimates = new List<ReplayEstimate>(targets.Count);
         await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = ParallelTraceReads, CancellationToken = cancellationToken },
             async (target, _) =>
@@ -236,8 +243,8 @@ public static class SweepsApi
     }
 
     /// <summary>The prices a sweep replays with: its override model's, else those of the models its traces used.</summary>
-    private static PriceSnapshot PriceSnapshotFor(ModelPriceTable prices, ReplayOverrides overrides, IReadOnlyList<SweepTarget> targets, DateTimeOffset at) =>
-        prices.Snapshot(overrides.Model is { } model ? [model] : targets.SelectMany(t => t.Models ?? []), at);
+    private static Task<PriceSnapshot> PriceSnapshotAsync(IModelCatalogGrain models, ReplayOverrides overrides, IReadOnlyList<SweepTarget> targets, DateTimeOffset at) =>
+        models.SnapshotAsync(overrides.Model is { } model ? [model] : [.. targets.SelectMany(t => t.Models ?? []).Distinct(StringComparer.OrdinalIgnoreCase)], at);
 
     private static PricingDto Pricing(PriceSnapshot snapshot, bool repriced) => new(
         snapshot.TakenAt, repriced, [.. snapshot.Prices.Select(PriceDto.From)],
@@ -256,37 +263,17 @@ public static class SweepsApi
     private static Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>> Answer(SweepResult result) =>
         result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<SweepDto>(result.Sweep!.ToDto()));
 
-    /// <summary>Reads and validates the body shared by start and estimate, including that a provider serves the model.</summary>
-    private static async Task<(SweepRequest? Request, JsonHttpResult<ApiErrorBody>? Error)> ReadAsync(
-        HttpRequest request, SweepServices services, CancellationToken cancellationToken)
+    /// <summary>The validated body shared by start and estimate, once a provider is known to serve its model.</summary>
+    private static async Task<(SweepRequest? Request, JsonHttpResult<ApiErrorBody>? Error)> ServedAsync(StartSweepRequest body, SweepServices services)
     {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.ApiOptions.Value.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
+        var parsed = body.ToRequest();
+        if (parsed.Overrides.Model is not { } model || await services.Models.ServingAsync(model) is not { Served: false } serving)
         {
-            return (null, error);
-        }
-
-        using (document)
-        {
-            if (document is null)
-            {
-                return (null, ApiErrors.Validation("filter is required: send {\"filter\": {...}, \"overrides\": {...}}."));
-            }
-
-            var (parsed, parseError) = SweepRequestParser.Parse(document.RootElement, services.SweepOptions.Value.MaxInFlightLimit);
-            if (parseError is not null)
-            {
-                return (null, ApiErrors.Validation(parseError));
-            }
-
-            if (parsed!.Overrides.Model is { } model && !services.Providers.IsServed(model))
-            {
-                return (null, ApiErrors.Validation(
-                    $"overrides.model '{model}' is not served by any configured provider. Served models: {string.Join(", ", services.Providers.ServedModels)}."));
-            }
-
             return (parsed, null);
         }
+
+        return (null, ApiErrors.Validation(
+            $"overrides.model '{model}' is not served by any configured provider. Served models: {string.Join(", ", serving.ServedModels)}."));
     }
 }
 

@@ -194,25 +194,14 @@ public static class TracesApi
     }
 
     public static async Task<Results<Accepted<DataEnvelope<ReplayDto>>, JsonHttpResult<ApiErrorBody>>> StartReplay(
-        string traceId, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        string traceId, StartReplayRequest? body, HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
     {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
+        if (body is null && BodyRules.HasBody(request))
         {
-            return error;
+            return ApiErrors.Validation("The body must be a JSON object: the overrides, or no body for none.");
         }
 
-        ReplayOverrides overrides;
-        using (document)
-        {
-            var (parsed, parseError) = document is null ? (ReplayOverrides.None, null) : ReplayRequestParser.Parse(document.RootElement);
-            if (parseError is not null)
-            {
-                return ApiErrors.Validation(parseError);
-            }
-
-            overrides = parsed!;
-        }
+        var overrides = body?.ToOverrides() ?? ReplayOverrides.None;
 
         // A slot of the project's in-flight replays is taken under a reservation, then moved to the replay's id.
         var quota = services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id);
@@ -269,75 +258,3 @@ public static class TracesApi
     }
 }
 
-/// <summary>Reads <c>{"model"?, "promptTemplateVersionId"?, "modelParameters"?}</c>; unknown fields are refused.</summary>
-public static class ReplayRequestParser
-{
-    public static (ReplayOverrides? Overrides, string? Error) Parse(JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return (null, "The body must be a JSON object.");
-        }
-
-        string? model = null, version = null, parameters = null;
-        var mode = ReplayMode.Isolated;
-        var matching = ToolMatching.Strict;
-        foreach (var property in root.EnumerateObject())
-        {
-            var value = property.Value;
-            switch (property.Name)
-            {
-                case "model" or "promptTemplateVersionId" when value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null):
-                    return (null, $"{property.Name} must be a string.");
-                case "model" when value.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(value.GetString()):
-                    return (null, "model must not be blank.");
-                case "model" when TextRules.Check("model", value.GetString(), BatchParser.MaxModelLength, required: false) is { } invalid:
-                    return (null, invalid);
-                case "model":
-                    model = value.GetString();
-                    break;
-                case "promptTemplateVersionId" when TextRules.CheckId("promptTemplateVersionId", value.GetString(), required: false) is { } invalid:
-                    return (null, invalid);
-                case "promptTemplateVersionId":
-                    version = value.GetString();
-                    break;
-                case "modelParameters" when value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null):
-                    return (null, "modelParameters must be an object.");
-                case "modelParameters":
-                    parameters = value.ValueKind == JsonValueKind.Null ? null : value.GetRawText();
-                    break;
-                case "mode" when value.ValueKind == JsonValueKind.Null:
-                    break;
-                case "mode":
-                    if (!TryParseName(value, out mode))
-                    {
-                        return (null, "mode must be \"isolated\" or \"chained\".");
-                    }
-
-                    break;
-                case "toolMatching" when value.ValueKind == JsonValueKind.Null:
-                    break;
-                case "toolMatching":
-                    if (!TryParseName(value, out matching))
-                    {
-                        return (null, "toolMatching must be \"strict\" or \"fifo\".");
-                    }
-
-                    break;
-                default:
-                    return (null, $"unknown field '{property.Name}': expected model, promptTemplateVersionId, modelParameters, mode or toolMatching.");
-            }
-        }
-
-        return (new ReplayOverrides(model, version, parameters, mode, matching), null);
-    }
-
-    /// <summary>An enum member by name, any case; numbers are refused.</summary>
-    public static bool TryParseName<T>(JsonElement value, out T parsed)
-        where T : struct, Enum
-    {
-        parsed = default;
-        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text && char.IsLetter(text[0])
-            && Enum.TryParse(text, ignoreCase: true, out parsed) && Enum.IsDefined(parsed);
-    }
-}

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
-using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
 
@@ -14,7 +13,7 @@ namespace TraceReplay.Api.Demo;
 /// step is idempotent (evaluators by name, fixed trace and sweep ids), so a restart on PostgreSQL adds nothing.
 /// </summary>
 public sealed partial class DemoStory(
-    IClusterClient grains, ITraceCatalog catalog, ModelPriceTable prices, StartupBanner banner, TimeProvider time, ILogger<DemoStory> logger)
+    IClusterClient grains, ITraceCatalog catalog, StartupBanner banner, TimeProvider time, ILogger<DemoStory> logger)
 {
     public const string SweepId = "swp_demo";
     public const string Tag = "demo";
@@ -104,7 +103,7 @@ public sealed partial class DemoStory(
 
         await sweep.StartAsync(new SweepDefinition(
             "demo: gpt-4o → gpt-4o-mini", Project, targets, new ReplayOverrides("gpt-4o-mini", null, null), null, null, 0.1, null, now,
-            filter.Describe(), Prices: prices.Snapshot(["gpt-4o-mini"], now)));
+            filter.Describe(), Prices: await grains.GetGrain<IModelCatalogGrain>(0).SnapshotAsync(["gpt-4o-mini"], now)));
         LogSweepStarted(logger, SweepId, targets.Count);
     }
 

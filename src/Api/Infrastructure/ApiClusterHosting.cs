@@ -67,7 +67,9 @@ public static class ApiClusterHosting
         });
         // The web host serves /health/live (and 503 elsewhere) while the client is still looking for a gateway.
         builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
-        // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the model catalog.
+        // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the price table that
+        // ?repriceAt=now reprices a sweep's report with. Which models are served, and the prices a sweep keeps, are the
+        // silo's (IModelCatalogGrain), so this process's provider settings decide nothing.
         builder.Services.AddTraceReplayPostgres(postgres);
         builder.Services.AddLlmGateway();
         return builder;

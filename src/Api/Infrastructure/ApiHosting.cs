@@ -40,7 +40,10 @@ public static class ApiHosting
                     (options.ApiKey, options.ApiKeySource) = (ApiOptions.GenerateKey(),
                         "generated at start-up, new on every start: set TRACEREPLAY_API_KEY to keep one");
                 }
-            });
+            })
+            .Validate(o => o.MaxRequestBodyBytes > 0, $"{ApiOptions.Section}:MaxRequestBodyBytes must be at least 1.")
+            .Validate(o => o.KeyCacheDuration >= TimeSpan.Zero, $"{ApiOptions.Section}:KeyCacheDuration must not be negative.")
+            .ValidateOnStart();
 
         // Orleans logs every options class at start-up at Information (some 300 lines), burying the URL and key
         // printed after it; it shows again where the configuration names these categories' levels.
@@ -60,6 +63,7 @@ public static class ApiHosting
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         });
+        builder.AddTraceReplayRequestBinding();
         builder.Services.AddProblemDetails();
         builder.Services.AddTraceReplayApiDocumentation();
         builder.Services.AddTraceReplayHealthChecks();
@@ -68,7 +72,7 @@ public static class ApiHosting
         // The all-in-one default co-hosts a silo; in the Client role the API joins a cluster of src/Silo processes.
         // Either way the handlers reach grains through an IClusterClient.
         builder.AddTraceReplayCluster();
-        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section);
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<DemoStory>();
         builder.Services.AddHostedService<DemoDataSeeder>();
         return builder;
@@ -80,9 +84,12 @@ public static class ApiHosting
         app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
             ? Task.CompletedTask
             : ApiErrors.Create(context.HttpContext.Response.StatusCode, StatusCodeName(context.HttpContext.Response.StatusCode),
-                $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
+                context.HttpContext.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType
+                    ? "The body must be JSON: send Content-Type: application/json."
+                    : $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} answered {context.HttpContext.Response.StatusCode}.")
                 .ExecuteAsync(context.HttpContext));
         app.UseTraceReplayRequestHygiene();
+        app.UseTraceReplayRequestBodyLimit();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 

@@ -88,7 +88,7 @@ public static class RequestBody
     /// The path of the first string or property name that cannot be read as .NET text (an escaped lone surrogate such
     /// as <c>"\ud800"</c> parses but throws when read), so handlers never meet one; null when all are readable.
     /// </summary>
-    private static string? FindUnreadableString(JsonElement element, string path = "$")
+    internal static string? FindUnreadableString(JsonElement element, string path = "$")
     {
         switch (element.ValueKind)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TraceReplay.Grains.Evaluation.Evaluators;
 
 namespace TraceReplay.Grains.Evaluation;
@@ -9,25 +8,26 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
     /// <param name="expectedOutput">The reference: for a replay, the original trace's root output.</param>
     public async Task<TraceScore> RunAsync(EvaluatorDefinition evaluator, TraceData trace, string? expectedOutput, CancellationToken cancellationToken = default)
     {
-        var implementation = catalog.Find(evaluator.Type);
+        var prepared = catalog.Prepare(evaluator);
+        var implementation = prepared.Implementation;
         EvaluationOutcome outcome;
-        if (implementation is null)
+        if (implementation is null || prepared.Error is not null)
         {
-            outcome = EvaluationOutcome.Failed($"unknown evaluator type '{evaluator.Type}'.");
+            outcome = EvaluationOutcome.Failed(prepared.Error!);
         }
         else
         {
-            using var config = JsonDocument.Parse(evaluator.ConfigJson);
             var root = Root(trace);
             var input = new EvaluationInput(
-                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(OutputOf(trace, root)), expectedOutput, trace, config.RootElement);
+                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(OutputOf(trace, root)), expectedOutput, trace, prepared.Config);
+            var settings = prepared.Settings!;
             try
             {
                 // Computation (a regex, a schema, a similarity) runs on the thread pool, so a slow one holds neither
                 // this grain's turn nor the silo's scheduler threads that every project's grains share.
                 outcome = implementation.CpuBound
-                    ? await Task.Run(() => implementation.EvaluateAsync(input, cancellationToken), cancellationToken)
-                    : await implementation.EvaluateAsync(input, cancellationToken);
+                    ? await Task.Run(() => implementation.EvaluateAsync(input, settings, cancellationToken), cancellationToken)
+                    : await implementation.EvaluateAsync(input, settings, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

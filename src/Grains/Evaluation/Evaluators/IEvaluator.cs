@@ -19,11 +19,32 @@ public interface IEvaluator
     /// </summary>
     bool CpuBound => true;
 
-    /// <summary>Null when the config is valid, else a message naming the field (config.values …).</summary>
-    string? Validate(JsonElement config);
+    /// <summary>
+    /// Reads the config into the settings scoring uses (compiled patterns, schemas, word sets). Called once per
+    /// evaluator id and version (see <see cref="EvaluatorCatalog.Prepare"/>); throws a <see cref="ConfigException"/>
+    /// naming the field.
+    /// </summary>
+    object Prepare(JsonElement config);
 
-    /// <summary>Scores the input; an evaluator that cannot score answers an error, never a made-up score.</summary>
-    Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, CancellationToken cancellationToken);
+    /// <summary>Null when the config is valid, else a message naming the field (config.values …).</summary>
+    string? Validate(JsonElement config)
+    {
+        try
+        {
+            Prepare(config);
+            return null;
+        }
+        catch (ConfigException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>
+    /// Scores the input with the settings <see cref="Prepare"/> made of <c>input.Config</c>; an evaluator that cannot
+    /// score answers an error, never a made-up score.
+    /// </summary>
+    Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, object settings, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -52,38 +73,16 @@ public sealed record EvaluationOutcome(double? Score, bool? Passed, string? Reas
     public static EvaluationOutcome Failed(string error) => new(null, null, null, error);
 }
 
-/// <summary>Base for evaluators whose config parses into settings: validation and scoring share one parser.</summary>
+/// <summary>Base for evaluators whose config parses into typed settings: validation and scoring share one parser.</summary>
 public abstract class Evaluator<TSettings> : IEvaluator
+    where TSettings : notnull
 {
     public abstract string Type { get; }
 
-    public string? Validate(JsonElement config)
-    {
-        try
-        {
-            Parse(new ConfigReader(config));
-            return null;
-        }
-        catch (ConfigException ex)
-        {
-            return ex.Message;
-        }
-    }
+    public object Prepare(JsonElement config) => Parse(new ConfigReader(config));
 
-    public Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, CancellationToken cancellationToken)
-    {
-        TSettings settings;
-        try
-        {
-            settings = Parse(new ConfigReader(input.Config));
-        }
-        catch (ConfigException ex)
-        {
-            return Task.FromResult(EvaluationOutcome.Failed(ex.Message));
-        }
-
-        return EvaluateAsync(input, settings, cancellationToken);
-    }
+    public Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, object settings, CancellationToken cancellationToken) =>
+        EvaluateAsync(input, (TSettings)settings, cancellationToken);
 
     protected abstract TSettings Parse(ConfigReader config);
 

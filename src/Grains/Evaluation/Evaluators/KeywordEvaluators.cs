@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace TraceReplay.Grains.Evaluation.Evaluators;
 
@@ -7,7 +8,7 @@ namespace TraceReplay.Grains.Evaluation.Evaluators;
 /// is that sentiment, no keywords or a mix is neutral. The score is the confidence in config.target; passes at
 /// config.threshold (default 0.6). config.positive_words / negative_words extend the built-in lists.
 /// </summary>
-public sealed class SentimentEvaluator : Evaluator<SentimentEvaluator.Settings>
+public sealed partial class SentimentEvaluator : Evaluator<SentimentEvaluator.Settings>
 {
     private static readonly string[] _positive =
     [
@@ -39,7 +40,7 @@ public sealed class SentimentEvaluator : Evaluator<SentimentEvaluator.Settings>
 
     protected override Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, Settings s, CancellationToken cancellationToken)
     {
-        var words = System.Text.RegularExpressions.Regex.Matches(input.Output.ToLowerInvariant(), @"[\p{L}']+").Select(m => m.Value).ToList();
+        var words = WordPattern().Matches(input.Output.ToLowerInvariant()).Select(m => m.Value).ToList();
         int positive = 0, negative = 0;
         for (var i = 0; i < words.Count; i++)
         {
@@ -72,6 +73,9 @@ public sealed class SentimentEvaluator : Evaluator<SentimentEvaluator.Settings>
         return Task.FromResult(EvaluationOutcome.Scored(score, score >= s.Threshold, string.Create(CultureInfo.InvariantCulture,
             $"{positive} positive and {negative} negative keywords: {detected}; confidence in {s.Target} {score:0.##} (threshold {s.Threshold}).")));
     }
+
+    [GeneratedRegex(@"[\p{L}']+")]
+    private static partial Regex WordPattern();
 }
 
 /// <summary>
@@ -86,7 +90,8 @@ public sealed class ToxicityEvaluator : Evaluator<ToxicityEvaluator.Settings>
         "hate you", "kill you", "kill yourself", "go to hell", "screw you", "piece of garbage", "disgusting", "freak",
     ];
 
-    public sealed record Settings(IReadOnlyList<string> Terms);
+    /// <summary>The blocked terms, each with its whole-word pattern compiled once per evaluator version.</summary>
+    public sealed record Settings(IReadOnlyList<(string Term, Regex Pattern)> Terms);
 
     public override string Type => "TOXICITY";
 
@@ -94,15 +99,15 @@ public sealed class ToxicityEvaluator : Evaluator<ToxicityEvaluator.Settings>
     {
         var extra = config.StringList("blocklist") ?? [];
         var terms = (config.Bool("use_default_list", true) ? _defaultList.Concat(extra) : extra).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return terms.Count == 0 ? throw new ConfigException("config.blocklist must not be empty when config.use_default_list is false.") : new Settings(terms);
+        return terms.Count == 0
+            ? throw new ConfigException("config.blocklist must not be empty when config.use_default_list is false.")
+            : new Settings([.. terms.Select(t => (t, new Regex($@"(?<![\p{{L}}\p{{N}}]){Regex.Escape(t)}(?![\p{{L}}\p{{N}}])",
+                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexEvaluator.MatchTimeout)))]);
     }
 
     protected override Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, Settings s, CancellationToken cancellationToken)
     {
-        var found = s.Terms
-            .Where(t => System.Text.RegularExpressions.Regex.IsMatch(input.Output, $@"(?<![\p{{L}}\p{{N}}]){System.Text.RegularExpressions.Regex.Escape(t)}(?![\p{{L}}\p{{N}}])",
-                System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, RegexEvaluator.MatchTimeout))
-            .ToList();
+        var found = s.Terms.Where(t => t.Pattern.IsMatch(input.Output)).Select(t => t.Term).ToList();
         return Task.FromResult(EvaluationOutcome.Binary(found.Count == 0, found.Count == 0
             ? $"None of the {s.Terms.Count} blocked terms appears."
             : $"Blocked terms found: {ContainsEvaluator.Quote(found)}."));

@@ -48,28 +48,25 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
 
     public string Type => spec.Type;
 
-    public string? Validate(JsonElement config)
+    /// <summary>The judge model, how it answers and the pass threshold, read from the config once.</summary>
+    public sealed record Settings(string Model, JudgeAnswer Answer, double Threshold);
+
+    public object Prepare(JsonElement config)
     {
-        try
-        {
-            Settings(new ConfigReader(config));
-            return null;
-        }
-        catch (ConfigException ex)
-        {
-            return ex.Message;
-        }
+        var reader = new ConfigReader(config);
+        var settings = new Settings(
+            reader.String("model", maxLength: 200) ?? defaultModel, spec.Answer(reader), reader.Number("threshold", 0, 1) ?? spec.DefaultThreshold);
+        spec.Sections(EmptyInput, reader);
+        return settings;
     }
 
-    public async Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, CancellationToken cancellationToken)
+    public async Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, object prepared, CancellationToken cancellationToken)
     {
-        var config = new ConfigReader(input.Config);
-        (string Model, JudgeAnswer Answer, double Threshold) settings;
+        var settings = (Settings)prepared;
         IReadOnlyList<(string Heading, string Text)> sections;
         try
         {
-            settings = Settings(config);
-            (sections, var error) = spec.Sections(input, config);
+            (sections, var error) = spec.Sections(input, new ConfigReader(input.Config));
             if (error is not null)
             {
                 return EvaluationOutcome.Failed(error);
@@ -107,15 +104,6 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
         }
 
         return EvaluationOutcome.Failed($"the judge model {settings.Model} gave a malformed answer twice: {problem}");
-    }
-
-    private (string Model, JudgeAnswer Answer, double Threshold) Settings(ConfigReader config)
-    {
-        var model = config.String("model", maxLength: 200) ?? defaultModel;
-        var answer = spec.Answer(config);
-        var threshold = config.Number("threshold", 0, 1) ?? spec.DefaultThreshold;
-        spec.Sections(EmptyInput, config);
-        return (model, answer, threshold);
     }
 
     private string SystemPrompt(JudgeAnswer answer) =>
