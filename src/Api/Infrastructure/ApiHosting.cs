@@ -89,7 +89,8 @@ public static class ApiHosting
         app.MapTraceReplayApiDocumentation();
         app.MapTraceReplayHealth();
         app.MapTraceReplayMetrics();
-        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized);
+        // Every keyed endpoint looks its key up in the cluster, so each can answer 503 while storage is out of reach.
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized).ProducesUnavailable();
         api.MapTracesApi();
         api.MapReplaysApi();
         api.MapComparisonApi();
