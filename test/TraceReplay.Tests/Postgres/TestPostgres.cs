@@ -14,9 +14,10 @@ public static class TestPostgres
     public const string Variable = "TRACEREPLAY_TEST_POSTGRES";
 
     /// <summary>A fresh, empty database; null when PostgreSQL is not configured outside CI.</summary>
-    public static async Task<string?> CreateDatabaseAsync()
+    /// <param name="server">Another server than the shared one (a test's own), as a connection string.</param>
+    public static async Task<string?> CreateDatabaseAsync(string? server = null)
     {
-        var server = Environment.GetEnvironmentVariable(Variable);
+        server ??= Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(server))
         {
             Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase),
@@ -36,9 +37,9 @@ public static class TestPostgres
     }
 
     /// <summary>A fresh database with the schema applied.</summary>
-    public static async Task<string?> CreateMigratedDatabaseAsync()
+    public static async Task<string?> CreateMigratedDatabaseAsync(string? server = null)
     {
-        var connectionString = await CreateDatabaseAsync();
+        var connectionString = await CreateDatabaseAsync(server);
         if (connectionString is not null)
         {
             await new SchemaMigrator(Unpooled(connectionString), NullLogger<SchemaMigrator>.Instance).MigrateAsync();
