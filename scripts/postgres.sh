@@ -71,3 +71,25 @@ tracereplay_postgres_stop() {
     rm -rf "$TRACEREPLAY_PG_DIR"
   fi
 }
+
+# For a test that restarts a server of its own (started with tracereplay_postgres_start in a subshell): stops it
+# (fast: clients are disconnected), starts it again on <port>, or removes it; as the user it runs as.
+# Usage: tracereplay_postgres_ctl <dir> stop|start|remove [port]
+tracereplay_postgres_ctl() {
+  local dir="$1" action="$2" port="${3:-}" bin
+  bin="$(tracereplay_postgres_bin)"
+  local as_user=()
+  if [ "$(id -u)" -eq 0 ]; then
+    as_user=(runuser -u postgres --)
+  fi
+
+  case "$action" in
+    stop) "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null ;;
+    start) "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null ;;
+    remove)
+      "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+      rm -rf "$dir" ;;
+    *) echo "tracereplay_postgres_ctl: unknown action '$action'" >&2; return 2 ;;
+  esac
+}

@@ -1,11 +1,14 @@
 namespace TraceReplay.Grains;
 
-/// <summary>A backfill's lifecycle: PENDING → RUNNING → COMPLETED.</summary>
+/// <summary>A backfill's lifecycle: PENDING → RUNNING → COMPLETED, or CANCELLED from PENDING or RUNNING.</summary>
 public enum BackfillStatus
 {
     Pending = 0,
     Running = 1,
     Completed = 2,
+
+    /// <summary>Cancelled by request: no more traces are asked; the ones being scored finish and are counted.</summary>
+    Cancelled = 3,
 }
 
 /// <summary>Where one trace of a backfill stands.</summary>
@@ -64,6 +67,15 @@ public sealed record BackfillSnapshot(
     [property: Id(7)] BackfillCounts Counts,
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] DateTimeOffset? CompletedAt);
+
+/// <summary>A backfill, or why a request about it was refused.</summary>
+[GenerateSerializer, Immutable, Alias("TraceReplay.BackfillResult")]
+public sealed record BackfillResult(
+    [property: Id(0)] BackfillSnapshot? Backfill,
+    [property: Id(1)] RequestError? Error)
+{
+    public static BackfillResult Refused(ErrorKind kind, string message) => new(null, new RequestError(kind, message));
+}
 
 /// <summary>One trace of a backfill, compact.</summary>
 [GenerateSerializer, Immutable, Alias("TraceReplay.BackfillEntry")]

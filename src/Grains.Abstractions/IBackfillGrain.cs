@@ -11,6 +11,13 @@ public interface IBackfillGrain : IGrainWithStringKey
     [Alias("StartAsync")]
     Task<BackfillSnapshot> StartAsync(BackfillDefinition definition);
 
+    /// <summary>
+    /// Asks no more traces; the ones being scored finish and are counted. Refused for an unknown id (404) and for a
+    /// backfill that already ended (409).
+    /// </summary>
+    [Alias("CancelAsync")]
+    Task<BackfillResult> CancelAsync();
+
     /// <summary>The backfill's progress, or null for an unknown id.</summary>
     [Alias("GetAsync"), AlwaysInterleave]
     Task<BackfillSnapshot?> GetAsync();

@@ -26,4 +26,5 @@ public enum QuotaKind
 {
     Replays = 0,
     Sweeps = 1,
+    Backfills = 2,
 }

@@ -19,9 +19,11 @@ public static class BackfillsApi
     {
         app.MapPost("/api/v1/evaluators/{evaluatorId}/backfill", StartBackfill).WithTags("Evaluators").WithName("StartBackfill")
             .WithSummary("Score existing traces that match a filter with this evaluator; answers at once, poll the backfill for progress")
-            .DocumentsBody<StartBackfillRequest>().ProducesErrors(400, 404, 413);
+            .DocumentsBody<StartBackfillRequest>().ProducesErrors(400, 404, 413, 429);
         app.MapGet("/api/v1/backfills/{backfillId}", GetBackfill).WithTags("Evaluators").WithName("GetBackfill")
             .WithSummary("A backfill's status and counts").ProducesErrors(404);
+        app.MapPost("/api/v1/backfills/{backfillId}/cancel", CancelBackfill).WithTags("Evaluators").WithName("CancelBackfill")
+            .WithSummary("Ask no more traces; the ones being scored finish and are counted").ProducesErrors(404, 409);
         return app;
     }
 
@@ -56,6 +58,13 @@ public static class BackfillsApi
         var definition = new BackfillDefinition(
             services.Project.Id, evaluator, [.. targets.Select(t => t.TraceId)],
             filter.Describe() + (includeReplays ? "" : ", originals only"), services.Time.GetUtcNow());
+        var limit = services.Limits.MaxBackfillsPerProject;
+        if (!await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).TryAcquireAsync(QuotaKind.Backfills, backfillId, limit))
+        {
+            return ApiErrors.LimitExceeded(
+                $"the project already has {limit} backfills pending or running, its limit (TraceReplay:Limits:MaxBackfillsPerProject); wait for one to finish or cancel one.");
+        }
+
         var backfill = await services.Grains.GetGrain<IBackfillGrain>(backfillId).StartAsync(definition);
         return TypedResults.Accepted($"/api/v1/backfills/{backfillId}", new DataEnvelope<BackfillDto>(backfill.ToDto()));
     }
@@ -65,6 +74,19 @@ public static class BackfillsApi
         await services.Grains.GetGrain<IBackfillGrain>(backfillId).GetAsync() is { } backfill && backfill.Project == services.Project.Id
             ? TypedResults.Ok(new DataEnvelope<BackfillDto>(backfill.ToDto()))
             : ApiErrors.NotFound($"backfill '{backfillId}' not found.");
+
+    public static async Task<Results<Ok<DataEnvelope<BackfillDto>>, JsonHttpResult<ApiErrorBody>>> CancelBackfill(
+        string backfillId, [AsParameters] TraceServices services)
+    {
+        var grain = services.Grains.GetGrain<IBackfillGrain>(backfillId);
+        if (await grain.GetAsync() is not { } backfill || backfill.Project != services.Project.Id)
+        {
+            return ApiErrors.NotFound($"backfill '{backfillId}' not found.");
+        }
+
+        var result = await grain.CancelAsync();
+        return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<BackfillDto>(result.Backfill!.ToDto()));
+    }
 
     private static BackfillDto ToDto(this BackfillSnapshot b) => new(
         b.Id, b.EvaluatorId, b.EvaluatorName, b.EvaluatorVersion, b.Status, b.FilterDescription,

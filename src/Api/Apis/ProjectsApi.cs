@@ -29,7 +29,7 @@ public static class ProjectsApi
 
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/projects").WithTags("Projects").AddEndpointFilter<AdminKeyFilter>().ProducesErrors(401);
+        var group = app.MapGroup("/api/v1/projects").WithTags("Projects").AddEndpointFilter<AdminKeyFilter>().ProducesErrors(401).ProducesUnavailable();
         group.MapPost("/", CreateProject).WithName("CreateProject").WithSummary("Create a project (admin key)").ProducesErrors(400, 413);
         group.MapGet("/", ListProjects).WithName("ListProjects").WithSummary("Every project, the default first (admin key)");
         group.MapGet("/{projectId}", GetProject).WithName("GetProject").WithSummary("One project (admin key)").ProducesErrors(404);

@@ -13,7 +13,7 @@ namespace TraceReplay.Api.Demo;
 /// demo trace is scored), which ends in a finished demo sweep with a verdict.
 /// </summary>
 public sealed partial class DemoDataSeeder(
-    IClusterClient grains, IOptions<ApiOptions> options, IOptions<DemoOptions> demo, DemoStory story, TimeProvider time,
+    IClusterClient grains, IOptions<ApiOptions> options, IOptions<DemoOptions> demo, DemoStory story, StartupBanner banner, TimeProvider time,
     IConfiguration configuration, ILogger<DemoDataSeeder> logger)
     : IHostedService
 {
@@ -77,7 +77,7 @@ public sealed partial class DemoDataSeeder(
         await IngestAsync(ClassifierTraceId, Classifier(now.AddMinutes(-10)));
         if (demo.Value.Story)
         {
-            _story = RunStoryAsync(_stopping.Token);
+            _story = RunStoryAsync(banner.Expect(), _stopping.Token);
         }
     }
 
@@ -87,10 +87,11 @@ public sealed partial class DemoDataSeeder(
         await _story.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RunStoryAsync(CancellationToken cancellationToken)
+    private async Task RunStoryAsync(IDisposable bannerExpected, CancellationToken cancellationToken)
     {
         // Off the start-up path: the host answers while the demo traces are ingested and the sweep starts.
         await Task.Yield();
+        using var expectation = bannerExpected;
         try
         {
             await story.SeedAsync(cancellationToken);

@@ -32,4 +32,7 @@ public sealed class LimitOptions
 
     /// <summary>Sweeps that may be pending or running at once per project; more get 429 LIMIT_EXCEEDED. Default 20.</summary>
     public int MaxSweepsPerProject { get; set; } = 20;
+
+    /// <summary>Evaluator backfills that may be pending or running at once per project; more get 429 LIMIT_EXCEEDED. Default 5.</summary>
+    public int MaxBackfillsPerProject { get; set; } = 5;
 }

@@ -26,6 +26,15 @@ public static class ApiDocumentation
     }
 
     /// <summary>
+    /// Declares that the endpoint (or every endpoint of a group) reaches the cluster and the database, so it can answer
+    /// 503 SERVICE_UNAVAILABLE with a <c>Retry-After</c> header while PostgreSQL is restarting, the process's connection
+    /// budget is exhausted or no silo answers; the document transformer adds the header to every 503 response.
+    /// </summary>
+    public static TBuilder ProducesUnavailable<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.ProducesErrors(StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>
     /// Describes a JSON request body of type <typeparamref name="TBody"/> in the document only. Unlike
     /// <c>Accepts&lt;T&gt;</c> it adds no content-type constraint to routing, so the handler still answers a wrong or
     /// missing body with its own error naming the field.
@@ -73,6 +82,22 @@ public static class ApiDocumentation
                 Description = "The project's API key (TRACEREPLAY_API_KEY, or the key printed at start-up).",
             };
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }).AddOperationTransformer((operation, _, _) =>
+        {
+            if (operation.Responses?.TryGetValue("503", out var unavailable) == true && unavailable is OpenApiResponse response)
+            {
+                response.Description = "The database or the cluster is briefly out of reach (PostgreSQL restarting, the connection budget " +
+                    "exhausted, no silo answering); nothing was changed. Retry after the Retry-After seconds.";
+                response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                response.Headers["Retry-After"] = new OpenApiHeader
+                {
+                    Description = "Seconds to wait before retrying.",
+                    Required = true,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                };
+            }
+
             return Task.CompletedTask;
         }));
 

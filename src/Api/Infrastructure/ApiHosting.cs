@@ -46,8 +46,9 @@ public static class ApiHosting
             .ValidateOnStart();
 
         // Orleans logs every options class at start-up at Information (some 300 lines), burying the URL and key
-        // printed after it; it shows again where the configuration names these categories' levels.
-        foreach (var category in (string[])["Orleans.Runtime.SiloOptionsLogger", "Orleans.ClientOptionsLogger", "Orleans.Runtime.ClientOptionsLogger"])
+        // printed after it; ASP.NET Core logs four lines per request (the dashboard polls, probes call /health), which
+        // would scroll them away at once. Both show again where the configuration names these categories' levels.
+        foreach (var category in (string[])["Orleans.Runtime.SiloOptionsLogger", "Orleans.ClientOptionsLogger", "Orleans.Runtime.ClientOptionsLogger", "Microsoft.AspNetCore"])
         {
             if (builder.Configuration[$"Logging:LogLevel:{category}"] is null)
             {
@@ -56,6 +57,7 @@ public static class ApiHosting
         }
         builder.Services.AddSingleton<ApiKeyFilter>();
         builder.Services.AddSingleton<StartupBanner>();
+        builder.Services.AddSingleton<TraceReplay.Silo.Telemetry.IConsoleSummaryGate>(sp => sp.GetRequiredService<StartupBanner>());
         builder.AddTraceReplayAccess();
         builder.AddTraceReplayRequestHygiene();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -96,7 +98,8 @@ public static class ApiHosting
         app.MapTraceReplayApiDocumentation();
         app.MapTraceReplayHealth();
         app.MapTraceReplayMetrics();
-        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized);
+        // Every keyed endpoint looks its key up in the cluster, so each can answer 503 while storage is out of reach.
+        var api = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().ProducesErrors(StatusCodes.Status401Unauthorized).ProducesUnavailable();
         api.MapTracesApi();
         api.MapReplaysApi();
         api.MapComparisonApi();
@@ -147,6 +150,6 @@ public static class ApiHosting
     private static void PrintBanner(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        app.Services.GetRequiredService<StartupBanner>().Print([.. addresses]);
+        app.Services.GetRequiredService<StartupBanner>().PrintStarted([.. addresses]);
     }
 }

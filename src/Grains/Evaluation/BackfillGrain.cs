@@ -42,7 +42,8 @@ public sealed partial class BackfillGrain(
 
     private List<BackfillEntry> Entries => state.State.Entries;
 
-    private bool NeedsDriving => state.State.Definition is not null && state.State.Status != BackfillStatus.Completed;
+    /// <summary>Until it completes; a cancelled backfill until the traces it was scoring are scored.</summary>
+    private bool NeedsDriving => state.State.Definition is not null && state.State.CompletedAt is null;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -81,6 +82,36 @@ public sealed partial class BackfillGrain(
 
     public Task<BackfillSnapshot?> GetAsync() => Task.FromResult(Snapshot());
 
+    public async Task<BackfillResult> CancelAsync()
+    {
+        var backfillId = this.GetPrimaryKeyString();
+        if (state.State.Definition is null)
+        {
+            return BackfillResult.Refused(ErrorKind.NotFound, $"backfill '{backfillId}' not found.");
+        }
+
+        if (state.State.Status is BackfillStatus.Completed or BackfillStatus.Cancelled)
+        {
+            return BackfillResult.Refused(ErrorKind.Conflict,
+                $"backfill '{backfillId}' is already {state.State.Status.ToString().ToUpperInvariant()}; only a PENDING or RUNNING backfill can be cancelled.");
+        }
+
+        state.State.Status = BackfillStatus.Cancelled;
+        for (var i = 0; i < Entries.Count; i++)
+        {
+            if (Entries[i].Status == BackfillTraceStatus.Queued)
+            {
+                Entries[i] = Entries[i] with { Status = BackfillTraceStatus.Skipped, Reason = "backfill cancelled" };
+            }
+        }
+
+        FinishIfIdle();
+        await state.WriteStateAsync();
+        (_unsaved, _savedAt) = (false, time.GetUtcNow());
+        LogCancelled(logger, backfillId, Entries.Count(e => e.Status == BackfillTraceStatus.Scoring));
+        return new BackfillResult(Snapshot(), null);
+    }
+
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (NeedsDriving)
@@ -117,16 +148,16 @@ public sealed partial class BackfillGrain(
                 state.State.Status = BackfillStatus.Running;
             }
 
+            var completedAt = state.State.CompletedAt;
             _unsaved |= await PollAsync();
-            _unsaved |= await RefillAsync();
-            if (!Entries.Any(e => e.Status is BackfillTraceStatus.Queued or BackfillTraceStatus.Scoring))
+            if (state.State.Status != BackfillStatus.Cancelled)
             {
-                state.State.Status = BackfillStatus.Completed;
-                state.State.CompletedAt = time.GetUtcNow();
-                LogFinished(logger, this.GetPrimaryKeyString(), Entries.Count(e => e.Status == BackfillTraceStatus.Scored));
+                _unsaved |= await RefillAsync();
             }
 
-            if (state.State.Status != status || (_unsaved && time.GetUtcNow() - _savedAt >= options.Value.CheckpointInterval))
+            FinishIfIdle();
+            if (state.State.Status != status || state.State.CompletedAt != completedAt
+                || (_unsaved && time.GetUtcNow() - _savedAt >= options.Value.CheckpointInterval))
             {
                 await state.WriteStateAsync(cancellationToken);
                 (_unsaved, _savedAt) = (false, time.GetUtcNow());
@@ -147,6 +178,23 @@ public sealed partial class BackfillGrain(
             // The next tick or the reminder tries again; asking a trace twice changes nothing.
             LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
         }
+    }
+
+    /// <summary>Ends the backfill once no trace is queued or being scored: COMPLETED, or CANCELLED stays and gets its end time.</summary>
+    private void FinishIfIdle()
+    {
+        if (state.State.CompletedAt is not null || Entries.Any(e => e.Status is BackfillTraceStatus.Queued or BackfillTraceStatus.Scoring))
+        {
+            return;
+        }
+
+        if (state.State.Status != BackfillStatus.Cancelled)
+        {
+            state.State.Status = BackfillStatus.Completed;
+        }
+
+        state.State.CompletedAt = time.GetUtcNow();
+        LogFinished(logger, this.GetPrimaryKeyString(), Entries.Count(e => e.Status == BackfillTraceStatus.Scored));
     }
 
     /// <summary>Marks scored every trace in the window whose evaluator is no longer pending.</summary>
@@ -222,6 +270,9 @@ public sealed partial class BackfillGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {BackfillId} finished: {Scored} traces scored")]
     private static partial void LogFinished(ILogger logger, string backfillId, int scored);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {BackfillId} cancelled; {Scoring} traces being scored finish")]
+    private static partial void LogCancelled(ILogger logger, string backfillId, int scoring);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backfill {BackfillId} could not advance; the next tick or its reminder will retry")]
     private static partial void LogDriveFailed(ILogger logger, Exception exception, string backfillId);

@@ -80,6 +80,9 @@ public sealed class ProjectQuotaGrain(
         QuotaKind.Sweeps => await GrainFactory.GetGrain<ISweepGrain>(id).GetAsync() is { } sweep
             ? sweep.Status is SweepStatus.Pending or SweepStatus.Running
             : young,
+        QuotaKind.Backfills => await GrainFactory.GetGrain<IBackfillGrain>(id).GetAsync() is { } backfill
+            ? backfill.Status is BackfillStatus.Pending or BackfillStatus.Running
+            : young,
         _ => false,
     };
 }

@@ -345,7 +345,7 @@ public sealed partial class SweepGrain(
             decimal? reservation = null;
             if (definition.BudgetUsd is { } budget)
             {
-                if (SweepEstimator.Reserve(trace, definition.Overrides, priceOf) is not { } reserve)
+                if (await SweepEstimator.ReserveAsync(GrainFactory, trace, definition.Overrides, priceOf) is not { } reserve)
                 {
                     var estimate = SweepEstimator.Estimate(trace, definition.Overrides, priceOf);
                     var why = estimate.UnpricedModels.Count > 0

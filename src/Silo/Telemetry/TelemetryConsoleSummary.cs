@@ -11,7 +11,8 @@ namespace TraceReplay.Silo.Telemetry;
 /// Logs the key figures of the TraceReplay meter as one line every interval, for the all-in-one default where no
 /// exporter is configured: replays, LLM calls and tokens, 429s, pool use and ingested spans since start.
 /// </summary>
-public sealed partial class TelemetryConsoleSummary(TimeSpan interval, ILogger<TelemetryConsoleSummary> logger) : BackgroundService
+/// <param name="gate">When given, the first period starts only once it opens (the host's start-up output is done).</param>
+public sealed partial class TelemetryConsoleSummary(TimeSpan interval, ILogger<TelemetryConsoleSummary> logger, IConsoleSummaryGate? gate = null) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, double> _totals = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _gauges = new(StringComparer.Ordinal);
@@ -44,6 +45,11 @@ public sealed partial class TelemetryConsoleSummary(TimeSpan interval, ILogger<T
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (gate is not null)
+        {
+            await gate.Opened.WaitAsync(stoppingToken);
+        }
+
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -78,4 +84,14 @@ public sealed partial class TelemetryConsoleSummary(TimeSpan interval, ILogger<T
         "LLM calls {Calls}, tokens {Tokens}, 429s {RateLimited}; pool {InUse}/{Capacity} in use; spans ingested {Spans}")]
     private static partial void LogSummary(ILogger logger, string started, string completed, string failed, string calls,
         string tokens, string rateLimited, string inUse, string capacity, string spans);
+}
+
+/// <summary>
+/// Holds <see cref="TelemetryConsoleSummary"/> back while a host is still printing its start-up output, so what it
+/// prints last (the all-in-one API's URL and key) stays the last thing on the console until a full period later.
+/// </summary>
+public interface IConsoleSummaryGate
+{
+    /// <summary>Completes when the start-up output is done.</summary>
+    Task Opened { get; }
 }

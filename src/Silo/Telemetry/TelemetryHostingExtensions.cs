@@ -45,7 +45,7 @@ public static class TelemetryHostingExtensions
         if (summary > TimeSpan.Zero)
         {
             builder.Services.AddHostedService(sp => new TelemetryConsoleSummary(
-                summary, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TelemetryConsoleSummary>>()));
+                summary, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TelemetryConsoleSummary>>(), sp.GetService<IConsoleSummaryGate>()));
         }
 
         var otlp = options.OtlpEndpoint(configuration);

@@ -423,14 +423,33 @@ public sealed class DashboardTests(DashboardFixture dashboard)
             await Expect(bars).ToHaveCountAsync(5);
             await Expect(bars.Filter(new() { HasText = "write-answer" })).ToContainTextAsync("starts at");
 
+            // A finished sweep and a replay's comparison of the demo agent, for their pages at each width too.
+            using var started = await dashboard.Api.PostAsJsonAsync("/api/v1/sweeps", new
+            {
+                name = "layout sweep", filter = new { traceIds = new[] { DemoTrace } }, overrides = new { model = "gpt-4o-mini" },
+            });
+            var sweepId = (string)(await ApiFixture.ReadJsonAsync(started))["data"]!["id"]!;
+            var sweep = await Eventually.ReturnsAsync(() => GetDataAsync($"/api/v1/sweeps/{sweepId}"), s => s["completedAt"] is not null,
+                TimeSpan.FromSeconds(60), "the layout sweep to finish");
+            Assert.Equal("COMPLETED", (string?)sweep["status"]);
+            var replays = (JsonArray)await GetDataAsync($"/api/v1/traces/{DemoTrace}/replays");
+            var replayId = (string)replays.First(r => (string?)r!["status"] == "COMPLETED")!["id"]!;
+
             foreach (var width in new[] { 1400, 1000, 800 })
             {
                 await page.SetViewportSizeAsync(width, 900);
-                foreach (var (hash, heading, shot) in new[] { ("#/traces", "Traces", "list"), ($"#/traces/{DemoTrace}", "support-agent", "trace") })
+                foreach (var (hash, heading, shot, loaded) in new[]
+                {
+                    ("#/traces", "Traces", "list", "tbody tr"),
+                    ($"#/traces/{DemoTrace}", "support-agent", "trace", ".waterfall-row"),
+                    ($"#/sweeps/{sweepId}", "layout sweep", "sweep", "#sweep-status"),
+                    ($"#/replays/{replayId}/compare", "Replay vs original", "comparison", ".pair-row"),
+                })
                 {
                     await page.GotoAsync($"{dashboard.BaseUrl}/{hash}");
                     var title = page.GetByRole(AriaRole.Heading, new() { Name = heading, Level = 1 });
                     await Expect(title).ToBeVisibleAsync();
+                    await Expect(page.Locator(loaded).First).ToBeVisibleAsync();
                     await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
                     // Nothing covers the title, and the page does not scroll sideways.

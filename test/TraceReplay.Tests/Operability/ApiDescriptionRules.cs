@@ -45,9 +45,10 @@ public static class ApiDescriptionRules
             {
                 problems.Add($"{label}: no documented error response (.ProducesErrors)");
             }
-            else if (CanAnswerError(metadata.GetMetadata<MethodInfo>()) && errors.All(s => s == StatusCodes.Status401Unauthorized))
+            else if (CanAnswerError(metadata.GetMetadata<MethodInfo>()) && errors.All(s => s is StatusCodes.Status401Unauthorized or StatusCodes.Status503ServiceUnavailable))
             {
-                problems.Add($"{label}: its handler can answer an ApiErrorBody, but only 401 is documented (.ProducesErrors)");
+                // 401 and 503 come from the group (the key filter and storage), not from the handler's own refusals.
+                problems.Add($"{label}: its handler can answer an ApiErrorBody, but only 401 (and 503) is documented (.ProducesErrors)");
             }
         }
 

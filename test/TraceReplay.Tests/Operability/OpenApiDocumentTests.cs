@@ -35,7 +35,7 @@ public sealed partial class OpenApiDocumentTests(ApiFixture api)
     {
         var app = WebApplication.CreateBuilder().Build();
         app.MapGet("/undocumented", () => "hi");
-        app.MapGet("/only-unauthorized", ApiErrorsOnly).WithName("OnlyUnauthorized").WithSummary("s").WithTags("t").ProducesErrors(401);
+        app.MapGet("/only-unauthorized", ApiErrorsOnly).WithName("OnlyUnauthorized").WithSummary("s").WithTags("t").ProducesErrors(401).ProducesUnavailable();
         app.MapGet("/documented", ApiErrorsOnly).WithName("Documented").WithSummary("s").WithTags("t").ProducesErrors(401, 404);
         app.MapGet("/excluded", () => "ok").ExcludeFromDescription();
 
@@ -73,6 +73,28 @@ public sealed partial class OpenApiDocumentTests(ApiFixture api)
                 .ToList();
             Assert.True(errors.Count > 0, $"{name}: no 4xx response with the ApiErrorBody schema");
             Assert.Contains("401", errors);
+        }
+    }
+
+    [Fact]
+    public async Task EveryOperationDocumentsA503ServiceUnavailableWithRetryAfterBecauseItReachesStorage()
+    {
+        var document = await ApiFixture.ReadJsonAsync(await api.Client.GetAsync(ApiDocumentation.DocumentPath));
+
+        var operations = document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().Where(m => Methods.Contains(m.Key)).Select(m => (Name: $"{m.Key.ToUpperInvariant()} {path.Key}", Operation: m.Value!)))
+            .ToList();
+
+        Assert.Contains(operations, o => o.Name == "POST /api/v1/traces");
+        Assert.Contains(operations, o => o.Name == "POST /api/v1/projects");
+        foreach (var (name, operation) in operations)
+        {
+            var unavailable = operation["responses"]?["503"];
+            Assert.True(unavailable is not null, $"{name}: no 503 response");
+            Assert.Equal("#/components/schemas/ApiErrorBody", (string?)unavailable["content"]?["application/json"]?["schema"]?["$ref"]);
+            var retryAfter = unavailable["headers"]?["Retry-After"];
+            Assert.True(retryAfter is not null, $"{name}: its 503 names no Retry-After header");
+            Assert.Equal("integer", (string?)retryAfter["schema"]?["type"]);
         }
     }
 

@@ -41,9 +41,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
     private IDictionary<string, string?> Extra { get; }
 
     /// <summary>A fresh migrated database and a fake provider; null when PostgreSQL is not configured outside CI.</summary>
-    public static async Task<ClusterProcesses?> CreateAsync(IDictionary<string, string?>? extra = null)
+    /// <param name="server">Another PostgreSQL server than the shared one (a test's own), as a connection string.</param>
+    public static async Task<ClusterProcesses?> CreateAsync(IDictionary<string, string?>? extra = null, string? server = null)
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync();
+        var db = await TestPostgres.CreateMigratedDatabaseAsync(server);
         return db is null ? null : new ClusterProcesses(db, await FakeOpenAiServer.StartAsync(), extra ?? new Dictionary<string, string?>());
     }
 

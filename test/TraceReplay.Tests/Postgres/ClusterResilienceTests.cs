@@ -5,18 +5,25 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Operability;
+using Xunit.Abstractions;
 
 namespace TraceReplay.Tests.Postgres;
 
 /// <summary>
 /// Multi-process tests of a cluster on PostgreSQL with the shipped membership settings: a total outage, an API that
-/// starts before the cluster, SIGTERM with LLM calls in flight, and PostgreSQL going away mid-sweep.
+/// starts before the cluster, SIGTERM with LLM calls in flight, and PostgreSQL restarted mid-sweep.
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.Postgres)]
-public sealed class ClusterResilienceTests
+public sealed class ClusterResilienceTests(ITestOutputHelper output)
 {
     private const string Live = "/health/live";
     private const string Ready = "/health/ready";
+
+    /// <summary>What issue 17 asks: a new silo serves within this of its start.</summary>
+    private static readonly TimeSpan ServedWithin = TimeSpan.FromSeconds(60);
+
+    /// <summary>When a wait for the first served request gives up: generous, and separate from <see cref="ServedWithin"/>.</summary>
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(4);
 
     /// <summary>Replays without a sweep are re-driven by their reminder; 5 s keeps the test short (the default is 1 min).</summary>
     private static readonly Dictionary<string, string?> ShortReminders = new() { ["TraceReplay:Replays:ReminderPeriod"] = "00:00:05" };
@@ -36,7 +43,7 @@ public sealed class ClusterResilienceTests
         var second = cluster.StartSilo();
         await SiloFailoverTests.WaitForActiveSilosAsync(cluster.Db, cluster.ClusterId, 2, first, second);
         var api = cluster.StartApi();
-        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, GiveUpAfter);
 
         var (_, traceIds) = await cluster.IngestAsync(replays, llmSpans: 2);
         var replayIds = new List<string>();
@@ -47,27 +54,16 @@ public sealed class ClusterResilienceTests
             replayIds.Add((string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]!["id"]!);
         }
 
-        await cluster.Llm.WaitForRequestsAsync(replays / 2, TimeSpan.FromSeconds(60));
+        await cluster.Llm.WaitForRequestsAsync(replays / 2, GiveUpAfter);
         first.Kill();
         second.Kill();
 
         // The API stays up and says so while no silo answers.
         Assert.Equal(HttpStatusCode.OK, await cluster.StatusAsync(Live));
-        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.ServiceUnavailable, GiveUpAfter);
 
         var replacement = cluster.StartSilo();
-        var startedAt = Stopwatch.StartNew();
-        var liveFailures = 0;
-        while (await cluster.StatusAsync(Ready) != HttpStatusCode.OK)
-        {
-            liveFailures += await cluster.StatusAsync(Live) == HttpStatusCode.OK ? 0 : 1;
-            Assert.True(startedAt.Elapsed < TimeSpan.FromSeconds(60), $"No request served within 60 s of the new silo's start.\n{cluster.Output()}");
-            Assert.False(api.HasExited, $"The API exited.\n{cluster.Output()}");
-            await Task.Delay(200);
-        }
-
-        var servedAfter = startedAt.Elapsed;
-        Assert.Equal(0, liveFailures);
+        var servedAfter = await TimeToFirstServedAsync(cluster, api, $"/api/v1/replays/{replayIds[0]}", checkLive: true);
         foreach (var replayId in replayIds)
         {
             await cluster.WaitForDataAsync($"/api/v1/replays/{replayId}", r => (string?)r["status"] is "COMPLETED" or "FAILED",
@@ -83,7 +79,8 @@ public sealed class ClusterResilienceTests
         Assert.False(api.HasExited);
         Assert.False(replacement.HasExited);
         Assert.Equal((replays, replays), await cluster.ReplayTracesAsync(traceIds));
-        Assert.True(servedAfter < TimeSpan.FromSeconds(60), $"first request served {servedAfter.TotalSeconds:0.0} s after the new silo started");
+        output.WriteLine($"first request served {servedAfter.TotalSeconds:0.0} s after the new silo started");
+        Assert.True(servedAfter < ServedWithin, $"first request served {servedAfter.TotalSeconds:0.0} s after the new silo started");
     }
 
     [PostgresFact]
@@ -96,7 +93,7 @@ public sealed class ClusterResilienceTests
         }
 
         var api = cluster.StartApi();
-        await WaitForStatusAsync(cluster, Live, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(cluster, Live, HttpStatusCode.OK, GiveUpAfter);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await cluster.StatusAsync(Ready));
 
         // The scenario: the cluster arrives half a minute after the API (no synchronisation is waited for here).
@@ -115,9 +112,9 @@ public sealed class ClusterResilienceTests
         }
 
         cluster.StartSilo();
-        var started = Stopwatch.StartNew();
-        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(60));
+        var servedAfter = await TimeToFirstServedAsync(cluster, api, "/api/v1/sweeps", checkLive: true);
+        output.WriteLine($"first request served {servedAfter.TotalSeconds:0.0} s after the silo started");
+        Assert.True(servedAfter < ServedWithin, $"first request served {servedAfter.TotalSeconds:0.0} s after the silo started");
         var (_, ids) = await cluster.IngestAsync(3, llmSpans: 1);
         await cluster.WaitForDataAsync($"/api/v1/traces/{ids[0]}", t => (string?)t["id"] == ids[0], TimeSpan.FromSeconds(10), "the ingested trace");
         Assert.False(api.HasExited);
@@ -136,10 +133,10 @@ public sealed class ClusterResilienceTests
         var silo = cluster.StartSilo();
         await SiloFailoverTests.WaitForActiveSilosAsync(cluster.Db, cluster.ClusterId, 1, silo);
         cluster.StartApi();
-        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, GiveUpAfter);
         var (tag, ids) = await cluster.IngestAsync(10, llmSpans: 1);
         var sweepId = await cluster.StartSweepAsync(tag);
-        await cluster.Llm.WaitForRequestsAsync(3, TimeSpan.FromSeconds(60));
+        await cluster.Llm.WaitForRequestsAsync(3, GiveUpAfter);
 
         var clock = Stopwatch.StartNew();
         silo.Terminate();
@@ -158,58 +155,111 @@ public sealed class ClusterResilienceTests
     }
 
     [PostgresFact]
-    public async Task ASweepResumesWithinFiveSecondsOfPostgresComingBackAndRepeatsNoReceivedCall()
+    public async Task ASweepResumesWithinFiveSecondsOfARestartedPostgresAcceptingConnectionsAndRepeatsNoReceivedCall()
     {
-        await using var cluster = await ClusterProcesses.CreateAsync();
-        if (cluster is null)
+        // The test's own server: stopping it must not disturb the tests that share the suite's.
+        await using var postgres = await OwnPostgresServer.StartAsync();
+        if (postgres is null)
         {
             return;
         }
 
+        await using var cluster = await ClusterProcesses.CreateAsync(server: postgres.Server);
         const int traces = 300;
         const int spans = 3;
-        cluster.Llm.Delay = TimeSpan.FromMilliseconds(30);
-        var direct = new NpgsqlConnectionStringBuilder(cluster.Db);
-        await using var relay = new TcpRelay(direct.Host!, direct.Port);
-        relay.Start();
-        // The silo reaches PostgreSQL through the relay; a failed connection attempt gives up after 2 s.
-        var throughRelay = new NpgsqlConnectionStringBuilder(cluster.Db) { Host = "127.0.0.1", Port = relay.Port, Timeout = 2 }.ConnectionString;
-        var silo = cluster.StartSilo(throughRelay);
+        cluster!.Llm.Delay = TimeSpan.FromMilliseconds(30);
+        var silo = cluster.StartSilo();
         await SiloFailoverTests.WaitForActiveSilosAsync(cluster.Db, cluster.ClusterId, 1, silo);
         cluster.StartApi();
-        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(cluster, Ready, HttpStatusCode.OK, GiveUpAfter);
         var (tag, ids) = await cluster.IngestAsync(traces, spans);
         var sweepId = await cluster.StartSweepAsync(tag);
         await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", s => (int)s["counts"]!["completed"]! >= traces / 4,
-            TimeSpan.FromSeconds(120), "a quarter of the sweep");
+            GiveUpAfter, "a quarter of the sweep");
 
-        // PostgreSQL away for 10 s: every connection dropped, new ones refused.
-        await relay.StopAsync();
+        // PostgreSQL restarted: a fast shutdown (every connection closed), down for the scenario's 10 s, started again.
+        var inFlightAtStop = cluster.Llm.InFlight;
+        await postgres.StopAsync();
         var callsAtStop = cluster.Llm.Requests.Count;
-        var stalled = Stopwatch.StartNew();
-        while (stalled.Elapsed < TimeSpan.FromSeconds(10))
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var completedBefore = (int)(await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", _ => true, GiveUpAfter, "the sweep"))["counts"]!["completed"]!;
+        var callsWhileDown = cluster.Llm.Requests.Count - callsAtStop;
+        await postgres.StartAgainAsync();
+        var accepting = await AcceptingSinceAsync(cluster.Db);
+
+        // Progress as a client observes it, each observation timestamped; resumption is the first one past the stall.
+        var resumedAt = (DateTimeOffset?)null;
+        while (resumedAt is null)
         {
-            await Task.Delay(500);
+            var sweepNow = await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", _ => true, GiveUpAfter, "the sweep");
+            if ((int)sweepNow["counts"]!["completed"]! > completedBefore)
+            {
+                resumedAt = DateTimeOffset.UtcNow;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow - accepting < GiveUpAfter, $"the sweep did not advance after PostgreSQL came back.\n{cluster.Output()}");
+            await Task.Delay(100);
         }
 
-        var completedBefore = (int)(await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", _ => true, TimeSpan.FromSeconds(10), "the sweep"))["counts"]!["completed"]!;
-        var inFlightAtStop = cluster.Llm.Requests.Count - callsAtStop;
-        relay.Start();
-        var back = Stopwatch.StartNew();
-        await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", s => (int)s["counts"]!["completed"]! > completedBefore,
-            TimeSpan.FromSeconds(60), "the sweep to advance after PostgreSQL came back");
-        var resumedAfter = back.Elapsed;
-
         var sweep = await cluster.WaitForDataAsync($"/api/v1/sweeps/{sweepId}", s => s["completedAt"] is not null,
-            TimeSpan.FromSeconds(180), "the sweep to finish");
+            GiveUpAfter, "the sweep to finish");
         Assert.Equal("COMPLETED", (string?)sweep["status"]);
         Assert.Equal(traces, (int)sweep["counts"]!["completed"]!);
         Assert.Equal(((long)traces, (long)traces), await cluster.ReplayTracesAsync(ids));
         var calls = cluster.Llm.Requests.Count;
-        // At most the calls in flight at the stop (one pool's worth) are made twice.
-        Assert.True(calls <= traces * spans + TraceReplay.Grains.Llm.LlmSpanWorker.ActivationsPerSilo,
-            $"{calls} LLM calls for {traces * spans} spans ({inFlightAtStop} made while PostgreSQL was away)");
-        Assert.True(resumedAfter < TimeSpan.FromSeconds(5), $"the sweep advanced {resumedAfter.TotalSeconds:0.0} s after PostgreSQL came back");
+        // At most the calls in flight at the stop are made twice; a silo's pool never has more than its activations in flight.
+        Assert.True(calls <= traces * spans + Math.Max(inFlightAtStop, TraceReplay.Grains.Llm.LlmSpanWorker.ActivationsPerSilo),
+            $"{calls} LLM calls for {traces * spans} spans ({inFlightAtStop} in flight at the stop, {callsWhileDown} made while PostgreSQL was down)");
+        var resumedAfter = resumedAt.Value - accepting;
+        output.WriteLine($"resumed {resumedAfter.TotalSeconds:0.00} s after PostgreSQL accepted connections; {calls} LLM calls for {traces * spans} spans, " +
+            $"{inFlightAtStop} in flight at the stop, {callsWhileDown} made while it was down");
+        Assert.True(resumedAfter < TimeSpan.FromSeconds(5), $"the sweep advanced {resumedAfter.TotalSeconds:0.0} s after PostgreSQL accepted connections again");
+    }
+
+    /// <summary>When PostgreSQL accepts a connection again (polled from now; pg_ctl -w has returned already).</summary>
+    private static async Task<DateTimeOffset> AcceptingSinceAsync(string db)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(TestPostgres.Unpooled(db));
+                await connection.OpenAsync();
+                return DateTimeOffset.UtcNow;
+            }
+            catch (NpgsqlException) when (clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long after now (a silo was just started) GET <paramref name="path"/> is first answered 200, polling; the API must
+    /// not exit meanwhile and, with <paramref name="checkLive"/>, /health/live answers 200 throughout. Gives up only after
+    /// <see cref="GiveUpAfter"/>, well past <see cref="ServedWithin"/>, so a CPU-starved machine reports the figure it took
+    /// instead of a timeout; the caller asserts the figure.
+    /// </summary>
+    private static async Task<TimeSpan> TimeToFirstServedAsync(ClusterProcesses cluster, SiloProcess api, string path, bool checkLive)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await cluster.StatusAsync(path) == HttpStatusCode.OK)
+            {
+                return clock.Elapsed;
+            }
+
+            if (checkLive)
+            {
+                Assert.Equal(HttpStatusCode.OK, await cluster.StatusAsync(Live));
+            }
+
+            Assert.False(api.HasExited, $"The API exited.\n{cluster.Output()}");
+            Assert.True(clock.Elapsed < GiveUpAfter, $"No request served within {GiveUpAfter.TotalSeconds:0} s of the silo's start.\n{cluster.Output()}");
+            await Task.Delay(200);
+        }
     }
 
     private static async Task WaitForStatusAsync(ClusterProcesses cluster, string path, HttpStatusCode status, TimeSpan timeout)

@@ -35,6 +35,18 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>Every line printed so far (stdout and stderr), in order.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
+
     public static SiloProcess Start(IDictionary<string, string?> settings) => Start(BuiltDll("Silo", "TraceReplay.Silo.dll"), settings);
 
     /// <summary>An API process (TraceReplay.Api.dll); pass <c>urls</c> and the role in <paramref name="settings"/>.</summary>

@@ -21,9 +21,10 @@ public static class TestPostgres
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A fresh, empty database; null when PostgreSQL is not configured outside CI.</summary>
-    public static async Task<string?> CreateDatabaseAsync()
+    /// <param name="server">Another server than the shared one (a test's own), as a connection string.</param>
+    public static async Task<string?> CreateDatabaseAsync(string? server = null)
     {
-        var server = Environment.GetEnvironmentVariable(Variable);
+        server ??= Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(server))
         {
             Assert.False(InCi, $"{Variable} is not set: under CI the PostgreSQL tests must run (scripts/test.sh provisions the server).");
@@ -42,9 +43,9 @@ public static class TestPostgres
     }
 
     /// <summary>A fresh database with the schema applied.</summary>
-    public static async Task<string?> CreateMigratedDatabaseAsync()
+    public static async Task<string?> CreateMigratedDatabaseAsync(string? server = null)
     {
-        var connectionString = await CreateDatabaseAsync();
+        var connectionString = await CreateDatabaseAsync(server);
         if (connectionString is not null)
         {
             await new SchemaMigrator(Unpooled(connectionString), NullLogger<SchemaMigrator>.Instance).MigrateAsync();

@@ -83,24 +83,45 @@ export async function renderEvaluators(main) {
   }
 
   // Scores the traces that existed before the evaluator (or its new version): a backfill, polled for progress.
+  // While it runs the button cancels it; a refusal (e.g. the project's limit on running backfills) shows its message.
   function backfillButton(ev) {
-    const button = h('button', { type: 'button', class: 'small', 'aria-label': `Score existing traces with ${ev.name}`,
+    const label = `Score existing traces with ${ev.name}`;
+    const button = h('button', { type: 'button', class: 'small', 'aria-label': label,
       title: 'Score the project\'s existing traces (newest 1,000, replays included) with this evaluator' }, 'Score existing');
+    let running = null;
+    const idle = () => {
+      running = null;
+      button.textContent = 'Score existing';
+      button.setAttribute('aria-label', label);
+      button.disabled = false;
+    };
     button.addEventListener('click', async () => {
       status.textContent = '';
+      if (running) {
+        button.disabled = true;
+        try { await post(`/api/v1/backfills/${enc(running)}/cancel`, {}); } catch (e) { status.textContent = `${ev.name}: ${e.message}`; button.disabled = false; }
+        return;
+      }
       button.disabled = true;
       try {
         let b = await post(`/api/v1/evaluators/${enc(ev.id)}/backfill`, {});
-        while (b.status !== 'COMPLETED') {
-          status.textContent = `${ev.name}: scoring existing traces — ${b.counts.scored} of ${b.counts.total} scored…`;
+        running = b.id;
+        button.textContent = 'Cancel scoring';
+        button.setAttribute('aria-label', `Cancel scoring existing traces with ${ev.name}`);
+        button.disabled = false;
+        while (b.status === 'PENDING' || b.status === 'RUNNING' || (b.status === 'CANCELLED' && !b.completedAt)) {
+          status.textContent = b.status === 'CANCELLED'
+            ? `${ev.name}: cancelling — ${b.counts.scoring} traces being scored finish…`
+            : `${ev.name}: scoring existing traces — ${b.counts.scored} of ${b.counts.total} scored…`;
           await new Promise(resolve => setTimeout(resolve, 1000));
           b = await get(`/api/v1/backfills/${enc(b.id)}`);
         }
-        status.textContent = `${ev.name}: ${b.counts.scored} of ${b.counts.total} traces scored` + (b.counts.skipped ? `, ${b.counts.skipped} skipped.` : '.');
+        status.textContent = `${ev.name}: ${b.counts.scored} of ${b.counts.total} traces scored`
+          + (b.status === 'CANCELLED' ? ', cancelled.' : b.counts.skipped ? `, ${b.counts.skipped} skipped.` : '.');
       } catch (e) {
         status.textContent = `${ev.name}: ${e.message}`;
       } finally {
-        button.disabled = false;
+        idle();
       }
     });
     return button;
