@@ -52,6 +52,7 @@ public static class ApiHosting
             }
         }
         builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.AddSingleton<TraceReplay.Api.Ingestion.BatchIngestor>();
         builder.Services.AddSingleton<StartupBanner>();
         builder.AddTraceReplayAccess();
         builder.AddTraceReplayRequestHygiene();
