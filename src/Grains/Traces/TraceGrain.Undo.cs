@@ -30,7 +30,7 @@ public sealed partial class TraceGrain
             }
             catch (Exception restoreError)
             {
-                LogRestoreFailed(logger, restoreError, this.GetPrimaryKeyString());
+                LogRestoreFailed(logger, restoreError, TraceKeys.Parse(this.GetPrimaryKeyString()).TraceId);
             }
 
             throw;
@@ -110,6 +110,6 @@ public sealed partial class TraceGrain
                 && state.Replays.Count == 0 && state.Scores.Count == 0 && state.Evaluation is null);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Putting trace {TraceKey} back after a failed ingest failed; the batch's undo retries it")]
-    private static partial void LogRestoreFailed(ILogger logger, Exception exception, string traceKey);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Putting trace {TraceId} back after a failed ingest failed; the batch's undo retries it")]
+    private static partial void LogRestoreFailed(ILogger logger, Exception exception, string traceId);
 }
