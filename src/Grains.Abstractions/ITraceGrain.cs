@@ -11,6 +11,14 @@ public interface ITraceGrain : IGrainWithStringKey
     [Alias("IngestAsync")]
     Task<RequestError?> IngestAsync(TraceIngest ingest);
 
+    /// <summary>
+    /// Takes back what the ingest of batch <paramref name="batchId"/> stored here, when it was this trace's latest
+    /// ingest: a trace it created is removed (state and catalog row), an existing one gets its earlier spans back.
+    /// Otherwise (another batch came after it, or this activation never saw it) nothing changes.
+    /// </summary>
+    [Alias("UndoIngestAsync")]
+    Task UndoIngestAsync(string batchId);
+
     /// <summary>The trace, or null when nothing was ingested under this id.</summary>
     [Alias("GetAsync"), AlwaysInterleave]
     Task<TraceData?> GetAsync();

@@ -16,13 +16,16 @@ public sealed record TraceHeader(
 
 /// <summary>
 /// What one ingestion batch carries for one trace: its header if the batch had one, spans, and message content
-/// recorded apart from its span (OpenTelemetry GenAI event log records).
+/// recorded apart from its span (OpenTelemetry GenAI event log records). <see cref="BatchId"/> names the request it
+/// came in, so that a request refused after some of its traces were stored can take them back
+/// (<see cref="ITraceGrain.UndoIngestAsync"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record TraceIngest(
     [property: Id(0)] TraceHeader? Header,
     [property: Id(1)] IReadOnlyList<SpanData> Spans,
-    [property: Id(2)] IReadOnlyList<SpanContent>? Contents = null);
+    [property: Id(2)] IReadOnlyList<SpanContent>? Contents = null,
+    [property: Id(3)] string? BatchId = null);
 
 /// <summary>
 /// An LLM span's messages as GenAI event log records carried them, keyed by span id: the request's messages in order

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TraceReplay.Api.Infrastructure;
+using TraceReplay.Api.Ingestion;
 using TraceReplay.Api.Otlp;
 using TraceReplay.Api.Otlp.Proto;
 using TraceReplay.Grains;
@@ -37,7 +38,7 @@ public static class OtlpApi
         .ProducesErrors(400, 413, 415);
 
     public static async Task<Results<FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> ExportTraces(
-        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] TraceServices services, BatchIngestor ingestor, CancellationToken cancellationToken)
     {
         var (format, body, error) = await ReadExportAsync(request, services, cancellationToken);
         if (error is not null)
@@ -52,8 +53,7 @@ public static class OtlpApi
         }
 
         var batch = OtlpTraceMapper.Map(decoded!, services.Time.GetUtcNow());
-        var refusals = await Task.WhenAll(batch.Traces.Select(t => services.Trace(t.Key).IngestAsync(t.Value)));
-        if (refusals.FirstOrDefault(r => r is not null) is { } refused)
+        if (await ingestor.IngestAsync(batch.Traces, services.Trace) is { } refused)
         {
             return ApiErrors.From(refused);
         }
@@ -74,7 +74,7 @@ public static class OtlpApi
     /// attaches them to their span now or when it arrives; a refused trace (its span limit) refuses the request.
     /// </summary>
     public static async Task<Results<FileContentHttpResult, JsonHttpResult<ApiErrorBody>>> ExportLogs(
-        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] TraceServices services, BatchIngestor ingestor, CancellationToken cancellationToken)
     {
         var (format, body, error) = await ReadExportAsync(request, services, cancellationToken);
         if (error is not null)
@@ -89,8 +89,8 @@ public static class OtlpApi
         }
 
         var batch = OtlpLogMapper.Map(decoded!, services.Time.GetUtcNow());
-        var refusals = await Task.WhenAll(batch.Traces.Select(t => services.Trace(t.Key).IngestAsync(new TraceIngest(null, [], t.Value))));
-        if (refusals.FirstOrDefault(r => r is not null) is { } refused)
+        var traces = batch.Traces.ToDictionary(t => t.Key, t => new TraceIngest(null, [], t.Value));
+        if (await ingestor.IngestAsync(traces, services.Trace) is { } refused)
         {
             return ApiErrors.From(refused);
         }

@@ -33,7 +33,7 @@ public static class TracesApi
     public sealed record AcceptedResponse(int Accepted);
 
     public static async Task<Results<Created<AcceptedResponse>, JsonHttpResult<ApiErrorBody>>> IngestBatch(
-        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] TraceServices services, BatchIngestor ingestor, CancellationToken cancellationToken)
     {
         var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
         if (error is not null)
@@ -61,8 +61,7 @@ public static class TracesApi
                 return ApiErrors.Validation(parseError);
             }
 
-            var refusals = await Task.WhenAll(batch!.Traces.Select(t => services.Trace(t.Key).IngestAsync(t.Value)));
-            return refusals.FirstOrDefault(r => r is not null) is { } refused
+            return await ingestor.IngestAsync(batch!.Traces, services.Trace) is { } refused
                 ? ApiErrors.From(refused)
                 : TypedResults.Created((string?)null, new AcceptedResponse(batch.Accepted));
         }

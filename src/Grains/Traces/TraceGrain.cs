@@ -29,7 +29,8 @@ public sealed partial class TraceGrain(
         }
     }
 
-    public async Task<RequestError?> IngestAsync(TraceIngest ingest)
+    /// <summary>The ingest itself; <see cref="IngestAsync"/> wraps it so that a failed or refused batch leaves nothing.</summary>
+    private async Task<RequestError?> IngestCoreAsync(TraceIngest ingest)
     {
         using var scope = LogScopes.Trace(logger, this.GetPrimaryKeyString());
         var now = time.GetUtcNow();

@@ -76,6 +76,36 @@ public sealed class LimitTests(HardeningFixture fixture)
     }
 
     [Fact]
+    public async Task ABatchWithOneTracePastTheSpanLimitIs413AndStoresNoneOfItsOtherTraces()
+    {
+        using var project = await fixture.NewProjectAsync();
+        var full = NewTraceId();
+        var grown = NewTraceId();
+        Assert.Equal(HttpStatusCode.Created, (await project.Client.PostAsJsonAsync("/api/v1/traces",
+            Of([TraceCreate(full), .. Enumerable.Range(0, HardeningFixture.MaxSpansPerTrace).Select(i => Span(full, $"s{i}", "CUSTOM")),
+                TraceCreate(grown), Span(grown, "root", "CUSTOM")]))).StatusCode);
+        var fresh = Enumerable.Range(0, 5).Select(_ => NewTraceId()).ToList();
+
+        // New traces before and after the one that refuses, and a span added to an existing trace.
+        var refused = await project.Client.PostAsJsonAsync("/api/v1/traces", Of([
+            .. fresh.Take(3).SelectMany(id => new[] { TraceCreate(id), Span(id, "root", "CUSTOM") }),
+            Span(full, "one-more", "CUSTOM"),
+            Span(grown, "added", "CUSTOM"),
+            .. fresh.Skip(3).SelectMany(id => new[] { TraceCreate(id), Span(id, "root", "CUSTOM") })]));
+
+        await ApiFixture.AssertErrorAsync(refused, HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        foreach (var id in fresh)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await project.Client.GetAsync($"/api/v1/traces/{id}")).StatusCode);
+        }
+
+        var kept = (await project.Client.GetFromJsonAsync<JsonNode>($"/api/v1/traces/{grown}"))!["data"]!;
+        Assert.Equal(["root"], kept["spans"]!.AsArray().Select(s => (string?)s!["id"]));
+        var listed = (await project.Client.GetFromJsonAsync<JsonNode>("/api/v1/traces?limit=100"))!["data"]!["traces"]!.AsArray();
+        Assert.Equal(new[] { full, grown }.Order(StringComparer.Ordinal), listed.Select(t => (string)t!["id"]!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ReplaysPastTheProjectsInFlightLimitGet429UntilOneFinishes()
     {
         using var project = await fixture.NewProjectAsync();
