@@ -71,7 +71,7 @@ public static class RequestBinding
 /// <summary>Turns a body the platform could not bind into the documented error; everything else goes on to the default handler.</summary>
 public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options, IOptions<JsonOptions> json) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (exception is not BadHttpRequestException bad)
         {
@@ -83,11 +83,11 @@ public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options, IOptions
             StatusCodes.Status413PayloadTooLarge => RequestBody.TooLarge(options.Value.MaxRequestBodyBytes),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.Create(
                 StatusCodes.Status415UnsupportedMediaType, ApiErrors.ValidationCode, "The body must be JSON: send Content-Type: application/json."),
-            _ when bad.InnerException is JsonException reading => ApiErrors.Validation(Describe(reading, BodyType(context))),
+            _ when bad.InnerException is JsonException reading => ApiErrors.Validation(Describe(reading, BodyType(httpContext))),
             _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => ApiErrors.Validation("The request body is required: a JSON object."),
             _ => ApiErrors.Validation(bad.Message),
         };
-        await error.ExecuteAsync(context);
+        await error.ExecuteAsync(httpContext);
         return true;
     }
 

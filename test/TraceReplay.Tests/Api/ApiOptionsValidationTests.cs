@@ -1,3 +1,4 @@
+using TraceReplay.Tests.Fixtures;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Options;
 namespace TraceReplay.Tests.Api;
 
 /// <summary>The API's options are validated when the host starts, so a bad setting stops it naming the setting.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class ApiOptionsValidationTests
 {
     [Theory]

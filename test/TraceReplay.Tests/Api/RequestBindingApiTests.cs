@@ -10,6 +10,7 @@ namespace TraceReplay.Tests.Api;
 /// documented error shape, naming the field, never ASP.NET's default problem details.
 /// </summary>
 [Collection(ApiCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class RequestBindingApiTests(ApiFixture api)
 {
     private const string Validation = "VALIDATION_ERROR";

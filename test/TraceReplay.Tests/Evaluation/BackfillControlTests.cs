@@ -9,6 +9,7 @@ namespace TraceReplay.Tests.Evaluation;
 /// A host of its own whose LLM judge never answers while a test wants it (so a backfill stays RUNNING) and whose
 /// projects may run two backfills at once.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class BackfillControlFixture : ApiFixture
 {
     public const int MaxBackfills = 2;

@@ -1,3 +1,4 @@
+using TraceReplay.Tests.Fixtures;
 using TraceReplay.Grains.Evaluation;
 using TraceReplay.Grains.Evaluation.Evaluators;
 using static TraceReplay.Tests.Evaluation.EvaluationTestData;
@@ -5,6 +6,7 @@ using static TraceReplay.Tests.Evaluation.EvaluationTestData;
 namespace TraceReplay.Tests.Evaluation;
 
 /// <summary>An evaluator's config is read into typed settings once per evaluator id and version, not per trace.</summary>
+[Trait(TestCategory.Name, TestCategory.Unit)]
 public sealed class EvaluatorSettingsCacheTests
 {
     private static EvaluatorCatalog Catalog() =>

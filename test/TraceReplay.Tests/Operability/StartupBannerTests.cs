@@ -6,6 +6,7 @@ using TraceReplay.Tests.Postgres;
 namespace TraceReplay.Tests.Operability;
 
 /// <summary>The all-in-one API process as a new user starts it: what it prints last is where it runs and the key.</summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class StartupBannerTests
 {
     private static int FreePort()

@@ -1,3 +1,4 @@
+using TraceReplay.Tests.Fixtures;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -9,13 +10,14 @@ namespace TraceReplay.Tests.Postgres;
 /// Progress a client reads never goes back: a sweep's counts and spend, and each replay's progress in a trace's replay
 /// list, polled throughout a SIGKILL of a silo and the start of a new one.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class ProgressMonotonicityTests
 {
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(4);
 
     private sealed record Observation(string Subject, string Figure, double Value, DateTimeOffset At, int Phase);
 
-    [Fact]
+    [PostgresFact]
     public async Task ASweepsCountsAndEveryReplaysProgressNeverDecreaseThroughASiloKillAndRestart()
     {
         await using var cluster = await ClusterProcesses.CreateAsync(SiloFailoverTests.FastRecovery);

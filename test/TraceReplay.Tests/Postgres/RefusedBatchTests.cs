@@ -1,3 +1,4 @@
+using TraceReplay.Tests.Fixtures;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -11,9 +12,10 @@ namespace TraceReplay.Tests.Postgres;
 /// A batch is stored all or nothing on PostgreSQL: when storing one of its traces fails halfway through the batch,
 /// the traces it already stored are taken back, and an existing trace it added spans to keeps only its earlier ones.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Postgres)]
 public sealed class RefusedBatchTests
 {
-    [Fact]
+    [PostgresFact]
     public async Task ABatchWhoseStorageFailsHalfwayAnswers503AndLeavesNoneOfItsTracesBehind()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();

@@ -11,6 +11,7 @@ namespace TraceReplay.Tests.Sweeps;
 /// a token per four characters of every message, as a provider bills the prompt it was sent.
 /// </summary>
 [Collection(ClusterCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class BudgetCapTests : IDisposable
 {
     private const decimal Budget = 0.0018m;

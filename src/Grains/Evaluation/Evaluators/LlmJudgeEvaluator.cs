@@ -60,9 +60,9 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
         return settings;
     }
 
-    public async Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, object prepared, CancellationToken cancellationToken)
+    public async Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, object settings, CancellationToken cancellationToken)
     {
-        var settings = (Settings)prepared;
+        var judge = (Settings)settings;
         IReadOnlyList<(string Heading, string Text)> sections;
         try
         {
@@ -79,20 +79,20 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
 
         var messages = new JsonArray
         {
-            new JsonObject { ["role"] = "system", ["content"] = SystemPrompt(settings.Answer) },
+            new JsonObject { ["role"] = "system", ["content"] = SystemPrompt(judge.Answer) },
             new JsonObject { ["role"] = "user", ["content"] = UserMessage(sections) },
         };
         string? problem = null;
         for (var attempt = 1; attempt <= 2; attempt++)
         {
-            var result = await llm(new LlmCallRequest(settings.Model, Body(settings.Model, messages, settings.Answer)), cancellationToken);
+            var result = await llm(new LlmCallRequest(judge.Model, Body(judge.Model, messages, judge.Answer)), cancellationToken);
             if (!result.Succeeded)
             {
-                return EvaluationOutcome.Failed($"the judge model {settings.Model} failed: {result.ErrorMessage}");
+                return EvaluationOutcome.Failed($"the judge model {judge.Model} failed: {result.ErrorMessage}");
             }
 
             var content = Content(result.MessageJson);
-            var (outcome, parseProblem) = Parse(content, settings.Answer, settings.Threshold);
+            var (outcome, parseProblem) = Parse(content, judge.Answer, judge.Threshold);
             if (outcome is not null)
             {
                 return outcome;
@@ -103,7 +103,7 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
             messages.Add(new JsonObject { ["role"] = "user", ["content"] = $"That answer is not valid ({problem}). Answer again with only the JSON object the schema describes." });
         }
 
-        return EvaluationOutcome.Failed($"the judge model {settings.Model} gave a malformed answer twice: {problem}");
+        return EvaluationOutcome.Failed($"the judge model {judge.Model} gave a malformed answer twice: {problem}");
     }
 
     private string SystemPrompt(JudgeAnswer answer) =>
