@@ -9,7 +9,6 @@ namespace TraceReplay.Tests.Evaluation;
 /// A host of its own whose LLM judge never answers while a test wants it (so a backfill stays RUNNING) and whose
 /// projects may run two backfills at once.
 /// </summary>
-[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class BackfillControlFixture : ApiFixture
 {
     public const int MaxBackfills = 2;
@@ -26,6 +25,7 @@ public sealed class BackfillControlCollection : ICollectionFixture<BackfillContr
 
 /// <summary>Backfills can be cancelled like sweeps, and a project runs only so many at once.</summary>
 [Collection(BackfillControlCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Cluster)]
 public sealed class BackfillControlTests(BackfillControlFixture fixture) : IAsyncLifetime
 {
     public Task InitializeAsync()
