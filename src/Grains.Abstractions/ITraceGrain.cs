@@ -5,19 +5,24 @@ namespace TraceReplay.Grains;
 public interface ITraceGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Adds a batch's header and spans; spans may come before the header and across batches. Refused (nothing stored)
-    /// when the trace would pass the spans-per-trace limit.
+    /// Adds a batch's header and spans; spans may come before the header and across batches. Without a batch id it is
+    /// refused (nothing stored) when the trace would pass the spans-per-trace limit. With one it is a journaled batch,
+    /// already accepted (<see cref="PrepareIngestAsync"/>): it is never refused, and a batch this trace applied before
+    /// changes nothing.
     /// </summary>
     [Alias("IngestAsync")]
     Task<RequestError?> IngestAsync(TraceIngest ingest);
 
     /// <summary>
-    /// Takes back what the ingest of batch <paramref name="batchId"/> stored here, when it was this trace's latest
-    /// ingest: a trace it created is removed (state and catalog row), an existing one gets its earlier spans back.
-    /// Otherwise (another batch came after it, or this activation never saw it) nothing changes.
+    /// The first step of a batch: refuses (the spans-per-trace limit, counting the batches prepared here and not applied
+    /// yet) or holds room for the batch's spans until it is applied or released. Stores nothing.
     /// </summary>
-    [Alias("UndoIngestAsync")]
-    Task UndoIngestAsync(string batchId);
+    [Alias("PrepareIngestAsync")]
+    Task<RequestError?> PrepareIngestAsync(TraceIngest ingest);
+
+    /// <summary>Gives back the room a prepared batch held: the batch was refused before it was journaled.</summary>
+    [Alias("ReleaseIngestAsync"), OneWay]
+    Task ReleaseIngestAsync(string batchId);
 
     /// <summary>The trace, or null when nothing was ingested under this id.</summary>
     [Alias("GetAsync"), AlwaysInterleave]

@@ -17,8 +17,8 @@ public sealed record TraceHeader(
 /// <summary>
 /// What one ingestion batch carries for one trace: its header if the batch had one, spans, and message content
 /// recorded apart from its span (OpenTelemetry GenAI event log records). <see cref="BatchId"/> names the request it
-/// came in, so that a request refused after some of its traces were stored can take them back
-/// (<see cref="ITraceGrain.UndoIngestAsync"/>).
+/// came in: a trace applies one batch once however often it is delivered (the ingest journal re-delivers batches whose
+/// apply was interrupted).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record TraceIngest(

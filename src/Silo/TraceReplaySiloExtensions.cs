@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using TraceReplay.Grains;
+using TraceReplay.Grains.Ingestion;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Replays;
 using TraceReplay.Grains.Sweeps;
@@ -62,6 +63,11 @@ public static class TraceReplaySiloExtensions
             reminders.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(reminders.MinimumReminderPeriod.Ticks, recovery.Value.ReminderPeriod.Ticks)));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
+        services.TryAddSingleton<IIngestJournal, InMemoryIngestJournal>();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
+            .Validate(o => o.RecoveryAge > TimeSpan.Zero && o.RecoveryInterval > TimeSpan.Zero,
+                $"{IngestOptions.Section}:RecoveryAge and RecoveryInterval must be positive.")
+            .ValidateOnStart();
         services.AddLlmGateway();
         services.AddSingleton<ProviderRateGate>();
         services.AddSingleton<LlmPool>();
@@ -78,6 +84,8 @@ public static class TraceReplaySiloExtensions
             services.GetRequiredService<IGrainFactory>().GetGrain<IRetentionGrain>(TraceReplayNames.DefaultProject).EnsureScheduledAsync());
         silo.AddStartupTask((services, _) =>
             services.GetRequiredService<IGrainFactory>().GetGrain<IEvaluationRecoveryGrain>(0).EnsureScheduledAsync());
+        silo.AddStartupTask((services, _) =>
+            services.GetRequiredService<IGrainFactory>().GetGrain<IIngestRecoveryGrain>(0).EnsureScheduledAsync());
         return silo;
     }
 

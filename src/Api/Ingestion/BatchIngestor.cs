@@ -1,92 +1,102 @@
 using System.Runtime.ExceptionServices;
 using TraceReplay.Grains;
+using TraceReplay.Grains.Ingestion;
 
 namespace TraceReplay.Api.Ingestion;
 
 /// <summary>
-/// Stores a validated batch all or nothing. Every trace of it ingests its part at once (one grain call each, in
-/// parallel); when any of them refuses (a limit) or fails (storage out of reach, the connection budget exhausted), the
-/// others take their part back (<see cref="ITraceGrain.UndoIngestAsync"/>: a trace the batch created is removed, an
-/// existing one gets its earlier spans back), so a refused request leaves nothing behind. The first refusal or failure
-/// is what the request answers. Taking back retries a few times with a short backoff: the same shortage that refused
-/// the batch may briefly refuse the undo too.
+/// Stores a validated batch all or nothing, through the ingest journal:
+/// <list type="number">
+/// <item>every trace of the batch prepares its part (the spans-per-trace limit, counting other batches prepared on
+/// it); a refusal or failure refuses the request and nothing is stored;</item>
+/// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
+/// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
+/// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
+/// <see cref="IngestRecoveryGrain"/> applies it within seconds.</item>
+/// </list>
 /// </summary>
-public sealed partial class BatchIngestor(ILogger<BatchIngestor> logger)
+public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory grains, ILogger<BatchIngestor> logger)
 {
-    /// <summary>Delays between attempts to take a refused batch back; the first attempt is immediate.</summary>
-    private static readonly TimeSpan[] UndoBackoff =
-        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
-
     /// <summary>
-    /// Ingests <paramref name="traces"/> (trace id → its part) through <paramref name="trace"/>; null when all were
-    /// stored, else the first refusal, nothing stored. A failure is thrown after the batch was taken back.
+    /// Ingests <paramref name="traces"/> (trace id → its part) through <paramref name="trace"/>: null when the batch was
+    /// accepted, else the first refusal, nothing stored. A failure before the batch was accepted is thrown.
     /// </summary>
     public async Task<RequestError?> IngestAsync(IReadOnlyDictionary<string, TraceIngest> traces, Func<string, ITraceGrain> trace)
     {
         var batchId = "ing_" + Guid.NewGuid().ToString("N");
-        var outcomes = await Task.WhenAll(traces.Select(async t =>
+        var parts = traces.Select(t => (Grain: trace(t.Key), Ingest: t.Value with { BatchId = batchId })).ToList();
+        var prepared = await Task.WhenAll(parts.Select(async part =>
         {
             try
             {
-                return new Outcome(t.Key, await trace(t.Key).IngestAsync(t.Value with { BatchId = batchId }), null);
+                return new Outcome(await part.Grain.PrepareIngestAsync(part.Ingest), null);
             }
             catch (Exception ex)
             {
-                return new Outcome(t.Key, null, ex);
+                return new Outcome(null, ex);
             }
         }));
 
-        var refused = outcomes.FirstOrDefault(o => o.Refusal is not null || o.Failure is not null);
-        if (refused is null)
+        if (Array.Find(prepared, o => o.Refusal is not null || o.Failure is not null) is { } refused)
         {
-            return null;
-        }
-
-        // Every trace is asked, the failed ones too: a failed trace that could not put itself back retries here.
-        await UndoAsync(batchId, [.. outcomes.Where(o => o.Refusal is null).Select(o => o.TraceId)], trace);
-        if (refused.Failure is { } failure)
-        {
-            ExceptionDispatchInfo.Throw(failure);
-        }
-
-        return refused.Refusal;
-    }
-
-    private async Task UndoAsync(string batchId, List<string> traceIds, Func<string, ITraceGrain> trace)
-    {
-        for (var attempt = 0; traceIds.Count > 0; attempt++)
-        {
-            var failed = (await Task.WhenAll(traceIds.Select(async id =>
+            Release(parts.Select(p => p.Grain), batchId);
+            if (refused.Failure is { } failure)
             {
-                try
-                {
-                    await trace(id).UndoIngestAsync(batchId);
-                    return null;
-                }
-                catch (Exception ex)
-                {
-                    return attempt < UndoBackoff.Length ? id : LogUndoFailed(id, ex);
-                }
-            }))).OfType<string>().ToList();
-
-            if (failed.Count == 0 || attempt >= UndoBackoff.Length)
-            {
-                return;
+                ExceptionDispatchInfo.Throw(failure);
             }
 
-            traceIds = failed;
-            await Task.Delay(UndoBackoff[attempt]);
+            return refused.Refusal;
         }
-    }
 
-    private string? LogUndoFailed(string traceId, Exception exception)
-    {
-        LogUndoGaveUp(logger, exception, traceId);
+        var batch = new IngestBatch(batchId, parts.ToDictionary(p => p.Grain.GetPrimaryKeyString(), p => p.Ingest, StringComparer.Ordinal));
+        try
+        {
+            await journal.AppendAsync(batch);
+        }
+        catch
+        {
+            Release(parts.Select(p => p.Grain), batchId);
+            // An INSERT reported as failed may have committed all the same; recovery leaves a row alone for a few
+            // seconds, so deleting it now keeps the refused request from being applied later.
+            await DiscardQuietlyAsync(batchId);
+            throw;
+        }
+
+        if (await batch.ApplyAsync(grains, (traceKey, ex) => LogApplyFailed(logger, ex, batchId, traceKey)))
+        {
+            await DiscardQuietlyAsync(batchId);
+        }
+
         return null;
     }
 
-    private sealed record Outcome(string TraceId, RequestError? Refusal, Exception? Failure);
+    private static void Release(IEnumerable<ITraceGrain> traces, string batchId)
+    {
+        foreach (var grain in traces)
+        {
+            // One-way: the room is given back whenever the call arrives, or expires.
+            _ = grain.ReleaseIngestAsync(batchId);
+        }
+    }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Taking trace {TraceId} back from a refused batch failed after retries; it keeps what the batch stored")]
-    private static partial void LogUndoGaveUp(ILogger logger, Exception exception, string traceId);
+    private async Task DiscardQuietlyAsync(string batchId)
+    {
+        try
+        {
+            await journal.DiscardAsync(batchId);
+        }
+        catch (Exception ex)
+        {
+            // Recovery applies the batch again, which its traces ignore, and deletes it then.
+            LogDiscardFailed(logger, ex, batchId);
+        }
+    }
+
+    private sealed record Outcome(RequestError? Refusal, Exception? Failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying accepted batch {BatchId} to trace {TraceKey} failed; ingest recovery applies it from the journal")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string traceKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting journaled batch {BatchId} failed; ingest recovery deletes it later")]
+    private static partial void LogDiscardFailed(ILogger logger, Exception exception, string batchId);
 }

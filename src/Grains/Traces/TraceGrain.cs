@@ -29,7 +29,7 @@ public sealed partial class TraceGrain(
         }
     }
 
-    /// <summary>The ingest itself; <see cref="IngestAsync"/> wraps it so that a failed or refused batch leaves nothing.</summary>
+    /// <summary>The ingest itself; <see cref="IngestAsync"/> wraps it (a batch applied once, a failed write forgotten).</summary>
     private async Task<RequestError?> IngestCoreAsync(TraceIngest ingest)
     {
         using var scope = LogScopes.Trace(logger, this.GetPrimaryKeyString());
@@ -42,6 +42,7 @@ public sealed partial class TraceGrain(
             if (ingest.Contents is { Count: > 0 } early)
             {
                 KeepPending(early, now);
+                RememberBatch(ingest.BatchId);
                 await state.WriteStateAsync();
             }
 
@@ -82,14 +83,15 @@ public sealed partial class TraceGrain(
             }
         }
 
-        if (trace.Spans.Count > options.Value.MaxSpansPerTrace)
+        // A journaled batch was accepted when it was prepared; only a direct ingest is checked here.
+        if (ingest.BatchId is null && trace.Spans.Count + ReservedElsewhere(trace) is var count && count > options.Value.MaxSpansPerTrace)
         {
-            return new RequestError(ErrorKind.TooLarge,
-                $"trace '{trace.Id}' would have {trace.Spans.Count} spans; the limit is {options.Value.MaxSpansPerTrace} spans per trace.");
+            return TooManySpans(trace.Id, count);
         }
 
         trace = AttachContents(trace, ingest.Contents ?? [], now);
         state.State.Trace = trace;
+        RememberBatch(ingest.BatchId);
         await PersistAsync(complete: false);
         TraceReplayMetrics.SpansIngested(ingest.Spans.Count);
         return null;

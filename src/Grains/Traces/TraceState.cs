@@ -21,4 +21,10 @@ public sealed class TraceState
 
     /// <summary>Spans whose input came from log records: later records for them append messages.</summary>
     [Id(6)] public HashSet<string> ContentFromLogs { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The ids of the latest journaled batches applied here, oldest first, at most
+    /// <see cref="TraceGrain.RememberedBatches"/>: a batch the journal delivers again is not applied twice.
+    /// </summary>
+    [Id(7)] public List<string> AppliedBatches { get; set; } = [];
 }

@@ -8,6 +8,7 @@ using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using TraceReplay.Grains;
+using TraceReplay.Grains.Ingestion;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Silo.Postgres;
@@ -43,13 +44,14 @@ public static class PostgresSiloExtensions
         return silo;
     }
 
-    /// <summary>The Npgsql data source, the PostgreSQL catalog and the migrator: what silos and API clients share.</summary>
+    /// <summary>The Npgsql data source, the PostgreSQL catalog, the ingest journal and the migrator: what silos and API clients share.</summary>
     public static IServiceCollection AddTraceReplayPostgres(this IServiceCollection services, string connectionString)
     {
         services.AddTraceReplayDataSource(connectionString);
         services.TryAddSingleton(sp => new SchemaMigrator(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<SchemaMigrator>>()));
         services.AddSingleton<PostgresTraceCatalog>();
         services.AddSingleton<ITraceCatalog>(sp => sp.GetRequiredService<PostgresTraceCatalog>());
+        services.TryAddSingleton<IIngestJournal, PostgresIngestJournal>();
         return services;
     }
 

@@ -1,0 +1,134 @@
+namespace TraceReplay.Grains.Traces;
+
+/// <summary>
+/// A batch is stored all or nothing across its traces through the ingest journal (<see cref="IngestJournal"/>): every
+/// trace of the batch first prepares it (the spans-per-trace limit, with room held for it), then the batch is
+/// journaled, then each trace applies it. A trace remembers the batches it applied, so one the journal delivers again
+/// changes nothing; an apply whose write fails is forgotten in memory, so the journal's next delivery applies it again.
+/// </summary>
+public sealed partial class TraceGrain
+{
+    /// <summary>How many applied batch ids a trace keeps: a batch re-delivered after this many later ones is merged again (spans by id).</summary>
+    public const int RememberedBatches = 64;
+
+    /// <summary>How long a prepared batch holds room when it is neither applied nor released (its request died).</summary>
+    private static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(2);
+
+    // Prepared batches not applied yet: their span ids, counted against the limit for later batches. In memory only:
+    // a batch journaled when its trace's activation is lost is applied all the same.
+    private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
+
+    public Task<RequestError?> PrepareIngestAsync(TraceIngest ingest)
+    {
+        var now = time.GetUtcNow();
+        foreach (var expired in _reservations.Where(r => r.Value.ExpiresAt <= now).Select(r => r.Key).ToList())
+        {
+            _reservations.Remove(expired);
+        }
+
+        if (ingest.BatchId is not { } batchId || state.State.AppliedBatches.Contains(batchId))
+        {
+            return Task.FromResult<RequestError?>(null);
+        }
+
+        var ids = new HashSet<string>(state.State.Trace?.Spans.Select(s => s.Id) ?? [], StringComparer.Ordinal);
+        foreach (var reservation in _reservations.Values)
+        {
+            ids.UnionWith(reservation.SpanIds);
+        }
+
+        ids.UnionWith(ingest.Spans.Select(s => s.Id));
+        if (ids.Count > options.Value.MaxSpansPerTrace)
+        {
+            return Task.FromResult<RequestError?>(TooManySpans(TraceKeys.Parse(this.GetPrimaryKeyString()).TraceId, ids.Count));
+        }
+
+        _reservations[batchId] = new Reservation([.. ingest.Spans.Select(s => s.Id)], now + ReservationLifetime);
+        return Task.FromResult<RequestError?>(null);
+    }
+
+    public Task ReleaseIngestAsync(string batchId)
+    {
+        _reservations.Remove(batchId);
+        return Task.CompletedTask;
+    }
+
+    public async Task<RequestError?> IngestAsync(TraceIngest ingest)
+    {
+        if (ingest.BatchId is { } batchId)
+        {
+            _reservations.Remove(batchId);
+            if (state.State.AppliedBatches.Contains(batchId))
+            {
+                // Applied and stored before; its catalog row may be what failed then.
+                if (state.State.Trace is { } stored)
+                {
+                    await catalog.UpsertAsync(TraceCatalogRow.From(stored, state.State.Evaluation));
+                }
+
+                return null;
+            }
+        }
+
+        var before = Snapshot.Of(state.State);
+        try
+        {
+            return await IngestCoreAsync(ingest);
+        }
+        catch
+        {
+            // The write may or may not have gone through: forget the batch here, and let the next activation read
+            // what storage holds (its version is unknown to this one). The journal delivers the batch again.
+            before.Restore(state.State);
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    /// <summary>Spans held for prepared batches, not in <paramref name="trace"/> yet: what a direct ingest must leave room for.</summary>
+    private int ReservedElsewhere(TraceData trace)
+    {
+        if (_reservations.Count == 0)
+        {
+            return 0;
+        }
+
+        var present = trace.Spans.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        return _reservations.Values.SelectMany(r => r.SpanIds).Where(present.Add).Count();
+    }
+
+    private void RememberBatch(string? batchId)
+    {
+        if (batchId is null)
+        {
+            return;
+        }
+
+        var applied = state.State.AppliedBatches;
+        state.State.AppliedBatches = [.. applied.Skip(Math.Max(0, applied.Count + 1 - RememberedBatches)), batchId];
+    }
+
+    private RequestError TooManySpans(string traceId, int count) => new(ErrorKind.TooLarge,
+        $"trace '{traceId}' would have {count} spans; the limit is {options.Value.MaxSpansPerTrace} spans per trace.");
+
+    private sealed record Reservation(string[] SpanIds, DateTimeOffset ExpiresAt);
+
+    /// <summary>The parts of the state an ingest changes, as they were before it.</summary>
+    private sealed record Snapshot(
+        TraceData? Trace, List<SpanContent> PendingContents, HashSet<string> ContentFromLogs, EvaluationStatus? Evaluation,
+        List<string> AppliedBatches)
+    {
+        public static Snapshot Of(TraceState state) => new(
+            state.Trace, state.PendingContents, new(state.ContentFromLogs, StringComparer.Ordinal), state.Evaluation,
+            state.AppliedBatches);
+
+        public void Restore(TraceState state)
+        {
+            state.Trace = Trace;
+            state.PendingContents = PendingContents;
+            state.ContentFromLogs = ContentFromLogs;
+            state.Evaluation = Evaluation;
+            state.AppliedBatches = AppliedBatches;
+        }
+    }
+}
