@@ -12,7 +12,8 @@ namespace TraceReplay.Api.Ingestion;
 /// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
 /// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
 /// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
-/// <see cref="IngestRecoveryGrain"/> applies it within seconds.</item>
+/// <see cref="IngestRecoveryGrain"/> applies it within seconds. The row of a batch applied whole is deleted after
+/// the answer, together with other requests' rows.</item>
 /// </list>
 /// </summary>
 public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory grains, ILogger<BatchIngestor> logger)
@@ -64,7 +65,8 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
 
         if (await batch.ApplyAsync(grains, (traceKey, ex) => LogApplyFailed(logger, ex, batchId, traceKey)))
         {
-            await DiscardQuietlyAsync(batchId);
+            // Not awaited: the batch is stored; its row only waits to be deleted with others (one commit for many).
+            _ = DiscardQuietlyAsync(batchId);
         }
 
         return null;

@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
@@ -7,28 +9,51 @@ namespace TraceReplay.Silo.Postgres;
 
 /// <summary>
 /// The ingest journal in table <c>ingest_journal</c> (migration 0009), on the process's one data source: one
-/// single-statement INSERT accepts a batch, one DELETE retires it. The payload is written with Orleans' serializer.
+/// single-statement INSERT accepts a batch. Deletes are group-committed: whatever is queued goes in one
+/// <c>DELETE … WHERE batch_id = ANY(…)</c>, so retiring applied batches costs one commit per round, not one per
+/// batch. The payload is written with Orleans' serializer.
 /// </summary>
-public sealed class PostgresIngestJournal(NpgsqlDataSource db, Serializer serializer) : IIngestJournal
+public sealed partial class PostgresIngestJournal : IIngestJournal, IAsyncDisposable
 {
+    private const int MaxDeletesPerRound = 1_000;
+
+    private readonly NpgsqlDataSource _db;
+    private readonly Serializer _serializer;
+    private readonly ILogger<PostgresIngestJournal> _logger;
+    private readonly Channel<(string BatchId, TaskCompletionSource Done)> _deletes =
+        Channel.CreateUnbounded<(string, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _deleter;
+
+    public PostgresIngestJournal(NpgsqlDataSource db, Serializer serializer, ILogger<PostgresIngestJournal> logger)
+    {
+        _db = db;
+        _serializer = serializer;
+        _logger = logger;
+        _deleter = Task.Run(DeleteLoopAsync);
+    }
+
     public async Task AppendAsync(IngestBatch batch, CancellationToken cancellationToken = default)
     {
-        await using var command = db.CreateCommand("INSERT INTO ingest_journal (batch_id, payload) VALUES ($1, $2)");
+        await using var command = _db.CreateCommand("INSERT INTO ingest_journal (batch_id, payload) VALUES ($1, $2)");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Id });
-        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = serializer.SerializeToArray(batch), NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = _serializer.SerializeToArray(batch), NpgsqlDbType = NpgsqlDbType.Bytea });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task DiscardAsync(string batchId, CancellationToken cancellationToken = default)
+    public Task DiscardAsync(string batchId, CancellationToken cancellationToken = default)
     {
-        await using var command = db.CreateCommand("DELETE FROM ingest_journal WHERE batch_id = $1");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchId });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_deletes.Writer.TryWrite((batchId, done)))
+        {
+            throw new ObjectDisposedException(nameof(PostgresIngestJournal));
+        }
+
+        return done.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<IngestBatch>> OlderThanAsync(TimeSpan age, int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = db.CreateCommand(
+        await using var command = _db.CreateCommand(
             "SELECT payload FROM ingest_journal WHERE journaled_at <= now() - $1 ORDER BY journaled_at LIMIT $2");
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = age });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
@@ -36,9 +61,45 @@ public sealed class PostgresIngestJournal(NpgsqlDataSource db, Serializer serial
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            batches.Add(serializer.Deserialize<IngestBatch>(reader.GetFieldValue<byte[]>(0))!);
+            batches.Add(_serializer.Deserialize<IngestBatch>(reader.GetFieldValue<byte[]>(0))!);
         }
 
         return batches;
     }
+
+    public async ValueTask DisposeAsync()
+    {
+        _deletes.Writer.TryComplete();
+        await _deleter;
+    }
+
+    private async Task DeleteLoopAsync()
+    {
+        var round = new List<(string BatchId, TaskCompletionSource Done)>();
+        while (await _deletes.Reader.WaitToReadAsync())
+        {
+            while (round.Count < MaxDeletesPerRound && _deletes.Reader.TryRead(out var next))
+            {
+                round.Add(next);
+            }
+
+            try
+            {
+                await using var command = _db.CreateCommand("DELETE FROM ingest_journal WHERE batch_id = ANY($1)");
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. round.Select(d => d.BatchId)] });
+                await command.ExecuteNonQueryAsync();
+                round.ForEach(d => d.Done.TrySetResult());
+            }
+            catch (Exception ex)
+            {
+                LogDeleteFailed(_logger, ex, round.Count);
+                round.ForEach(d => d.Done.TrySetException(ex));
+            }
+
+            round.Clear();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting {Count} applied batches from the ingest journal failed; ingest recovery deletes them later")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, int count);
 }
