@@ -63,7 +63,7 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
             throw;
         }
 
-        if (await batch.ApplyAsync(grains, (traceKey, ex) => LogApplyFailed(logger, ex, batchId, traceKey)))
+        if (await batch.ApplyAsync(grains, (key, ex) => LogApplyFailed(logger, ex, batchId, key)))
         {
             // Not awaited: the batch is stored; its row only waits to be deleted with others (one commit for many).
             _ = DiscardQuietlyAsync(batchId);
@@ -96,8 +96,8 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
 
     private sealed record Outcome(RequestError? Refusal, Exception? Failure);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying accepted batch {BatchId} to trace {TraceKey} failed; ingest recovery applies it from the journal")]
-    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string traceKey);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying accepted batch {BatchId} to trace {Trace} failed; ingest recovery applies it from the journal")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string trace);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting journaled batch {BatchId} failed; ingest recovery deletes it later")]
     private static partial void LogDiscardFailed(ILogger logger, Exception exception, string batchId);

@@ -84,8 +84,8 @@ public sealed partial class IngestRecoveryGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest recovery applied {Applied} journaled batches ({Left} still failing)")]
     private static partial void LogPass(ILogger logger, int applied, int left);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest recovery could not apply batch {BatchId} to trace {TraceKey}; the next pass retries")]
-    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string traceKey);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest recovery could not apply batch {BatchId} to trace {Trace}; the next pass retries")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string trace);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest recovery could not read the journal; the next pass retries")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);
