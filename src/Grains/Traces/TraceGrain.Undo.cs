@@ -106,8 +106,7 @@ public sealed partial class TraceGrain
             batchId, state.Trace, state.PendingContents,
             state.ContentFromLogs.Count == 0 ? null : [.. state.ContentFromLogs],
             state.Evaluation,
-            WasEmpty: state.Trace is null && state.PendingContents.Count == 0 && state.PurgedAt is null
-                && state.Replays.Count == 0 && state.Scores.Count == 0 && state.Evaluation is null);
+            WasEmpty: state.Trace is null && state.PendingContents.Count == 0 && state.Evaluation is null);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Putting trace {TraceId} back after a failed ingest failed; the batch's undo retries it")]

@@ -28,7 +28,7 @@ public sealed class StateSerializationTests
         var snapshot = new ReplaySnapshot("rpl_1", trace.Id, ReplayStatus.Completed, new ReplayOverrides("gpt-4o-mini", null, null),
             SampleTraces.Start, SampleTraces.Start, SampleTraces.Start.AddSeconds(3), null, 2, 2, "trace_rpl_1", new OverrideCounts(2, 0, 0),
             new ReplayResultSummary(0.5m, 300, 2000, false));
-        var written = new TestGrainState<TraceState>(new TraceState { Trace = trace, Replays = [snapshot] });
+        var written = new TestGrainState<TraceState>(new TraceState { Trace = trace, LegacyReplays = [snapshot] });
 
         await storage.WriteStateAsync("trace", grainId, written);
         var read = new TestGrainState<RenamedTraceState>(new RenamedTraceState());
