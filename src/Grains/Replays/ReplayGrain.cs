@@ -97,11 +97,16 @@ public sealed partial class ReplayGrain(
             {
                 await SaveAsync();
             }
-            catch when (start.InFlightLimit is not null)
+            catch
             {
-                // Nothing was admitted: the slot goes back now (a lost release is pruned after a minute anyway).
+                // Nothing was admitted: a repeated start begins afresh, and the slot goes back now (one whose release
+                // is lost too is pruned a minute later, its replay not being found).
                 state.State = new ReplayState();
-                await quota.ReleaseAsync(QuotaKind.Replays, replayId);
+                if (start.InFlightLimit is not null)
+                {
+                    await quota.ReleaseAsync(QuotaKind.Replays, replayId);
+                }
+
                 throw;
             }
 

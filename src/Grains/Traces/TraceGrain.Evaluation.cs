@@ -7,8 +7,9 @@ namespace TraceReplay.Grains.Traces;
 /// <summary>
 /// The trace's side of evaluation. When the trace counts as created — an ingested trace once it has its header and a
 /// root span, a replay trace at once — it snapshots the project's enabled evaluators as pending, persists them with
-/// the trace and a catalog row marked "evaluations pending", then publishes TraceCreated. Each evaluator score removes
-/// its evaluator (id and version) from the pending list; after the last one the catalog row is marked evaluated.
+/// the trace's body and a catalog row marked "evaluations pending", then publishes TraceCreated. Each evaluator score
+/// removes its evaluator (id and version) from the pending list, kept from then on in the activity with the scores (the
+/// body is not rewritten); after the last one the catalog row is marked evaluated.
 /// <see cref="EvaluationRecoveryGrain"/> re-drives rows still marked pending. Span batches that arrive after scoring
 /// started are not re-scored.
 /// </summary>

@@ -223,8 +223,7 @@ public sealed partial class TraceGrain(
             .TakeLast(MaxPendingContents)];
     }
 
-    // A purge interrupted between its two writes leaves the body: the mark hides it until the purge is repeated.
-    public Task<TraceData?> GetAsync() => Task.FromResult(activity.State.PurgedAt is null ? state.State.Trace : null);
+    public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
 
     /// <summary>
     /// The admission: what only the trace knows (purged, retention) is checked here; the new ReplayGrain gets the trace,
@@ -317,7 +316,10 @@ public sealed partial class TraceGrain(
         }
     }
 
-    /// <summary>The purge mark first: a purge cut short after it hides the body until retention repeats the purge.</summary>
+    /// <summary>
+    /// The purge mark first, then the body: a purge cut short in between leaves a marked trace that refuses replays,
+    /// and retention, finding its catalog row still there, purges it again.
+    /// </summary>
     public async Task PurgeAsync()
     {
         if (state.State.Trace is null)
