@@ -29,12 +29,13 @@ public interface ITraceGrain : IGrainWithStringKey
     Task<TraceData?> GetAsync();
 
     /// <summary>
-    /// Validates the overrides, records a PENDING replay and starts it; returns at once. With a
-    /// <paramref name="supervisor"/> (a sweep) the replay gets the supervisor's id, and starting it again is harmless:
-    /// the same replay answers.
+    /// The one admission call: validates the overrides, plans the replay once, takes a slot of the project's replays in
+    /// flight when <paramref name="inFlightLimit"/> is given (refused with LimitExceeded when all are taken), records
+    /// a PENDING replay and starts it; returns at once. With a <paramref name="supervisor"/> (a sweep) the replay gets
+    /// the supervisor's id, and starting it again is harmless: the same replay answers.
     /// </summary>
     [Alias("StartReplayAsync")]
-    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null);
+    Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null, int? inFlightLimit = null);
 
     /// <summary>The replay history, newest first.</summary>
     [Alias("GetReplaysAsync"), AlwaysInterleave]

@@ -155,18 +155,14 @@ public sealed record ReplaySupervisor(
     [property: Id(3)] double? CompletionTokenMargin = null);
 
 /// <summary>
-/// What a TraceGrain hands a new ReplayGrain: everything it needs, validated. Prices: the sweep's price snapshot, which
-/// prices the calls of the models it holds instead of the table.
+/// The admission a TraceGrain hands a new ReplayGrain: the source trace, so that the replay plans once from it and
+/// reads it again only when it resumes after a crash; the overrides; the supervising sweep, if any; and for a replay
+/// started through the API, the project's limit of replays in flight, whose slot the replay takes as it is admitted.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReplayStart(
-    [property: Id(0)] string SourceTraceId,
+    [property: Id(0)] TraceData Source,
     [property: Id(1)] ReplayOverrides Overrides,
-    [property: Id(2)] int TotalSpans,
-    [property: Id(3)] OverrideCounts OverridesApplied,
-    [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] IReadOnlyList<SkippedSpan>? SkippedSpans = null,
-    [property: Id(6)] string Project = TraceReplayNames.DefaultProject,
-    [property: Id(7)] string? SupervisedBy = null,
-    [property: Id(8)] PriceSnapshot? Prices = null,
-    [property: Id(9)] double? CompletionTokenMargin = null);
+    [property: Id(2)] DateTimeOffset CreatedAt,
+    [property: Id(3)] ReplaySupervisor? Supervisor = null,
+    [property: Id(4)] int? InFlightLimit = null);

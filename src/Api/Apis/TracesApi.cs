@@ -202,23 +202,13 @@ public static class TracesApi
 
         var overrides = body?.ToOverrides() ?? ReplayOverrides.None;
 
-        // A slot of the project's in-flight replays is taken under a reservation, then moved to the replay's id.
-        var quota = services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id);
-        var reservation = "res_" + Guid.NewGuid().ToString("N");
-        if (!await quota.TryAcquireAsync(QuotaKind.Replays, reservation, services.Limits.MaxReplaysInFlightPerProject))
-        {
-            return ApiErrors.LimitExceeded(
-                $"the project already has {services.Limits.MaxReplaysInFlightPerProject} replays in flight, its limit; retry once some have finished.");
-        }
-
-        var result = await services.Trace(traceId).StartReplayAsync(overrides);
+        // One admission call: validation, the plan and the project's in-flight slot happen inside it.
+        var result = await services.Trace(traceId).StartReplayAsync(overrides, inFlightLimit: services.Limits.MaxReplaysInFlightPerProject);
         if (result.Error is not null)
         {
-            await quota.ReleaseAsync(QuotaKind.Replays, reservation);
             return ApiErrors.From(result.Error);
         }
 
-        await quota.ConfirmAsync(QuotaKind.Replays, reservation, result.Replay!.Id);
         return TypedResults.Accepted($"/api/v1/replays/{result.Replay!.Id}", new DataEnvelope<ReplayDto>(result.Replay.ToDto()));
     }
 

@@ -37,16 +37,6 @@ public sealed class ProjectQuotaGrain(
         return true;
     }
 
-    public async Task ConfirmAsync(QuotaKind kind, string reservation, string id)
-    {
-        var slots = Slots(kind);
-        if (slots.Remove(reservation))
-        {
-            slots[id] = time.GetUtcNow();
-            await state.WriteStateAsync();
-        }
-    }
-
     public async Task ReleaseAsync(QuotaKind kind, string id)
     {
         if (Slots(kind).Remove(id))

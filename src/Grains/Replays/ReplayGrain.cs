@@ -12,12 +12,15 @@ namespace TraceReplay.Grains.Replays;
 /// replay a sweep started, the sweep's next poll (<see cref="ReplayState.SupervisedBy"/>).
 /// Placed at random: its LLM calls run in the pool of the silo it lands on, and the default resource-optimised
 /// placement looks at CPU and memory, not at pool queues, so it piled replays onto one silo and left the other's pool idle.
+/// Planned once: the admission (<see cref="StartAsync"/>) is handed the source trace, plans and validates there, and
+/// keeps trace and plan in memory for the run; only a drive after a crash or a deactivation reads and plans them again.
 /// </summary>
 [Orleans.Placement.RandomPlacement]
 public sealed partial class ReplayGrain(
     [PersistentState("replay", TraceReplayNames.ReplayStorage)] IPersistentState<ReplayState> state,
     LlmPool pool,
     ModelPriceTable prices,
+    LlmProviderRegistry providers,
     TimeProvider time,
     IOptions<ReplayRecoveryOptions> recovery,
     ILogger<ReplayGrain> logger) : Grain, IReplayGrain, IRemindable
@@ -38,6 +41,10 @@ public sealed partial class ReplayGrain(
     // Results known to be stored: what progress reports, so it never goes back when an unsaved result is lost.
     private int _savedResults;
 
+    // The source trace and the plan made from it at admission, for this activation's run; null after a reactivation.
+    private TraceData? _source;
+    private ReplayPlan? _plan;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _savedResults = state.State.Results.Count;
@@ -50,27 +57,63 @@ public sealed partial class ReplayGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<ReplaySnapshot> StartAsync(ReplayStart start)
+    public async Task<ReplayStartResult> StartAsync(ReplayStart start)
     {
         if (state.State.Lifecycle is null)
         {
+            var trace = start.Source;
+            var plan = await PlanAsync(trace, start.Overrides);
+            if (plan.Error is not null)
+            {
+                DeactivateOnIdle();
+                return ReplayStartResult.Refused(ErrorKind.Validation, plan.Error);
+            }
+
+            var replayId = this.GetPrimaryKeyString();
+            var quota = GrainFactory.GetGrain<IProjectQuotaGrain>(trace.Project);
+            if (start.InFlightLimit is { } limit && !await quota.TryAcquireAsync(QuotaKind.Replays, replayId, limit))
+            {
+                DeactivateOnIdle();
+                return ReplayStartResult.Refused(ErrorKind.LimitExceeded,
+                    $"the project already has {limit} replays in flight, its limit; retry once some have finished.");
+            }
+
+            var supervisor = start.Supervisor;
             state.State = new ReplayState
             {
-                SourceTraceId = start.SourceTraceId,
+                SourceTraceId = trace.Id,
                 Overrides = start.Overrides,
                 Lifecycle = ReplayLifecycle.Created(start.CreatedAt),
-                TotalSpans = start.TotalSpans,
-                OverridesApplied = start.OverridesApplied,
-                SkippedSpans = start.SkippedSpans ?? [],
+                TotalSpans = plan.Calls.Count,
+                OverridesApplied = plan.Counts,
+                SkippedSpans = plan.SkippedSpans,
                 TriggerTraceParent = TraceReplayActivity.CurrentParent(),
-                Project = start.Project,
-                SupervisedBy = start.SupervisedBy,
-                SweepPrices = start.Prices,
-                CompletionTokenMargin = start.CompletionTokenMargin,
+                Project = trace.Project,
+                SupervisedBy = supervisor?.SweepId,
+                SweepPrices = supervisor?.Prices,
+                CompletionTokenMargin = supervisor?.CompletionTokenMargin,
             };
-            await SaveAsync();
+            try
+            {
+                await SaveAsync();
+            }
+            catch
+            {
+                // Nothing was admitted: a repeated start begins afresh, and the slot goes back now (one whose release
+                // is lost too is pruned a minute later, its replay not being found).
+                state.State = new ReplayState();
+                if (start.InFlightLimit is not null)
+                {
+                    await quota.ReleaseAsync(QuotaKind.Replays, replayId);
+                }
+
+                throw;
+            }
+
+            _source = trace;
+            _plan = plan;
             TraceReplayMetrics.ReplayStarted(ModelTag);
-            if (start.SupervisedBy is null)
+            if (supervisor is null)
             {
                 var period = recovery.Value.ReminderPeriod;
                 await this.RegisterOrUpdateReminder(ReminderName, period, period);
@@ -78,7 +121,30 @@ public sealed partial class ReplayGrain(
         }
 
         EnsureDriving();
-        return Snapshot()!;
+        return new ReplayStartResult(Snapshot(), null);
+    }
+
+    /// <summary>
+    /// The plan, or why the replay cannot run: the templates the overrides name, the calls, and a model no configured
+    /// provider serves.
+    /// </summary>
+    private async Task<ReplayPlan> PlanAsync(TraceData trace, ReplayOverrides overrides)
+    {
+        var (templates, templateError) = await TemplateContextLoader.LoadAsync(GrainFactory, trace, overrides);
+        if (templateError is not null)
+        {
+            return new ReplayPlan([], templateError);
+        }
+
+        var plan = ReplayPlanner.Plan(trace, overrides, templates);
+        if (plan.Error is null
+            && plan.Calls.Select(c => c.Request.Model).Distinct(StringComparer.Ordinal).FirstOrDefault(m => !providers.IsServed(m)) is { } unserved)
+        {
+            var field = overrides.Model is not null ? "model" : "the recorded model";
+            return new ReplayPlan([], $"{field} '{unserved}' is not served by any configured provider. Served models: {string.Join(", ", providers.ServedModels)}.");
+        }
+
+        return plan;
     }
 
     public async Task<ReplaySnapshot?> GetAsync()
@@ -146,6 +212,12 @@ public sealed partial class ReplayGrain(
                 await RunAsync(cancellationToken);
             }
 
+            if (state.State.Lifecycle is { IsFinished: true })
+            {
+                _source = null;
+                _plan = null;
+            }
+
             if (state.State.Lifecycle is { IsFinished: true } && !state.State.OriginNotified)
             {
                 await ReportToOriginAsync();
@@ -199,26 +271,33 @@ public sealed partial class ReplayGrain(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var replayId = this.GetPrimaryKeyString();
-        var source = GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!));
-        var trace = await source.GetAsync();
-        if (trace is null)
+        var trace = _source;
+        var plan = _plan;
+        if (trace is null || plan is null)
         {
-            await FailAsync(new ReplayError("TRACE_NOT_FOUND", $"trace '{state.State.SourceTraceId}' no longer exists."));
-            return;
+            // A resumed replay (after a crash or a deactivation): the plan was not stored, so it is made again.
+            trace = await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, state.State.SourceTraceId!)).GetAsync();
+            if (trace is null)
+            {
+                await FailAsync(new ReplayError("TRACE_NOT_FOUND", $"trace '{state.State.SourceTraceId}' no longer exists."));
+                return;
+            }
+
+            plan = await PlanAsync(trace, state.State.Overrides);
+            if (plan.Error is not null)
+            {
+                await FailAsync(new ReplayError("INVALID_REPLAY", plan.Error));
+                return;
+            }
+
+            _source = trace;
+            _plan = plan;
         }
 
         if (state.State.Lifecycle!.Status == ReplayStatus.Pending)
         {
             // Persisted with the first results: a crash before them only means the replay starts RUNNING again.
             state.State.Lifecycle = state.State.Lifecycle.Start(time.GetUtcNow());
-        }
-
-        var (templates, templateError) = await TemplateContextLoader.LoadAsync(GrainFactory, trace, state.State.Overrides);
-        var plan = templateError is null ? ReplayPlanner.Plan(trace, state.State.Overrides, templates) : new ReplayPlan([], templateError);
-        if (plan.Error is not null)
-        {
-            await FailAsync(new ReplayError("INVALID_REPLAY", plan.Error));
-            return;
         }
 
         if (state.State.CompletionTokenMargin is { } margin)

@@ -2,7 +2,8 @@ namespace TraceReplay.Grains.Replays;
 
 /// <summary>
 /// A replay's persisted state: its lifecycle, what it replays, and the result of every finished LLM call. The source
-/// trace and the requests are not copied here; they are re-read and re-planned when a replay resumes.
+/// trace and the requests are not copied here: the admission hands them over in memory, and a replay that resumes after
+/// a crash or a deactivation re-reads the trace and plans again.
 /// </summary>
 [GenerateSerializer, Alias("TraceReplay.ReplayState")]
 public sealed class ReplayState

@@ -7,19 +7,20 @@ namespace TraceReplay.Grains.Traces;
 /// <summary>
 /// The trace's side of evaluation. When the trace counts as created — an ingested trace once it has its header and a
 /// root span, a replay trace at once — it snapshots the project's enabled evaluators as pending, persists them with
-/// the trace and a catalog row marked "evaluations pending", then publishes TraceCreated. Each evaluator score removes
-/// its evaluator (id and version) from the pending list; after the last one the catalog row is marked evaluated.
+/// the trace's body and a catalog row marked "evaluations pending", then publishes TraceCreated. Each evaluator score
+/// removes its evaluator (id and version) from the pending list, kept from then on in the activity with the scores (the
+/// body is not rewritten); after the last one the catalog row is marked evaluated.
 /// <see cref="EvaluationRecoveryGrain"/> re-drives rows still marked pending. Span batches that arrive after scoring
 /// started are not re-scored.
 /// </summary>
 public sealed partial class TraceGrain : IRemindable
 {
-    public Task<EvaluationStatus> GetEvaluationStatusAsync() => Task.FromResult(state.State.Evaluation ?? EvaluationStatus.None);
+    public Task<EvaluationStatus> GetEvaluationStatusAsync() => Task.FromResult(Evaluation ?? EvaluationStatus.None);
 
     public async Task RedriveEvaluationsAsync()
     {
         // A purged trace keeps no evaluation status, so it is only marked evaluated.
-        if (state.State.Evaluation is not { Pending.Count: > 0 } evaluation || state.State.Trace is not { } trace)
+        if (Evaluation is not { Pending.Count: > 0 } evaluation || state.State.Trace is not { } trace || activity.State.PurgedAt is not null)
         {
             await MarkCatalogEvaluatedAsync();
             return;
@@ -32,18 +33,18 @@ public sealed partial class TraceGrain : IRemindable
 
     public async Task<EvaluationRequestOutcome> RequestEvaluationsAsync(IReadOnlyList<EvaluatorDefinition> evaluators)
     {
-        if (state.State.Trace is not { } trace || state.State.PurgedAt is not null)
+        if (state.State.Trace is not { } trace || activity.State.PurgedAt is not null)
         {
             return EvaluationRequestOutcome.NotFound;
         }
 
-        if (state.State.Evaluation is not { } evaluation)
+        if (Evaluation is not { } evaluation)
         {
             return EvaluationRequestOutcome.NotCreated;
         }
 
         bool Scored(EvaluatorDefinition e) =>
-            state.State.Scores.Any(s => s.Source == "EVALUATOR" && s.EvaluatorId == e.Id && s.EvaluatorVersion == e.Version);
+            activity.State.Scores.Any(s => s.Source == "EVALUATOR" && s.EvaluatorId == e.Id && s.EvaluatorVersion == e.Version);
         bool Pending(EvaluatorDefinition e) => evaluation.Pending.Any(p => p.Id == e.Id && p.Version == e.Version);
 
         var wanted = evaluators.Where(e => !Scored(e)).ToList();
@@ -57,9 +58,10 @@ public sealed partial class TraceGrain : IRemindable
         if (added.Count > 0)
         {
             // Persisted with the catalog row's pending flag: evaluation recovery re-drives it if this activation dies.
-            state.State.Evaluation = evaluation with { Total = evaluation.Total + added.Count, Pending = [.. evaluation.Pending, .. added], EvaluateAfter = now };
-            await state.WriteStateAsync();
-            await catalog.UpsertAsync(TraceCatalogRow.From(trace, state.State.Evaluation));
+            activity.State.Evaluation = evaluation with { Total = evaluation.Total + added.Count, Pending = [.. evaluation.Pending, .. added], EvaluateAfter = now };
+            await activity.WriteStateAsync();
+            _historyUnsaved = false;
+            await catalog.UpsertAsync(TraceCatalogRow.From(trace, Evaluation));
         }
 
         await GrainFactory.GetGrain<IEvaluationGrain>(this.GetPrimaryKeyString()).StartAsync(new TraceCreated(trace.Id, trace.Project, now));
@@ -75,7 +77,7 @@ public sealed partial class TraceGrain : IRemindable
     {
         if (state.State.Trace is { } trace)
         {
-            await catalog.UpsertAsync(TraceCatalogRow.From(trace, state.State.Evaluation));
+            await catalog.UpsertAsync(TraceCatalogRow.From(trace, Evaluation));
         }
 
         if (await this.GetReminder(reminderName) is { } reminder)
@@ -90,7 +92,7 @@ public sealed partial class TraceGrain : IRemindable
     /// </summary>
     private async Task<bool> SnapshotEvaluationsAsync(bool complete)
     {
-        if (state.State.Evaluation is not null || state.State.Trace is not { } trace
+        if (Evaluation is not null || state.State.Trace is not { } trace
             || (!complete && !(trace.HasHeader && trace.Spans.Any(s => s.ParentSpanId is null))))
         {
             return false;
@@ -109,7 +111,7 @@ public sealed partial class TraceGrain : IRemindable
         try
         {
             await ServiceProvider.GetRequiredService<ITraceEventPublisher>()
-                .PublishAsync(new TraceCreated(trace.Id, trace.Project, state.State.Evaluation!.EvaluateAfter ?? time.GetUtcNow()));
+                .PublishAsync(new TraceCreated(trace.Id, trace.Project, Evaluation!.EvaluateAfter ?? time.GetUtcNow()));
         }
         catch (Exception ex)
         {
@@ -123,13 +125,13 @@ public sealed partial class TraceGrain : IRemindable
     /// <summary>Drops a scored evaluator from the pending list; true when that was the last one.</summary>
     private bool MarkEvaluated(TraceScore score)
     {
-        if (score.Source != "EVALUATOR" || state.State.Evaluation is not { Pending.Count: > 0 } evaluation)
+        if (score.Source != "EVALUATOR" || Evaluation is not { Pending.Count: > 0 } evaluation)
         {
             return false;
         }
 
         var pending = evaluation.Pending.Where(e => e.Id != score.EvaluatorId || e.Version != score.EvaluatorVersion).ToList();
-        state.State.Evaluation = evaluation with { Pending = pending };
+        activity.State.Evaluation = evaluation with { Pending = pending };
         return pending.Count == 0 && evaluation.Pending.Count > 0;
     }
 

@@ -8,26 +8,60 @@ namespace TraceReplay.Grains.Traces;
 /// <summary>
 /// One trace: assembles its span tree from ingestion batches in any order, keeps its catalog row current, and owns
 /// its replay history. Starting a replay validates everything that can be known up front and returns at once.
+/// Two states: the body (<see cref="TraceState"/>: the spans, written by ingestion and a replay's create) and the
+/// activity (<see cref="TraceActivity"/>: history, scores, evaluation status, purge mark), so that recording a replay or
+/// a score never rewrites the spans.
 /// </summary>
 public sealed partial class TraceGrain(
     [PersistentState("trace", TraceReplayNames.TraceStorage)] IPersistentState<TraceState> state,
+    [PersistentState("activity", TraceReplayNames.TraceStorage)] IPersistentState<TraceActivity> activity,
     ITraceCatalog catalog,
     ModelPriceTable prices,
-    LlmProviderRegistry providers,
     IOptions<TraceReplayOptions> options,
     TimeProvider time,
     ILogger<TraceGrain> logger) : Grain, ITraceGrain
 {
-    // A sweep's PENDING history entry is in memory only until the next state write (see StartReplayAsync).
+    // A PENDING history entry is in memory only until the activity's next write (see StartReplayAsync).
     private bool _historyUnsaved;
+
+    /// <summary>
+    /// A trace written before the split holds its history, scores and purge mark in the body: they move to the activity
+    /// (one write, once); the body drops its copies with its next write, and is ignored from now on.
+    /// </summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var body = state.State;
+        if (!body.HasLegacyActivity)
+        {
+            return;
+        }
+
+        if (!activity.RecordExists)
+        {
+            activity.State = new TraceActivity
+            {
+                Replays = [.. body.LegacyReplays.OrderByDescending(r => r.CreatedAt).Take(TraceActivity.MaxInlineReplays)],
+                Scores = [.. body.LegacyScores],
+                PurgedAt = body.LegacyPurgedAt,
+            };
+            await activity.WriteStateAsync(cancellationToken);
+        }
+
+        body.LegacyReplays = [];
+        body.LegacyScores = [];
+        body.LegacyPurgedAt = null;
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_historyUnsaved)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await activity.WriteStateAsync(cancellationToken);
         }
     }
+
+    /// <summary>The evaluation status: the activity's once it changed, else the snapshot taken with the body.</summary>
+    private EvaluationStatus? Evaluation => activity.State.Evaluation ?? state.State.Evaluation;
 
     /// <summary>The ingest itself; <see cref="IngestAsync"/> wraps it (a batch applied once, a failed write forgotten).</summary>
     private async Task<RequestError?> IngestCoreAsync(TraceIngest ingest)
@@ -193,11 +227,18 @@ public sealed partial class TraceGrain(
 
     public Task<TraceData?> GetAsync() => Task.FromResult(state.State.Trace);
 
-    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null)
+    /// <summary>
+    /// The admission: what only the trace knows (purged, retention) is checked here; the new ReplayGrain gets the trace,
+    /// plans the replay once, validates the plan, takes the project's quota slot and keeps the plan for its run. The
+    /// PENDING history entry is kept in memory and stored with the activity's next write (at the latest the replay's
+    /// final report; or at deactivation): the ReplayGrain is the durable record, and a silo lost in between only
+    /// delays the entry until that report.
+    /// </summary>
+    public async Task<ReplayStartResult> StartReplayAsync(ReplayOverrides overrides, ReplaySupervisor? supervisor = null, int? inFlightLimit = null)
     {
         var (project, traceId) = TraceKeys.Parse(this.GetPrimaryKeyString());
         using var scope = LogScopes.Trace(logger, traceId);
-        if (state.State.PurgedAt is { } purgedAt)
+        if (activity.State.PurgedAt is { } purgedAt)
         {
             return ReplayStartResult.Refused(ErrorKind.Gone,
                 $"trace '{traceId}' was purged on {purgedAt:yyyy-MM-dd}: it was older than the retention window of {options.Value.RetentionDays} days.");
@@ -218,66 +259,35 @@ public sealed partial class TraceGrain(
                 $"trace '{traceId}' is from {trace.Timestamp:yyyy-MM-dd}, older than the retention window of {retentionDays} days.");
         }
 
-        var (templates, templateError) = await TemplateContextLoader.LoadAsync(GrainFactory, trace, overrides);
-        var plan = templateError is null ? ReplayPlanner.Plan(trace, overrides, templates) : new ReplayPlan([], templateError);
-        if (plan.Error is not null)
-        {
-            return ReplayStartResult.Refused(ErrorKind.Validation, plan.Error);
-        }
-
-        var unserved = plan.Calls.Select(c => c.Request.Model).Distinct(StringComparer.Ordinal).Where(m => !providers.IsServed(m)).ToList();
-        if (unserved.Count > 0)
-        {
-            var field = overrides.Model is not null ? "model" : "the recorded model";
-            return ReplayStartResult.Refused(ErrorKind.Validation,
-                $"{field} '{unserved[0]}' is not served by any configured provider. Served models: {string.Join(", ", providers.ServedModels)}.");
-        }
-
         var replayId = supervisor?.ReplayId ?? "rpl_" + Guid.NewGuid().ToString("N");
-        var skipped = plan.SkippedSpans.Count == 0 ? null : plan.SkippedSpans;
-        var start = new ReplayStart(traceId, overrides, plan.Calls.Count, plan.Counts, now, skipped, project, supervisor?.SweepId, supervisor?.Prices, supervisor?.CompletionTokenMargin);
-        if (state.State.Replays.All(r => r.Id != replayId))
+        var result = await GrainFactory.GetGrain<IReplayGrain>(replayId)
+            .StartAsync(new ReplayStart(trace, overrides, now, supervisor, inFlightLimit));
+        if (result.Replay is { } started)
         {
-            var pending = new ReplaySnapshot(replayId, traceId, ReplayStatus.Pending, overrides, now, null, null, null, 0,
-                plan.Calls.Count, null, plan.Counts, null, skipped, Project: project);
-            state.State.Replays.Insert(0, pending);
-            if (supervisor is null)
+            if (activity.State.Replays.All(r => r.Id != replayId))
             {
-                await state.WriteStateAsync();
-            }
-            else
-            {
-                // A sweep's replay: the sweep re-issues this start after a crash, so the PENDING entry need not be
-                // stored now; it is stored with the trace's next write — at the latest the replay's final report.
+                activity.State.KeepReplay(started);
                 _historyUnsaved = true;
             }
+
+            LogReplayStarted(logger, replayId, traceId, started.TotalSpans);
         }
 
-        var started = await GrainFactory.GetGrain<IReplayGrain>(replayId).StartAsync(start);
-        LogReplayStarted(logger, replayId, traceId, plan.Calls.Count);
-        return new ReplayStartResult(started, null);
+        return result;
     }
 
-    public Task<IReadOnlyList<ReplaySnapshot>> GetReplaysAsync() => Task.FromResult<IReadOnlyList<ReplaySnapshot>>([.. state.State.Replays]);
+    public Task<IReadOnlyList<ReplaySnapshot>> GetReplaysAsync() => Task.FromResult<IReadOnlyList<ReplaySnapshot>>([.. activity.State.Replays]);
 
     public async Task RecordReplayAsync(ReplaySnapshot replay)
     {
-        var index = state.State.Replays.FindIndex(r => r.Id == replay.Id);
-        if (index < 0)
-        {
-            state.State.Replays.Insert(0, replay);
-        }
-        else if (replay.Status >= state.State.Replays[index].Status)
-        {
-            // Statuses only move forward; a late report of an earlier state changes nothing.
-            state.State.Replays[index] = replay;
-        }
-        else
+        // Statuses only move forward; a late report of an earlier state changes nothing.
+        if (activity.State.Replays.Find(r => r.Id == replay.Id) is { } known && replay.Status < known.Status)
         {
             return;
         }
 
-        await state.WriteStateAsync();
+        activity.State.KeepReplay(replay);
+        await activity.WriteStateAsync();
         _historyUnsaved = false;
     }
 
@@ -286,7 +296,7 @@ public sealed partial class TraceGrain(
         if (state.State.Trace is { } existing)
         {
             // A retried create changes nothing, but re-writes the catalog row: a silo may have died before writing it.
-            await catalog.UpsertAsync(TraceCatalogRow.From(existing, state.State.Evaluation));
+            await catalog.UpsertAsync(TraceCatalogRow.From(existing, Evaluation));
             return;
         }
 
@@ -301,13 +311,17 @@ public sealed partial class TraceGrain(
     private async Task PersistAsync(bool complete)
     {
         var evaluate = await SnapshotEvaluationsAsync(complete);
-        await Task.WhenAll(state.WriteStateAsync(), catalog.UpsertAsync(TraceCatalogRow.From(state.State.Trace!, state.State.Evaluation)));
+        await Task.WhenAll(state.WriteStateAsync(), catalog.UpsertAsync(TraceCatalogRow.From(state.State.Trace!, Evaluation)));
         if (evaluate)
         {
             await StartEvaluationsAsync();
         }
     }
 
+    /// <summary>
+    /// The purge mark first, then the body: a purge cut short in between leaves a marked trace that refuses replays,
+    /// and retention, finding its catalog row still there, purges it again.
+    /// </summary>
     public async Task PurgeAsync()
     {
         if (state.State.Trace is null)
@@ -315,17 +329,23 @@ public sealed partial class TraceGrain(
             return;
         }
 
-        state.State = new TraceState { PurgedAt = time.GetUtcNow() };
+        activity.State = new TraceActivity { PurgedAt = activity.State.PurgedAt ?? time.GetUtcNow() };
+        await activity.WriteStateAsync();
+        _historyUnsaved = false;
+        state.State = new TraceState();
         await state.WriteStateAsync();
     }
 
+    /// <summary>One write of the activity: the spans are not rewritten.</summary>
     public async Task AddScoreAsync(TraceScore score)
     {
         score = score.Bounded();
-        state.State.Scores.RemoveAll(s => s.EvaluatorId == score.EvaluatorId && s.EvaluatorVersion == score.EvaluatorVersion && s.SpanId == score.SpanId);
-        state.State.Scores.Add(score);
+        var scores = activity.State.Scores;
+        scores.RemoveAll(s => s.EvaluatorId == score.EvaluatorId && s.EvaluatorVersion == score.EvaluatorVersion && s.SpanId == score.SpanId);
+        scores.Add(score);
         var lastPending = MarkEvaluated(score);
-        await state.WriteStateAsync();
+        await activity.WriteStateAsync();
+        _historyUnsaved = false;
         if (lastPending)
         {
             await MarkCatalogEvaluatedAsync();
@@ -333,7 +353,7 @@ public sealed partial class TraceGrain(
     }
 
     // Scores stored before reasoning was bounded are cut on the way out, so one of them cannot break every read.
-    public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. state.State.Scores.Select(s => s.Bounded())]);
+    public Task<IReadOnlyList<TraceScore>> GetScoresAsync() => Task.FromResult<IReadOnlyList<TraceScore>>([.. activity.State.Scores.Select(s => s.Bounded())]);
 
     /// <summary>
     /// An LLM or embedding span recorded without a cost gets one from the price table when its model and usage are

@@ -178,7 +178,8 @@ public sealed class ReplayEngineTests : IDisposable
         var done = await _fixture.WaitForReplayAsync(started.Id);
         var callsSoFar = _fixture.Llm.Tagged(_tag).Count;
 
-        var again = await grain.StartAsync(new ReplayStart(traceId, ReplayOverrides.None, 3, new OverrideCounts(0, 0, 0), DateTimeOffset.UtcNow));
+        var source = (await Trace(traceId).GetAsync())!;
+        var again = (await grain.StartAsync(new ReplayStart(source, ReplayOverrides.None, DateTimeOffset.UtcNow))).Replay!;
         await _fixture.Cluster.DeactivateAsync(grain);
         var reread = await _fixture.WaitForReplayAsync(started.Id);
 

@@ -1,0 +1,225 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Traces;
+using TraceReplay.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace TraceReplay.Tests.Replays;
+
+/// <summary>
+/// What a replay costs the storage, counted by a wrapper around each real grain storage: its writes, that none of them
+/// rewrites the source trace's spans, and that the source trace is not read back once the replay was admitted.
+/// </summary>
+[Trait(TestCategory.Name, TestCategory.Cluster)]
+public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestOutputHelper output) : IClassFixture<WriteCountingClusterFixture>
+{
+    /// <summary>
+    /// The most grain-state writes an isolated replay of a three-LLM-span trace with one evaluator makes: the quota
+    /// slot, the replay's start, its results (one write per batch of results that arrive together: one to three), the
+    /// new trace's body, the source's history, the replay's final state, and the new trace's score.
+    /// </summary>
+    private const int MaxWritesPerReplay = 9;
+
+    private IClusterClient Client => fixture.Client;
+
+    [Fact]
+    public async Task AnIsolatedReplayOfAThreeLlmSpanTraceWithOneEvaluatorStaysWithinItsWriteBudget()
+    {
+        var (done, writes, _) = await ReplayAsync(withEvaluator: true);
+
+        output.WriteLine(string.Join("\n", writes.AsEnumerable()));
+        Assert.Equal(ReplayStatus.Completed, done.Status);
+        var replay = Client.GetGrain<IReplayGrain>(done.Id).GetGrainId();
+        var resultWrites = writes.Count(w => w.GrainId == replay && w.Note!.Contains("Running", StringComparison.Ordinal));
+        Assert.InRange(resultWrites, 1, 3);
+        Assert.True(writes.Length <= MaxWritesPerReplay - 3 + resultWrites,
+            $"{writes.Length} writes, {resultWrites} of them results:\n{string.Join("\n", writes.AsEnumerable())}");
+        Assert.Single(writes, w => w.Storage == TraceReplayNames.ProjectStorage);
+    }
+
+    [Fact]
+    public async Task AReplayNeverWritesTheSourceTracesBodyAndRecordsItsOutcomeInOneHistoryWrite()
+    {
+        var (_, writes, source) = await ReplayAsync(withEvaluator: true);
+
+        Assert.DoesNotContain(writes, w => w.GrainId == source && w.StateName == "trace");
+        Assert.Single(writes, w => w.GrainId == source && w.StateName == "activity");
+    }
+
+    [Fact]
+    public async Task AReplayReadsNeitherItsSourceTraceAfterAdmissionNorWhenAFinishedReplayIsActivatedAgain()
+    {
+        var calls = fixture.Calls.Count;
+        var (done, _, source) = await ReplayAsync(withEvaluator: false);
+        var during = fixture.Calls.Skip(calls).Where(c => c.Target == source).Select(c => c.Method).SkipWhile(m => m == "IngestAsync").ToList();
+
+        // After the ingest: the admission (StartReplayAsync) and the final report (RecordReplayAsync): no read of the trace in between.
+        Assert.Equal(["StartReplayAsync", "RecordReplayAsync"], during);
+
+        var replay = Client.GetGrain<IReplayGrain>(done.Id);
+        await fixture.Cluster.DeactivateAsync(replay);
+        calls = fixture.Calls.Count;
+        Assert.Equal(done, await replay.GetAsync());
+        Assert.DoesNotContain(fixture.Calls.Skip(calls), c => c.Target == source);
+    }
+
+    [Fact]
+    public async Task ARefusedReplayWritesNothingAndTakesNoQuotaSlot()
+    {
+        var project = NewProject();
+        var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, NewId("t")));
+        await source.IngestAsync(SampleTraces.Chain(3));
+        var before = fixture.Writes.Count;
+
+        var refused = await source.StartReplayAsync(new ReplayOverrides("no-such-model", null, null), inFlightLimit: 1);
+
+        Assert.Equal(ErrorKind.Validation, refused.Error!.Kind);
+        // Nothing of this project, and no replay's start (an earlier test's replay may still write its last state).
+        Assert.DoesNotContain(fixture.Writes.Skip(before), w =>
+            w.GrainId.ToString().Contains(project, StringComparison.Ordinal) || w.Note?.StartsWith("Pending", StringComparison.Ordinal) == true);
+        Assert.Empty(await source.GetReplaysAsync());
+        // The one slot of the limit is still free.
+        var started = await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 1);
+        Assert.NotNull(started.Replay);
+        await fixture.WaitForReplayAsync(started.Replay.Id);
+    }
+
+    [Fact]
+    public async Task TheAdmissionRefusesAReplayPastTheProjectsInFlightLimit()
+    {
+        var project = NewProject();
+        var tag = NewId("slow");
+        var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, NewId("t")));
+        await source.IngestAsync(SampleTraces.Chain(1, tag: tag));
+        fixture.Llm.Responder = body => body.ToJsonString().Contains(tag, StringComparison.Ordinal) ? new Fakes.FakeReply(Delay: TimeSpan.FromSeconds(3)) : null;
+        try
+        {
+            var first = await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 1);
+            var second = await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 1);
+
+            Assert.NotNull(first.Replay);
+            Assert.Equal(ErrorKind.LimitExceeded, second.Error!.Kind);
+            Assert.Contains("1 replays in flight", second.Error.Message, StringComparison.Ordinal);
+            Assert.Equal([first.Replay.Id], (await source.GetReplaysAsync()).Select(r => r.Id));
+            await fixture.WaitForReplayAsync(first.Replay.Id);
+        }
+        finally
+        {
+            fixture.Llm.Responder = null;
+        }
+    }
+
+    [Fact]
+    public async Task ATraceWrittenBeforeTheSplitKeepsItsHistoryAndScoresAndAScoreThenLeavesItsSpansAlone()
+    {
+        var key = TraceKeys.For(NewProject(), NewId("t"));
+        var grain = Client.GetGrain<ITraceGrain>(key);
+        var ingest = SampleTraces.Agent();
+        var trace = new TraceData(TraceKeys.Parse(key).TraceId, "agent", null, [], SampleTraces.Start, SampleTraces.Start, ingest.Spans, null, true);
+        var replay = new ReplaySnapshot("rpl_old", trace.Id, ReplayStatus.Completed, ReplayOverrides.None, SampleTraces.Start, SampleTraces.Start,
+            SampleTraces.Start.AddSeconds(3), null, 2, 2, "trace_rpl_old", new OverrideCounts(0, 0, 0), null);
+        var score = new TraceScore("ev_1", "helpful", "BOOLEAN", 1, null, null, 1, SampleTraces.Start);
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(TraceReplayNames.TraceStorage);
+        await storage.WriteStateAsync("trace", grain.GetGrainId(), new StoredState<TraceState>(new TraceState
+        {
+            Trace = trace, LegacyReplays = [replay], LegacyScores = [score], Evaluation = new EvaluationStatus(1, [], null),
+        }));
+
+        Assert.Equal(trace.Spans, (await grain.GetAsync())!.Spans);
+        Assert.Equal([replay], await grain.GetReplaysAsync());
+        Assert.Equal([score], await grain.GetScoresAsync());
+        var moved = new StoredState<TraceActivity>(new TraceActivity());
+        await storage.ReadStateAsync("activity", grain.GetGrainId(), moved);
+        Assert.Equal([replay], moved.State.Replays);
+
+        var before = fixture.Writes.Count;
+        await grain.AddScoreAsync(score with { EvaluatorId = "ev_2" });
+        await fixture.Cluster.DeactivateAsync(grain);
+
+        Assert.All(fixture.Writes.Skip(before).Where(w => w.GrainId == grain.GetGrainId()), w => Assert.Equal("activity", w.StateName));
+        Assert.Equal(["ev_1", "ev_2"], (await grain.GetScoresAsync()).Select(s => s.EvaluatorId));
+        Assert.Equal([replay], await grain.GetReplaysAsync());
+    }
+
+    [Fact]
+    public async Task ATracePurgedBeforeTheSplitStaysPurged()
+    {
+        var key = TraceKeys.For(NewProject(), NewId("t"));
+        var grain = Client.GetGrain<ITraceGrain>(key);
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(TraceReplayNames.TraceStorage);
+        await storage.WriteStateAsync("trace", grain.GetGrainId(), new StoredState<TraceState>(new TraceState { LegacyPurgedAt = SampleTraces.Start }));
+
+        var refused = await grain.StartReplayAsync(ReplayOverrides.None);
+
+        Assert.Equal(ErrorKind.Gone, refused.Error!.Kind);
+        Assert.Contains("purged", refused.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheHistoryKeepsTheNewestSummariesOnly()
+    {
+        var activity = new TraceActivity();
+        for (var i = 0; i < TraceActivity.MaxInlineReplays + 5; i++)
+        {
+            activity.KeepReplay(new ReplaySnapshot($"rpl_{i}", "t", ReplayStatus.Completed, ReplayOverrides.None, SampleTraces.Start.AddMinutes(i),
+                null, null, null, 0, 0, null, new OverrideCounts(0, 0, 0), null));
+        }
+
+        Assert.Equal(TraceActivity.MaxInlineReplays, activity.Replays.Count);
+        Assert.Equal($"rpl_{TraceActivity.MaxInlineReplays + 4}", activity.Replays[0].Id);
+        Assert.Equal("rpl_5", activity.Replays[^1].Id);
+    }
+
+    /// <summary>
+    /// Ingests a three-LLM-span trace in a project of its own (with one evaluator: the trace is scored first), replays
+    /// it, and returns the writes it caused from its start until its last write — and, with the evaluator, the new
+    /// trace's score.
+    /// </summary>
+    private async Task<(ReplaySnapshot Done, StateWrite[] Writes, GrainId Source)> ReplayAsync(bool withEvaluator)
+    {
+        var project = NewProject();
+        if (withEvaluator)
+        {
+            await Client.GetGrain<IEvaluatorRegistryGrain>(project).CreateAsync(new NewEvaluator("says-answer", "CONTAINS", """{"value":"answer"}""", true));
+        }
+
+        var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, NewId("t")));
+        await source.IngestAsync(SampleTraces.Chain(3));
+        if (withEvaluator)
+        {
+            await Eventually.ReturnsAsync(source.GetScoresAsync, s => s.Count == 1, TimeSpan.FromSeconds(20), "the source trace's score");
+        }
+
+        var before = fixture.Writes.Count;
+        var started = await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 100);
+        var done = await fixture.WaitForReplayAsync(started.Replay!.Id);
+        var replay = Client.GetGrain<IReplayGrain>(done.Id).GetGrainId();
+        await Eventually.ReturnsAsync(() => Task.FromResult(fixture.Writes.Skip(before).ToList()),
+            w => w.Any(x => x.GrainId == replay && x.Note!.Contains("originNotified=True", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the replay's last write");
+        if (withEvaluator)
+        {
+            var copy = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, done.ReplayTraceId!));
+            await Eventually.ReturnsAsync(copy.GetScoresAsync, s => s.Count == 1, TimeSpan.FromSeconds(20), "the new trace's score");
+        }
+
+        // This replay's writes and those of its project's grains (traces, quota): not a straggler of an earlier test.
+        StateWrite[] writes = [.. fixture.Writes.Skip(before).Where(w => w.GrainId == replay || w.GrainId.ToString().Contains(project, StringComparison.Ordinal))];
+        return (done, writes, source.GetGrainId());
+    }
+
+    private static string NewProject() => NewId("p");
+
+    private static string NewId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N");
+
+    private sealed class StoredState<T>(T state) : IGrainState<T>
+    {
+        [System.Diagnostics.CodeAnalysis.AllowNull]
+        public T State { get; set; } = state;
+
+        public string? ETag { get; set; }
+
+        public bool RecordExists { get; set; }
+    }
+}
