@@ -5,13 +5,20 @@ public sealed class SweepOptions
 {
     public const string Section = "TraceReplay:Sweeps";
 
-    /// <summary>How often a running sweep looks at its in-flight replays and starts the next ones. Default 100 ms.</summary>
+    /// <summary>How often a running evaluation backfill looks at its work and starts the next. Default 100 ms.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// How often a running sweep writes its progress. Between checkpoints progress lives in the activation: after a
-    /// crash the sweep resumes from the last checkpoint and re-issues the same starts (same replay ids), so nothing runs
-    /// twice. Status changes are written at once. Default 1 s.
+    /// How often a running sweep reads the in-flight replays it has not heard from. Each replay tells its sweep when it
+    /// finishes (the sweep then starts the next one at once), so this only catches a lost push and re-drives a replay
+    /// whose silo died. Default 2 s.
+    /// </summary>
+    public TimeSpan SafetyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often a running sweep writes its progress (the chunks of entries that changed). Between checkpoints progress
+    /// lives in the activation: after a crash the sweep resumes from the last checkpoint and re-issues the same starts
+    /// (same replay ids), so nothing runs twice. Status changes are written at once. Default 1 s.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
