@@ -22,7 +22,4 @@ public sealed partial class SweepGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep {SweepId} could not start the replay of trace {TraceId}; it stays queued")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, string sweepId, string traceId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep {SweepId} could not record the push of replay {ReplayId}; its safety poll will")]
-    private static partial void LogPushFailed(ILogger logger, Exception exception, string sweepId, string replayId);
 }

@@ -31,6 +31,7 @@ public sealed partial class SweepGrain(
 {
     private const string ReminderName = "drive-sweep";
     private IGrainTimer? _driver;
+    private IGrainTimer? _advance;
 
     // The entries with their counts, window and ledger; null until the sweep exists.
     private SweepWindow? _window;
@@ -210,23 +211,17 @@ public sealed partial class SweepGrain(
         return new SweepResult(Snapshot(), null);
     }
 
-    public async Task ReplayFinishedAsync(ReplaySnapshot replay)
+    public Task ReplayFinishedAsync(ReplaySnapshot replay)
     {
         if (_window is null || !_window.Running.TryGetValue(replay.Id, out var index))
         {
             // Already recorded (by the safety poll, or a repeated push), or not this sweep's current attempt.
-            return;
+            return Task.CompletedTask;
         }
 
-        try
-        {
-            Record(index, replay);
-            await AdvanceAsync(state.State.Status);
-        }
-        catch (Exception ex)
-        {
-            LogPushFailed(logger, ex, SweepId, replay.Id);
-        }
+        Record(index, replay);
+        ScheduleAdvance();
+        return Task.CompletedTask;
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
@@ -255,6 +250,33 @@ public sealed partial class SweepGrain(
             Interleave = false,
             KeepAlive = true,
         });
+    }
+
+    /// <summary>
+    /// Advances the sweep right after the pushes already waiting in the grain's queue: a one-shot timer's tick is queued
+    /// behind them, so the replays they freed start together, in parallel, rather than one start call after another.
+    /// </summary>
+    private void ScheduleAdvance()
+    {
+        if (_advance is not null)
+        {
+            return;
+        }
+
+        _advance = this.RegisterGrainTimer(async _ =>
+        {
+            _advance?.Dispose();
+            _advance = null;
+            try
+            {
+                await AdvanceAsync(state.State.Status);
+            }
+            catch (Exception ex)
+            {
+                // The safety poll's tick advances it again.
+                LogDriveFailed(logger, ex, SweepId);
+            }
+        }, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
 
     /// <summary>The timer's tick: starts a pending sweep, reads the replays not heard from, then advances.</summary>
