@@ -30,6 +30,9 @@ public sealed partial class SweepGrain(
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
     private const string ReminderName = "drive-sweep";
+
+    // The longest an advance refills in one turn before it lets queued calls in and continues in the next.
+    private static readonly TimeSpan MaxAdvanceTurn = TimeSpan.FromSeconds(1);
     private IGrainTimer? _driver;
     private IGrainTimer? _advance;
 
@@ -324,9 +327,16 @@ public sealed partial class SweepGrain(
     /// </summary>
     private async Task AdvanceAsync(SweepStatus statusBefore)
     {
-        if (state.State.Status == SweepStatus.Running)
+        // Traces that end without running (missing, refused, unpriced) push nothing: refill again at once, for up to a
+        // moment per turn so pushes, reads and a cancel are not held up; then the rest follows in a turn of its own.
+        var started = time.GetUtcNow();
+        while (state.State.Status == SweepStatus.Running && await RefillAsync())
         {
-            await RefillAsync();
+            if (time.GetUtcNow() - started > MaxAdvanceTurn)
+            {
+                ScheduleAdvance();
+                break;
+            }
         }
 
         if (FinishIfDone() || state.State.Status != statusBefore
@@ -394,14 +404,17 @@ public sealed partial class SweepGrain(
         }
     }
 
-    /// <summary>Starts queued traces until the window is full, the queue is empty or the budget says stop.</summary>
-    private async Task RefillAsync()
+    /// <summary>
+    /// Starts queued traces until the window is full, the queue is empty or the budget says stop. True when traces
+    /// ended without running and left room a next round can fill.
+    /// </summary>
+    private async Task<bool> RefillAsync()
     {
         var definition = state.State.Definition!;
         var batch = Window.TakeQueued(state.State.MaxInFlight - Window.Running.Count);
         if (batch.Count == 0)
         {
-            return;
+            return false;
         }
 
         // Only a budget needs the traces here (to reserve their cost); without one the start itself answers a missing trace.
@@ -455,14 +468,18 @@ public sealed partial class SweepGrain(
             await ScoreOriginalsAsync(toStart);
         }
 
-        await Task.WhenAll(toStart.Select(s => StartOneAsync(s.Index, s.Reserved)));
+        var startsIssued = await Task.WhenAll(toStart.Select(s => StartOneAsync(s.Index, s.Reserved)));
 
         // Only after this batch started: stopping skips what is still queued.
         if (budgetStop is not null)
         {
             Stop(SweepStatus.BudgetExceeded, budgetStop);
             LogBudgetStop(logger, SweepId, definition.BudgetUsd!.Value);
+            return false;
         }
+
+        // A start that failed to answer is retried by a later tick, not in a tight loop.
+        return startsIssued.All(issued => issued) && Window.Running.Count < state.State.MaxInFlight;
     }
 
     /// <summary>
@@ -481,7 +498,8 @@ public sealed partial class SweepGrain(
         await Task.WhenAll(starts.Select(s => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(project, Window[s.Index].TraceId)).RequestEvaluationsAsync(_evaluators)));
     }
 
-    private async Task StartOneAsync(int index, decimal reserved)
+    /// <summary>Starts the replay of one entry; false when the start did not answer, so the entry stays queued.</summary>
+    private async Task<bool> StartOneAsync(int index, decimal reserved)
     {
         var entry = Window[index];
         var definition = state.State.Definition!;
@@ -500,12 +518,14 @@ public sealed partial class SweepGrain(
                 },
                 _ => entry with { Status = SweepTraceStatus.Failed, Error = $"REFUSED: {result.Error!.Message}", Attempts = entry.Attempts + 1 },
             });
+            return true;
         }
         catch (Exception ex)
         {
             // Stays queued; a later refill issues the same start (same replay id), so at most one replay results.
             Window.Return(index);
             LogStartFailed(logger, ex, SweepId, entry.TraceId);
+            return false;
         }
         finally
         {
