@@ -224,7 +224,7 @@ public sealed partial class SweepGrain(
         // A few replays per pool slot: each replay's calls wait their turn at its silo's pool, so a slot that frees finds
         // the next call already waiting, whichever silo the replays landed on.
         var silos = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        return Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot;
+        return Math.Min(options.Value.MaxInFlightLimit, Math.Max(1, silos.Count) * LlmSpanWorker.ActivationsPerSilo * SweepOptions.ReplaysPerPoolSlot);
     }
 
     /// <summary>

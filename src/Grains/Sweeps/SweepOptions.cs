@@ -22,8 +22,14 @@ public sealed class SweepOptions
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools.</summary>
-    public const int ReplaysPerPoolSlot = 4;
+    /// <summary>
+    /// Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools. A replay holds its place in the
+    /// window for its LLM calls and for its own durable writes (creation, results, completion, the replay trace), so the
+    /// window must cover both: on PostgreSQL at default durability the writes, not the model, set a zero-latency
+    /// replay's time, and 4 per slot left the pool idle (P2 at 84 spans/s against 235 with a window of 100, same minutes,
+    /// loaded machine). The extra replays wait at their silo's LLM gate, never in a grain's queue.
+    /// </summary>
+    public const int ReplaysPerPoolSlot = 32;
 
     /// <summary>
     /// Replays in flight when a sweep names no maxInFlight; 0 (the default) sizes it to the cluster's LLM pools:
