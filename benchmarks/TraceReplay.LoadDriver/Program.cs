@@ -6,7 +6,7 @@ using TraceReplay.LoadDriver;
 //   sweep  --id P1 --latency-ms 100 --traces 300 [--llm-spans 3] [--silos 1] [--postgres <conn>] [--max-in-flight N] [--warmup N] --out results.jsonl
 //          (--warmup: traces replayed in an unmeasured sweep first; default a fifth of --traces, at most 500)
 //   ingest --id P3 --batches 40 [--traces-per-batch 50] [--spans 20] [--parallel 8] --postgres <conn> --out results.jsonl
-//   report --results results.jsonl [--baseline before.jsonl] --markdown RESULTS.md
+//   report --results results.jsonl [--baseline before.jsonl] --markdown RESULTS.md [--note "a line about the run"]
 var command = args.FirstOrDefault() ?? "help";
 var options = Options.Parse(args.Skip(1));
 switch (command)
@@ -18,7 +18,7 @@ switch (command)
         await Record(options, await Scenarios.IngestAsync(options));
         return 0;
     case "report":
-        await Report.WriteAsync(options.Get("results")!, options.Get("baseline"), options.Get("markdown")!);
+        await Report.WriteAsync(options.Get("results")!, options.Get("baseline"), options.Get("markdown")!, options.Get("note"));
         return 0;
     default:
         Console.Error.WriteLine("usage: TraceReplay.LoadDriver sweep|ingest|report [--option value]...; see Program.cs");

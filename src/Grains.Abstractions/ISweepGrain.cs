@@ -27,6 +27,14 @@ public interface ISweepGrain : IGrainWithStringKey
     [Alias("DeleteAsync")]
     Task<SweepResult> DeleteAsync();
 
+    /// <summary>
+    /// A replay this sweep started reached COMPLETED or FAILED: the sweep records it and starts the next one. One-way, so
+    /// the replay never waits on its sweep (no call cycle); repeating it, or a push that is lost, changes nothing — the
+    /// sweep's safety poll reads the replays it has not heard from.
+    /// </summary>
+    [Alias("ReplayFinishedAsync"), OneWay]
+    Task ReplayFinishedAsync(ReplaySnapshot replay);
+
     /// <summary>Queues the failed traces again and resumes the sweep. A cancelled sweep is refused (409).</summary>
     [Alias("RetryFailedAsync")]
     Task<SweepResult> RetryFailedAsync();

@@ -225,7 +225,14 @@ public sealed partial class ReplayGrain(
                 await SaveAsync(cancellationToken);
             }
 
-            if (state.State.OriginNotified && state.State.SupervisedBy is null)
+            if (state.State.OriginNotified && state.State.SupervisedBy is { } sweepId)
+            {
+                // One-way, so no call cycle and no wait; a lost push is caught by the sweep's safety poll. Nothing reads
+                // this activation soon after, so free it now rather than at collection (a sweep runs thousands).
+                GrainFactory.GetGrain<ISweepGrain>(sweepId).ReplayFinishedAsync(Snapshot()!).Ignore();
+                DeactivateOnIdle();
+            }
+            else if (state.State.OriginNotified)
             {
                 await this.UnregisterReminder(await this.GetReminder(ReminderName) ?? throw new InvalidOperationException("Reminder vanished."));
             }

@@ -5,18 +5,31 @@ public sealed class SweepOptions
 {
     public const string Section = "TraceReplay:Sweeps";
 
-    /// <summary>How often a running sweep looks at its in-flight replays and starts the next ones. Default 100 ms.</summary>
+    /// <summary>How often a running evaluation backfill looks at its work and starts the next. Default 100 ms.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// How often a running sweep writes its progress. Between checkpoints progress lives in the activation: after a
-    /// crash the sweep resumes from the last checkpoint and re-issues the same starts (same replay ids), so nothing runs
-    /// twice. Status changes are written at once. Default 1 s.
+    /// How often a running sweep reads the in-flight replays it has not heard from. Each replay tells its sweep when it
+    /// finishes (the sweep then starts the next one at once), so this only catches a lost push and re-drives a replay
+    /// whose silo died. Default 2 s.
+    /// </summary>
+    public TimeSpan SafetyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often a running sweep writes its progress (the chunks of entries that changed). Between checkpoints progress
+    /// lives in the activation: after a crash the sweep resumes from the last checkpoint and re-issues the same starts
+    /// (same replay ids), so nothing runs twice. Status changes are written at once. Default 1 s.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools.</summary>
-    public const int ReplaysPerPoolSlot = 4;
+    /// <summary>
+    /// Replays in flight per LLM pool slot when a sweep is sized to the cluster's pools. A replay holds its place in the
+    /// window for its LLM calls and for its own durable writes (creation, results, completion, the replay trace), so the
+    /// window must cover both: on PostgreSQL at default durability the writes, not the model, set a zero-latency
+    /// replay's time, and 4 per slot left the pool idle (P2 at 84 spans/s against 235 with a window of 100, same minutes,
+    /// loaded machine). The extra replays wait at their silo's LLM gate, never in a grain's queue.
+    /// </summary>
+    public const int ReplaysPerPoolSlot = 32;
 
     /// <summary>
     /// Replays in flight when a sweep names no maxInFlight; 0 (the default) sizes it to the cluster's LLM pools:

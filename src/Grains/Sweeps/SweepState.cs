@@ -1,8 +1,10 @@
 namespace TraceReplay.Grains.Sweeps;
 
 /// <summary>
-/// A sweep's persisted state: its definition (without the target list, which lives on as the entries), its status,
-/// and one compact entry per trace. Scores and payloads are read from the traces when results are asked for.
+/// A sweep's persisted head: its definition (without the target list, which lives on as the entries), its status and
+/// how many entries it has. The entries — one compact record per trace — are stored apart in fixed-size chunks
+/// (<see cref="SweepChunkStore"/>), so a checkpoint writes the chunks that changed, not the whole list. Scores and
+/// payloads are read from the traces when results are asked for.
 /// </summary>
 [GenerateSerializer, Alias("TraceReplay.SweepState")]
 public sealed class SweepState
@@ -15,6 +17,7 @@ public sealed class SweepState
 
     [Id(3)] public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>Only in sweeps stored before entries were chunked: moved to chunks by the next checkpoint.</summary>
     [Id(4)] public List<SweepEntry> Entries { get; set; } = [];
 
     /// <summary>The in-flight bound in force: the request's, or the cluster's pool size when the drive began.</summary>
@@ -24,6 +27,9 @@ public sealed class SweepState
 
     /// <summary>Whether the sweep's sources and its baseline's traces are pinned (replay traces are pinned as recorded).</summary>
     [Id(7)] public bool SourcesPinned { get; set; }
+
+    /// <summary>The number of entries, stored in <see cref="SweepWindow.ChunkCount"/> chunks.</summary>
+    [Id(8)] public int EntryCount { get; set; }
 }
 
 /// <summary>The sweep state machine's legal moves.</summary>
