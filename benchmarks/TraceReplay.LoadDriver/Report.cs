@@ -58,8 +58,10 @@ public static class Report
     /// <summary>The last run of a scenario in the file.</summary>
     private static ScenarioResult? Find(List<ScenarioResult> results, string id) => results.LastOrDefault(r => r.Id == id);
 
+    private static readonly JsonSerializerOptions ResultJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     private static async Task<List<ScenarioResult>> ReadAsync(string path) =>
-        [.. (await File.ReadAllLinesAsync(path)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ScenarioResult>(l, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })!)];
+        [.. (await File.ReadAllLinesAsync(path)).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ScenarioResult>(l, ResultJson)!)];
 
     private static string Show(double? value, string format) =>
         value is { } v && !double.IsNaN(v) && !double.IsInfinity(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
