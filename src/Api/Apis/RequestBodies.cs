@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,12 +14,68 @@ namespace TraceReplay.Api.Apis;
 // The request bodies as the OpenAPI document describes them. Records that implement IValidatableObject are bound by
 // System.Text.Json and validated by the platform (RequestBinding); the others are still read field by field.
 
-/// <summary>The body of <c>POST /api/v1/traces</c>: 2Signal's ingestion batch.</summary>
-public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent> Batch);
+/// <summary>
+/// The body of <c>POST /api/v1/traces</c>: 2Signal's ingestion batch, <c>{"batch": [events]}</c>. Fields it does not
+/// know are ignored, as 2Signal's SDKs send more than TraceReplay keeps.
+/// </summary>
+[Description("send {\"batch\": [events]}")]
+public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent?>? Batch) : IValidatableObject
+{
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A batch over the event limit is the handler's to refuse, as 413, without reading every event first.
+        var maxEvents = validationContext.GetService<IOptions<LimitOptions>>()?.Value.MaxBatchEvents ?? new LimitOptions().MaxBatchEvents;
+        if (Batch is not { Count: var count } || count <= maxEvents)
+        {
+            if (BatchParser.Check(this) is { } error)
+            {
+                yield return new ValidationResult(error);
+            }
+        }
+    }
+}
 
-/// <summary>One event: <c>type</c> is <c>trace-create</c> (body: id, name, metadata?, tags?) or <c>span-create</c>
-/// (body: trace_id, id?, name, type, input?, output?, model?, usage?, ...).</summary>
-public sealed record IngestEvent(string Type, DateTimeOffset? Timestamp, JsonObject Body);
+/// <summary>
+/// One event of the batch: <c>type</c> is <c>trace-create</c> or <c>span-create</c>; <c>timestamp</c> (ISO 8601, UTC
+/// when it names no offset) defaults to the time of the request.
+/// </summary>
+public sealed record IngestEvent(string? Type, string? Timestamp, IngestEventBody? Body);
+
+/// <summary>
+/// The body of an event. <c>trace-create</c>: id, name, metadata?, tags?. <c>span-create</c>: trace_id, id? (generated
+/// when absent), parent_span_id?, name, type (AGENT, LLM, TOOL, RETRIEVAL, CHAIN or CUSTOM), start_time?, end_time?,
+/// input?, output? (any JSON), model?, model_parameters?, usage?, cost?, status? (OK or ERROR), metadata?,
+/// prompt_template_version_id?, prompt_variables?, prompt_message_index?.
+/// </summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)] // Numbers are JSON numbers here, as they always were ("cost": "1" is refused).
+public sealed record IngestEventBody(
+    string? Id,
+    string? Name,
+    JsonElement? Metadata,
+    IReadOnlyList<string?>? Tags,
+    [property: JsonPropertyName("trace_id")] string? TraceId,
+    [property: JsonPropertyName("parent_span_id")] string? ParentSpanId,
+    string? Type,
+    [property: JsonPropertyName("start_time")] string? StartTime,
+    [property: JsonPropertyName("end_time")] string? EndTime,
+    JsonElement? Input,
+    JsonElement? Output,
+    string? Model,
+    [property: JsonPropertyName("model_parameters")] JsonElement? ModelParameters,
+    IngestUsage? Usage,
+    decimal? Cost,
+    string? Status,
+    [property: JsonPropertyName("prompt_template_version_id")] string? PromptTemplateVersionId,
+    [property: JsonPropertyName("prompt_variables")] JsonElement? PromptVariables,
+    [property: JsonPropertyName("prompt_message_index")] decimal? PromptMessageIndex);
+
+/// <summary>A span's token usage, in OpenAI's names or Anthropic's (<c>input_tokens</c>, <c>output_tokens</c>).</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record IngestUsage(
+    [property: JsonPropertyName("prompt_tokens")] decimal? PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] decimal? CompletionTokens,
+    [property: JsonPropertyName("input_tokens")] decimal? InputTokens,
+    [property: JsonPropertyName("output_tokens")] decimal? OutputTokens);
 
 /// <summary>The body of <c>POST /api/v1/traces/{traceId}/replays</c>: the overrides, every one optional.</summary>
 public sealed record StartReplayRequest(
