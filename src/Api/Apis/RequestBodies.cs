@@ -134,14 +134,120 @@ public sealed record StartReplayRequest(
         ToolMatching is null ? Grains.ToolMatching.Strict : BodyRules.ParseName<ToolMatching>(ToolMatching));
 }
 
-/// <summary>The body of <c>POST /api/v1/evaluators</c>.</summary>
-public sealed record CreateEvaluatorRequest(string Name, string Type, JsonObject? Config, bool? Enabled);
+/// <summary>The body of <c>POST /api/v1/evaluators</c>: name and type required, config a JSON object (<c>{}</c> when absent), enabled by default.</summary>
+public sealed record CreateEvaluatorRequest(string? Name, string? Type, JsonElement Config, bool? Enabled) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
 
-/// <summary>The body of <c>PATCH /api/v1/evaluators/{evaluatorId}</c>; the type cannot change.</summary>
-public sealed record UpdateEvaluatorRequest(string? Name, JsonObject? Config, bool? Enabled);
+    /// <summary>The config as stored; null when the body has none.</summary>
+    public string? ConfigJson => Config.ValueKind == JsonValueKind.Object ? Config.GetRawText() : null;
 
-/// <summary>The body of <c>POST /api/v1/scores</c>; <c>name</c> and <c>score</c> are accepted for evaluatorName and value.</summary>
-public sealed record CreateScoreRequest(string TraceId, string? SpanId, string EvaluatorName, double Value, string? Label, string? Reasoning);
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "name, type, config or enabled") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (Name is null)
+        {
+            yield return BodyRules.Error("name", "is required.");
+        }
+
+        if (Type is null)
+        {
+            yield return BodyRules.Error("type", "is required.");
+        }
+
+        if (BodyRules.Config(Config) is { } config)
+        {
+            yield return config;
+        }
+    }
+}
+
+/// <summary>The body of <c>PATCH /api/v1/evaluators/{evaluatorId}</c>: what changes; the type cannot (it may be sent unchanged).</summary>
+public sealed record UpdateEvaluatorRequest(string? Name, JsonElement Config, bool? Enabled, string? Type) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    /// <summary>The new config; null when the body has none.</summary>
+    public string? ConfigJson => Config.ValueKind == JsonValueKind.Object ? Config.GetRawText() : null;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "name, config or enabled") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (BodyRules.Config(Config) is { } config)
+        {
+            yield return config;
+        }
+    }
+}
+
+/// <summary>
+/// The body of <c>POST /api/v1/scores</c> (2Signal's): traceId, spanId?, evaluatorName, value (0 to 1), label?,
+/// reasoning?; <c>name</c> and <c>score</c> are accepted for evaluatorName and value.
+/// </summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record CreateScoreRequest(
+    string? TraceId, string? SpanId, string? EvaluatorName, double? Value, string? Label, string? Reasoning, string? Name = null, double? Score = null)
+    : IValidatableObject
+{
+    public const int MaxNameLength = 200;
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    /// <summary>The score's name, under either spelling.</summary>
+    public string? ScoreName => EvaluatorName ?? Name;
+
+    /// <summary>The score's value, under either spelling.</summary>
+    public double? ScoreValue => Value ?? Score;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "traceId, spanId, evaluatorName, value, label or reasoning") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (TextRules.CheckId("traceId", TraceId) is { } traceId)
+        {
+            yield return BodyRules.Error("traceId", traceId);
+        }
+
+        if (TextRules.CheckId("spanId", SpanId, required: false) is { } spanId)
+        {
+            yield return BodyRules.Error("spanId", spanId);
+        }
+
+        if (TextRules.Check("evaluatorName", ScoreName, MaxNameLength) is { } name)
+        {
+            yield return BodyRules.Error("evaluatorName", name);
+        }
+
+        if (TextRules.Check("label", Label, MaxNameLength, required: false) is { } label)
+        {
+            yield return BodyRules.Error("label", label);
+        }
+
+        if (Reasoning?.Length > TraceScore.MaxReasoningLength)
+        {
+            yield return BodyRules.Error("reasoning", $"must be at most {TraceScore.MaxReasoningLength} characters.");
+        }
+
+        if (ScoreValue is not (>= 0 and <= 1))
+        {
+            yield return BodyRules.Error("value", "is required: a number from 0 to 1.");
+        }
+    }
+}
 
 /// <summary>Which traces a sweep replays: explicit ids, or catalog filters.</summary>
 public sealed record SweepFilterRequest(
@@ -304,6 +410,15 @@ internal static class BodyRules
     /// <summary>An error about <paramref name="field"/>; the message says what is wrong (with or without the field's name in front).</summary>
     public static ValidationResult Error(string field, string message) =>
         new(message.StartsWith(field, StringComparison.Ordinal) ? message[field.Length..].TrimStart() : message, [field]);
+
+    /// <summary>An evaluator config: absent, or a JSON object whose strings are all readable.</summary>
+    public static ValidationResult? Config(JsonElement config) => config.ValueKind switch
+    {
+        JsonValueKind.Undefined => null,
+        JsonValueKind.Object when RequestBody.FindUnreadableString(config) is null => null,
+        JsonValueKind.Object => Error("config", "has a string or property name that is not valid Unicode (a lone surrogate escape)."),
+        _ => Error("config", "must be a JSON object."),
+    };
 
     public static ValidationResult? Unknown(Dictionary<string, JsonElement>? fields, string expected) =>
         fields is { Count: > 0 } ? new ValidationResult($"is not a known field; expected {expected}.", [fields.Keys.First()]) : null;
