@@ -11,8 +11,9 @@ using TraceReplay.Grains.Sweeps;
 
 namespace TraceReplay.Api.Apis;
 
-// The request bodies as the OpenAPI document describes them. Records that implement IValidatableObject are bound by
-// System.Text.Json and validated by the platform (RequestBinding); the others are still read field by field.
+// The JSON request bodies, as the OpenAPI document describes them: bound by System.Text.Json and validated by the
+// platform (IValidatableObject; see RequestBinding), so the document and the rules cannot drift apart. Only OTLP's
+// bodies (JSON or protobuf) are read by their handler.
 
 /// <summary>
 /// The body of <c>POST /api/v1/traces</c>: 2Signal's ingestion batch, <c>{"batch": [events]}</c>. Fields it does not
@@ -249,6 +250,64 @@ public sealed record CreateScoreRequest(
     }
 }
 
+/// <summary>The body of <c>POST /api/v1/prompt-templates</c>: a template's name and mustache content, with optional declared variables, description and commit message.</summary>
+public sealed record CreatePromptTemplateRequest(
+    string? Name, string? Content, IReadOnlyList<string>? Variables, string? Description, string? CommitMessage) : IValidatableObject
+{
+    /// <summary>What is wrong with a template name, relative to the field ("is required"); null when it is fine.</summary>
+    public static string? CheckName(string? name) => name switch
+    {
+        null => "is required",
+        _ when string.IsNullOrWhiteSpace(name) => "must not be blank",
+        _ when name.Length > PromptTemplatesApi.MaxNameLength => $"must be at most {PromptTemplatesApi.MaxNameLength} characters",
+        _ when name != name.Trim() => "must not start or end with whitespace",
+        _ when name.Any(char.IsControl) => "must not contain control characters",
+        _ => null,
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CheckName(Name) is { } name)
+        {
+            yield return BodyRules.Error("name", name);
+        }
+
+        if (Content is null)
+        {
+            yield return BodyRules.Error("content", "is required");
+        }
+        else if (Content.Length > PromptTemplatesApi.MaxContentLength)
+        {
+            yield return BodyRules.Error("content", $"must be at most {PromptTemplatesApi.MaxContentLength} characters");
+        }
+
+        if (Variables?.Select(v => TextRules.Check("variables", v, PromptTemplatesApi.MaxNameLength)).FirstOrDefault(e => e is not null) is { } variable)
+        {
+            yield return BodyRules.Error("variables", variable);
+        }
+    }
+}
+
+/// <summary>The body of <c>POST /api/v1/projects</c>: <c>{"name": "..."}</c>.</summary>
+public sealed record CreateProjectRequest(string? Name) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        BodyRules.NameOnly(UnknownFields, Name, required: true);
+}
+
+/// <summary>The body of <c>POST /api/v1/projects/{projectId}/keys</c>: <c>{"name": "..."}</c>, optional (the key is named "key").</summary>
+public sealed record CreateApiKeyRequest(string? Name) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        BodyRules.NameOnly(UnknownFields, Name, required: false);
+}
+
 /// <summary>Which traces a sweep replays: explicit ids, or catalog filters.</summary>
 public sealed record SweepFilterRequest(
     IReadOnlyList<string>? TraceIds, string? Name, [property: JsonConverter(typeof(TagListConverter))] IReadOnlyList<string>? Tags, string? Status,
@@ -419,6 +478,20 @@ internal static class BodyRules
         JsonValueKind.Object => Error("config", "has a string or property name that is not valid Unicode (a lone surrogate escape)."),
         _ => Error("config", "must be a JSON object."),
     };
+
+    /// <summary>A body of one field, name (a project's or a key's).</summary>
+    public static IEnumerable<ValidationResult> NameOnly(Dictionary<string, JsonElement>? fields, string? name, bool required)
+    {
+        if (Unknown(fields, "name") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (TextRules.Check("name", name, ProjectsApi.MaxNameLength, required) is { } invalid)
+        {
+            yield return Error("name", invalid);
+        }
+    }
 
     public static ValidationResult? Unknown(Dictionary<string, JsonElement>? fields, string expected) =>
         fields is { Count: > 0 } ? new ValidationResult($"is not a known field; expected {expected}.", [fields.Keys.First()]) : null;
