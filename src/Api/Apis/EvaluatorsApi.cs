@@ -19,9 +19,6 @@ public static class EvaluatorsApi
 {
     public const string ApiSource = "API";
 
-    private const int MaxScoreNameLength = 200;
-    private const int MaxReasoningLength = TraceScore.MaxReasoningLength;
-
     /// <summary>What a stored secret (a webhook header's value) reads back as.</summary>
     public const string Redacted = "***";
 
@@ -32,61 +29,22 @@ public static class EvaluatorsApi
     {
         var evaluators = app.MapGroup("/api/v1/evaluators").WithTags("Evaluators");
         evaluators.MapPost("/", CreateEvaluator).WithName("CreateEvaluator").WithSummary("Create an evaluator; new traces are scored by every enabled one")
-            .DocumentsBody<CreateEvaluatorRequest>().ProducesErrors(400, 413);
+            .ProducesErrors(400, 413, 415);
         evaluators.MapGet("/", ListEvaluators).WithName("ListEvaluators").WithSummary("The project's evaluators, oldest first");
         evaluators.MapGet("/{evaluatorId}", GetEvaluator).WithName("GetEvaluator").WithSummary("One evaluator").ProducesErrors(404);
         evaluators.MapPatch("/{evaluatorId}", UpdateEvaluator).WithName("UpdateEvaluator").WithSummary("Change name, config or enabled; a new config bumps the version")
-            .DocumentsBody<UpdateEvaluatorRequest>().ProducesErrors(400, 404, 413);
+            .ProducesErrors(400, 404, 413, 415);
         evaluators.MapDelete("/{evaluatorId}", DeleteEvaluator).WithName("DeleteEvaluator").WithSummary("Delete an evaluator").ProducesErrors(404);
         app.MapPost("/api/v1/scores", CreateScore).WithTags("Scores").WithName("CreateScore").WithSummary("Record a custom score for a trace or one of its spans")
-            .DocumentsBody<CreateScoreRequest>().ProducesErrors(400, 404, 413);
+            .ProducesErrors(400, 404, 413, 415);
         app.MapGet("/api/v1/traces/{traceId}/scores", ListTraceScores).WithTags("Scores").WithName("ListTraceScores").WithSummary("A trace's scores").ProducesErrors(404);
         return app;
     }
 
     public static async Task<Results<Created<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> CreateEvaluator(
-        HttpRequest request, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
+        CreateEvaluatorRequest body, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
     {
-        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        string? name = null, type = null, config = null;
-        var enabled = true;
-        foreach (var property in body!)
-        {
-            switch (property.Key)
-            {
-                case "name" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
-                    name = text;
-                    break;
-                case "type" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
-                    type = text;
-                    break;
-                case "config" when property.Value is JsonObject:
-                    config = property.Value.ToJsonString();
-                    break;
-                case "enabled" when property.Value is JsonValue v && v.TryGetValue<bool>(out var flag):
-                    enabled = flag;
-                    break;
-                case "name" or "type":
-                    return ApiErrors.Validation($"{property.Key} must be a string.");
-                case "config":
-                    return ApiErrors.Validation("config must be a JSON object.");
-                case "enabled":
-                    return ApiErrors.Validation("enabled must be true or false.");
-                default:
-                    return ApiErrors.Validation($"unknown field '{property.Key}': expected name, type, config or enabled.");
-            }
-        }
-
-        if (name is null || type is null)
-        {
-            return ApiErrors.Validation($"{(name is null ? "name" : "type")} is required.");
-        }
-
+        var (name, type, config, enabled) = (body.Name!, body.Type!, body.ConfigJson, body.Enabled ?? true);
         if (await CheckWebhookHostAsync(type, config, guard, cancellationToken) is { } refused)
         {
             return ApiErrors.Validation(refused);
@@ -108,50 +66,20 @@ public static class EvaluatorsApi
             : ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
 
     public static async Task<Results<Ok<DataEnvelope<EvaluatorDto>>, JsonHttpResult<ApiErrorBody>>> UpdateEvaluator(
-        string evaluatorId, HttpRequest request, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
+        string evaluatorId, UpdateEvaluatorRequest body, [AsParameters] TraceServices services, WebhookUrlGuard guard, CancellationToken cancellationToken)
     {
-        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
-
         var current = await Registry(services).GetAsync(evaluatorId);
         if (current is null)
         {
             return ApiErrors.NotFound($"evaluator '{evaluatorId}' not found.");
         }
 
-        string? name = null, config = null;
-        bool? enabled = null;
-        foreach (var property in body!)
+        if (body.Type is not null && !string.Equals(body.Type, current.Type, StringComparison.OrdinalIgnoreCase))
         {
-            switch (property.Key)
-            {
-                case "name" when property.Value is JsonValue v && v.TryGetValue<string>(out var text):
-                    name = text;
-                    break;
-                case "config" when property.Value is JsonObject:
-                    config = property.Value.ToJsonString();
-                    break;
-                case "enabled" when property.Value is JsonValue v && v.TryGetValue<bool>(out var flag):
-                    enabled = flag;
-                    break;
-                case "type" when property.Value is JsonValue v && v.TryGetValue<string>(out var text) && string.Equals(text, current.Type, StringComparison.OrdinalIgnoreCase):
-                    break;
-                case "type":
-                    return ApiErrors.Validation($"type cannot change (it is {current.Type}); create a new evaluator instead.");
-                case "name":
-                    return ApiErrors.Validation("name must be a string.");
-                case "config":
-                    return ApiErrors.Validation("config must be a JSON object.");
-                case "enabled":
-                    return ApiErrors.Validation("enabled must be true or false.");
-                default:
-                    return ApiErrors.Validation($"unknown field '{property.Key}': expected name, config or enabled.");
-            }
+            return ApiErrors.Validation($"type cannot change (it is {current.Type}); create a new evaluator instead.");
         }
 
+        var (name, config, enabled) = (body.Name, body.ConfigJson, body.Enabled);
         config = config is null ? null : KeepRedactedHeaders(config, current.ConfigJson);
         if (await CheckWebhookHostAsync(current.Type, config, guard, cancellationToken) is { } refused)
         {
@@ -170,74 +98,9 @@ public static class EvaluatorsApi
     /// evaluatorName and value. A second score with the same name (and span) replaces the first.
     /// </summary>
     public static async Task<Results<Created<DataEnvelope<ScoreDto>>, JsonHttpResult<ApiErrorBody>>> CreateScore(
-        HttpRequest request, [AsParameters] TraceServices services, CancellationToken cancellationToken)
+        CreateScoreRequest body, [AsParameters] TraceServices services)
     {
-        var (body, error) = await ReadObjectAsync(request, services, cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        string? traceId = null, spanId = null, name = null, label = null, reasoning = null;
-        double? value = null;
-        foreach (var property in body!)
-        {
-            var text = property.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-            switch (property.Key)
-            {
-                case "value" or "score" when property.Value is JsonValue n && n.GetValueKind() == JsonValueKind.Number
-                    && n.TryGetValue<double>(out var number) && double.IsFinite(number):
-                    value = number;
-                    break;
-                case "value" or "score":
-                    return ApiErrors.Validation($"{property.Key} must be a number from 0 to 1.");
-                case "spanId" or "label" or "reasoning" when property.Value is null:
-                    break;
-                case "traceId" or "spanId" or "evaluatorName" or "name" or "label" or "reasoning" when text is null:
-                    return ApiErrors.Validation($"{property.Key} must be a string.");
-                case "traceId":
-                    traceId = text;
-                    break;
-                case "spanId":
-                    spanId = text;
-                    break;
-                case "evaluatorName" or "name":
-                    name = text;
-                    break;
-                case "label":
-                    label = text;
-                    break;
-                case "reasoning":
-                    reasoning = text;
-                    break;
-                default:
-                    return ApiErrors.Validation($"unknown field '{property.Key}': expected traceId, spanId, evaluatorName, value, label or reasoning.");
-            }
-        }
-
-        if (string.IsNullOrWhiteSpace(traceId))
-        {
-            return ApiErrors.Validation("traceId is required.");
-        }
-
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return ApiErrors.Validation("evaluatorName is required.");
-        }
-
-        var invalid = TextRules.CheckId("traceId", traceId) ?? TextRules.CheckId("spanId", spanId, required: false)
-            ?? TextRules.Check("evaluatorName", name, MaxScoreNameLength) ?? TextRules.Check("label", label, MaxScoreNameLength, required: false)
-            ?? (reasoning?.Length > MaxReasoningLength ? $"reasoning must be at most {MaxReasoningLength} characters." : null);
-        if (invalid is not null)
-        {
-            return ApiErrors.Validation(invalid);
-        }
-
-        if (value is not (>= 0 and <= 1))
-        {
-            return ApiErrors.Validation("value is required: a number from 0 to 1.");
-        }
-
+        var (traceId, spanId, name, value, label, reasoning) = (body.TraceId!, body.SpanId, body.ScoreName!, body.ScoreValue, body.Label, body.Reasoning);
         var trace = services.Trace(traceId);
         var data = await trace.GetAsync();
         if (data is null)
@@ -326,21 +189,4 @@ public static class EvaluatorsApi
 
     private static IEvaluatorRegistryGrain Registry(TraceServices services) =>
         services.Grains.GetGrain<IEvaluatorRegistryGrain>(services.Project.Id);
-
-    private static async Task<(JsonObject? Body, JsonHttpResult<ApiErrorBody>? Error)> ReadObjectAsync(
-        HttpRequest request, TraceServices services, CancellationToken cancellationToken)
-    {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.Options.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        using (document)
-        {
-            return document?.RootElement.ValueKind == JsonValueKind.Object
-                ? (JsonObject.Create(document.RootElement.Clone()), null)
-                : (null, ApiErrors.Validation("The body must be a JSON object."));
-        }
-    }
 }

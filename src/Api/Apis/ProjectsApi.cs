@@ -30,11 +30,11 @@ public static class ProjectsApi
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/projects").WithTags("Projects").AddEndpointFilter<AdminKeyFilter>().ProducesErrors(401).ProducesUnavailable();
-        group.MapPost("/", CreateProject).WithName("CreateProject").WithSummary("Create a project (admin key)").ProducesErrors(400, 413);
+        group.MapPost("/", CreateProject).WithName("CreateProject").WithSummary("Create a project (admin key)").ProducesErrors(400, 413, 415);
         group.MapGet("/", ListProjects).WithName("ListProjects").WithSummary("Every project, the default first (admin key)");
         group.MapGet("/{projectId}", GetProject).WithName("GetProject").WithSummary("One project (admin key)").ProducesErrors(404);
         group.MapPost("/{projectId}/keys", CreateKey).WithName("CreateProjectKey")
-            .WithSummary("Create an API key of the project; the answer is the only time the key is shown (admin key)").ProducesErrors(400, 404, 413);
+            .WithSummary("Create an API key of the project; the answer is the only time the key is shown (admin key)").ProducesErrors(400, 404, 413, 415);
         group.MapGet("/{projectId}/keys", ListKeys).WithName("ListProjectKeys")
             .WithSummary("The project's keys with prefix, last use and revocation, never the secret (admin key)").ProducesErrors(404);
         group.MapDelete("/{projectId}/keys/{keyId}", RevokeKey).WithName("RevokeProjectKey")
@@ -43,15 +43,14 @@ public static class ProjectsApi
     }
 
     public static async Task<Results<Created<DataEnvelope<ProjectInfo>>, JsonHttpResult<ApiErrorBody>>> CreateProject(
-        HttpRequest request, [AsParameters] ProjectServices services, CancellationToken cancellationToken)
+        CreateProjectRequest? body, [AsParameters] ProjectServices services)
     {
-        var (name, error) = await ReadNameAsync(request, services, required: true, cancellationToken);
-        if (error is not null)
+        if (body?.Name is not { } name)
         {
-            return error;
+            return ApiErrors.Validation("name is required: send {\"name\": \"...\"}.");
         }
 
-        var project = await services.Registry.CreateProjectAsync(name!, services.Time.GetUtcNow());
+        var project = await services.Registry.CreateProjectAsync(name, services.Time.GetUtcNow());
         return TypedResults.Created($"/api/v1/projects/{project.Id}", new DataEnvelope<ProjectInfo>(project));
     }
 
@@ -65,14 +64,14 @@ public static class ProjectsApi
             : ApiErrors.NotFound($"project '{projectId}' not found.");
 
     public static async Task<Results<Created<DataEnvelope<CreatedApiKeyDto>>, JsonHttpResult<ApiErrorBody>>> CreateKey(
-        string projectId, HttpRequest request, [AsParameters] ProjectServices services, CancellationToken cancellationToken)
+        string projectId, CreateApiKeyRequest? body, HttpRequest request, [AsParameters] ProjectServices services)
     {
-        var (name, error) = await ReadNameAsync(request, services, required: false, cancellationToken);
-        if (error is not null)
+        if (body is null && BodyRules.HasBody(request))
         {
-            return error;
+            return ApiErrors.Validation("The body must be a JSON object: {\"name\": \"...\"}, or no body.");
         }
 
+        var name = body?.Name;
         var secret = ApiKeyStore.NewKey();
         var prefix = secret[..10];
         var key = await services.Registry.AddKeyAsync(projectId, name ?? "key", ApiKeyStore.Hash(secret), prefix, services.Time.GetUtcNow());
@@ -93,51 +92,4 @@ public static class ProjectsApi
         await services.Registry.RevokeKeyAsync(projectId, keyId, services.Time.GetUtcNow()) is { } key
             ? TypedResults.Ok(new DataEnvelope<ApiKeyDto>(ApiKeyDto.From(key)))
             : ApiErrors.NotFound($"key '{keyId}' of project '{projectId}' not found.");
-
-    /// <summary>Reads <c>{"name": "..."}</c>; unknown fields are refused.</summary>
-    private static async Task<(string? Name, JsonHttpResult<ApiErrorBody>? Error)> ReadNameAsync(
-        HttpRequest request, ProjectServices services, bool required, CancellationToken cancellationToken)
-    {
-        var (document, error) = await RequestBody.ReadJsonAsync(request, services.ApiOptions.Value.MaxRequestBodyBytes, cancellationToken);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        using (document)
-        {
-            if (document is null)
-            {
-                return required ? (null, ApiErrors.Validation("name is required: send {\"name\": \"...\"}.")) : (null, null);
-            }
-
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, ApiErrors.Validation("The body must be a JSON object."));
-            }
-
-            string? name = null;
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.Name != "name")
-                {
-                    return (null, ApiErrors.Validation($"unknown field '{property.Name}': expected name."));
-                }
-
-                if (property.Value.ValueKind != JsonValueKind.String)
-                {
-                    return (null, ApiErrors.Validation("name must be a string."));
-                }
-
-                name = property.Value.GetString();
-            }
-
-            if (TextRules.Check("name", name, MaxNameLength, required) is { } bad)
-            {
-                return (null, ApiErrors.Validation(bad));
-            }
-
-            return (name, null);
-        }
-    }
 }

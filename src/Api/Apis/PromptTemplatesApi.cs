@@ -8,65 +8,6 @@ using TraceReplay.Grains.Templates;
 
 namespace TraceReplay.Api.Apis;
 
-/// <summary>The body of <c>POST /api/v1/prompt-templates</c>; every field is nullable so that we report what is missing.</summary>
-public sealed record CreatePromptTemplateRequest(
-    string? Name,
-    string? Content,
-    IReadOnlyList<string>? Variables,
-    string? Description,
-    string? CommitMessage)
-{
-    /// <summary>Reads the body field by field, so that a wrong type is an error naming the field.</summary>
-    public static (CreatePromptTemplateRequest? Request, string? Error) Parse(JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return (null, "the body must be a JSON object with name and content");
-        }
-
-        var name = OptionalString(root, "name", out var error);
-        var content = error is null ? OptionalString(root, "content", out error) : null;
-        var variables = error is null ? OptionalStrings(root, "variables", out error) : null;
-        var description = error is null ? OptionalString(root, "description", out error) : null;
-        var commitMessage = error is null ? OptionalString(root, "commitMessage", out error) : null;
-        return error is null ? (new CreatePromptTemplateRequest(name, content, variables, description, commitMessage), null) : (null, error);
-    }
-
-    private static string? OptionalString(JsonElement root, string field, out string? error)
-    {
-        error = null;
-        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            error = $"{field} must be a string";
-            return null;
-        }
-
-        return value.GetString();
-    }
-
-    private static IReadOnlyList<string>? OptionalStrings(JsonElement root, string field, out string? error)
-    {
-        error = null;
-        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
-        {
-            error = $"{field} must be an array of strings";
-            return null;
-        }
-
-        return [.. value.EnumerateArray().Select(v => v.GetString()!)];
-    }
-}
-
 /// <summary>One template in the list: its newest version and how many versions it has.</summary>
 public sealed record PromptTemplateSummary(string Name, int LatestVersion, int VersionCount, PromptTemplateVersion Latest);
 
@@ -91,7 +32,7 @@ public static class PromptTemplatesApi
         api.MapPost("/", CreateVersion)
             .WithName("CreatePromptTemplateVersion")
             .WithSummary("Create a template, or the next version of it")
-            .DocumentsBody<CreatePromptTemplateRequest>().ProducesErrors(400, 413);
+            .ProducesErrors(400, 413, 415);
         api.MapGet("/", GetTemplates)
             .WithName("GetPromptTemplates")
             .WithSummary("List templates, or get a template's latest (?name=) or a given version (?name=&version=)").ProducesErrors(400, 404);
@@ -103,57 +44,15 @@ public static class PromptTemplatesApi
     }
 
     public static async Task<Results<Created<DataEnvelope<PromptTemplateVersion>>, JsonHttpResult<ApiErrorBody>>> CreateVersion(
-        HttpRequest httpRequest,
-        IGrainFactory grains,
-        IOptions<ApiOptions> options,
-        ProjectContext project,
-        CancellationToken cancellationToken)
+        CreatePromptTemplateRequest? request, IGrainFactory grains, ProjectContext project)
     {
-        var (document, readError) = await RequestBody.ReadJsonAsync(httpRequest, options.Value.MaxRequestBodyBytes, cancellationToken);
-        if (readError is not null)
+        if (request is null)
         {
-            return readError;
-        }
-
-        CreatePromptTemplateRequest request;
-        using (document)
-        {
-            if (document is null)
-            {
-                return ApiErrors.Validation("a JSON body with name and content is required");
-            }
-
-            var (parsed, parseError) = CreatePromptTemplateRequest.Parse(document.RootElement);
-            if (parseError is not null)
-            {
-                return ApiErrors.Validation(parseError);
-            }
-
-            request = parsed!;
-        }
-
-        if (ValidateName(request.Name) is { } badName)
-        {
-            return badName;
-        }
-
-        if (request.Content is null)
-        {
-            return ApiErrors.Validation("content is required");
-        }
-
-        if (request.Content.Length > MaxContentLength)
-        {
-            return ApiErrors.Validation($"content must be at most {MaxContentLength} characters");
-        }
-
-        if (request.Variables?.Select(v => TextRules.Check("variables", v, MaxNameLength)).FirstOrDefault(e => e is not null) is { } badVariable)
-        {
-            return ApiErrors.Validation(badVariable);
+            return ApiErrors.Validation("a JSON body with name and content is required");
         }
 
         var result = await PromptTemplateLookup.GetTemplate(grains, project.Id, request.Name!)
-            .CreateVersionAsync(new NewPromptTemplateVersion(request.Content, request.Variables, request.Description, request.CommitMessage));
+            .CreateVersionAsync(new NewPromptTemplateVersion(request.Content!, request.Variables, request.Description, request.CommitMessage));
         if (result.Error is { } error)
         {
             return ApiErrors.From(error);
@@ -243,13 +142,6 @@ public static class PromptTemplatesApi
         return new PromptTemplateList([.. summaries.OfType<PromptTemplateSummary>()]);
     }
 
-    private static JsonHttpResult<ApiErrorBody>? ValidateName(string? name) => name switch
-    {
-        null => ApiErrors.Validation("name is required"),
-        _ when string.IsNullOrWhiteSpace(name) => ApiErrors.Validation("name must not be blank"),
-        _ when name.Length > MaxNameLength => ApiErrors.Validation($"name must be at most {MaxNameLength} characters"),
-        _ when name != name.Trim() => ApiErrors.Validation("name must not start or end with whitespace"),
-        _ when name.Any(char.IsControl) => ApiErrors.Validation("name must not contain control characters"),
-        _ => null,
-    };
+    private static JsonHttpResult<ApiErrorBody>? ValidateName(string? name) =>
+        CreatePromptTemplateRequest.CheckName(name) is { } problem ? ApiErrors.Validation($"name {problem}") : null;
 }

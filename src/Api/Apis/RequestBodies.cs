@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,15 +11,72 @@ using TraceReplay.Grains.Sweeps;
 
 namespace TraceReplay.Api.Apis;
 
-// The request bodies as the OpenAPI document describes them. Records that implement IValidatableObject are bound by
-// System.Text.Json and validated by the platform (RequestBinding); the others are still read field by field.
+// The JSON request bodies, as the OpenAPI document describes them: bound by System.Text.Json and validated by the
+// platform (IValidatableObject; see RequestBinding), so the document and the rules cannot drift apart. Only OTLP's
+// bodies (JSON or protobuf) are read by their handler.
 
-/// <summary>The body of <c>POST /api/v1/traces</c>: 2Signal's ingestion batch.</summary>
-public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent> Batch);
+/// <summary>
+/// The body of <c>POST /api/v1/traces</c>: 2Signal's ingestion batch, <c>{"batch": [events]}</c>. Fields it does not
+/// know are ignored, as 2Signal's SDKs send more than TraceReplay keeps.
+/// </summary>
+[Description("send {\"batch\": [events]}")]
+public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent?>? Batch) : IValidatableObject
+{
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A batch over the event limit is the handler's to refuse, as 413, without reading every event first.
+        var maxEvents = validationContext.GetService<IOptions<LimitOptions>>()?.Value.MaxBatchEvents ?? new LimitOptions().MaxBatchEvents;
+        if (Batch is not { Count: var count } || count <= maxEvents)
+        {
+            if (BatchParser.Check(this) is { } error)
+            {
+                yield return new ValidationResult(error);
+            }
+        }
+    }
+}
 
-/// <summary>One event: <c>type</c> is <c>trace-create</c> (body: id, name, metadata?, tags?) or <c>span-create</c>
-/// (body: trace_id, id?, name, type, input?, output?, model?, usage?, ...).</summary>
-public sealed record IngestEvent(string Type, DateTimeOffset? Timestamp, JsonObject Body);
+/// <summary>
+/// One event of the batch: <c>type</c> is <c>trace-create</c> or <c>span-create</c>; <c>timestamp</c> (ISO 8601, UTC
+/// when it names no offset) defaults to the time of the request.
+/// </summary>
+public sealed record IngestEvent(string? Type, string? Timestamp, IngestEventBody? Body);
+
+/// <summary>
+/// The body of an event. <c>trace-create</c>: id, name, metadata?, tags?. <c>span-create</c>: trace_id, id? (generated
+/// when absent), parent_span_id?, name, type (AGENT, LLM, TOOL, RETRIEVAL, CHAIN or CUSTOM), start_time?, end_time?,
+/// input?, output? (any JSON), model?, model_parameters?, usage?, cost?, status? (OK or ERROR), metadata?,
+/// prompt_template_version_id?, prompt_variables?, prompt_message_index?.
+/// </summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)] // Numbers are JSON numbers here, as they always were ("cost": "1" is refused).
+public sealed record IngestEventBody(
+    string? Id,
+    string? Name,
+    JsonElement? Metadata,
+    IReadOnlyList<string?>? Tags,
+    [property: JsonPropertyName("trace_id")] string? TraceId,
+    [property: JsonPropertyName("parent_span_id")] string? ParentSpanId,
+    string? Type,
+    [property: JsonPropertyName("start_time")] string? StartTime,
+    [property: JsonPropertyName("end_time")] string? EndTime,
+    JsonElement? Input,
+    JsonElement? Output,
+    string? Model,
+    [property: JsonPropertyName("model_parameters")] JsonElement? ModelParameters,
+    IngestUsage? Usage,
+    decimal? Cost,
+    string? Status,
+    [property: JsonPropertyName("prompt_template_version_id")] string? PromptTemplateVersionId,
+    [property: JsonPropertyName("prompt_variables")] JsonElement? PromptVariables,
+    [property: JsonPropertyName("prompt_message_index")] decimal? PromptMessageIndex);
+
+/// <summary>A span's token usage, in OpenAI's names or Anthropic's (<c>input_tokens</c>, <c>output_tokens</c>).</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record IngestUsage(
+    [property: JsonPropertyName("prompt_tokens")] decimal? PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] decimal? CompletionTokens,
+    [property: JsonPropertyName("input_tokens")] decimal? InputTokens,
+    [property: JsonPropertyName("output_tokens")] decimal? OutputTokens);
 
 /// <summary>The body of <c>POST /api/v1/traces/{traceId}/replays</c>: the overrides, every one optional.</summary>
 public sealed record StartReplayRequest(
@@ -77,14 +135,178 @@ public sealed record StartReplayRequest(
         ToolMatching is null ? Grains.ToolMatching.Strict : BodyRules.ParseName<ToolMatching>(ToolMatching));
 }
 
-/// <summary>The body of <c>POST /api/v1/evaluators</c>.</summary>
-public sealed record CreateEvaluatorRequest(string Name, string Type, JsonObject? Config, bool? Enabled);
+/// <summary>The body of <c>POST /api/v1/evaluators</c>: name and type required, config a JSON object (<c>{}</c> when absent), enabled by default.</summary>
+public sealed record CreateEvaluatorRequest(string? Name, string? Type, JsonElement Config, bool? Enabled) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
 
-/// <summary>The body of <c>PATCH /api/v1/evaluators/{evaluatorId}</c>; the type cannot change.</summary>
-public sealed record UpdateEvaluatorRequest(string? Name, JsonObject? Config, bool? Enabled);
+    /// <summary>The config as stored; null when the body has none.</summary>
+    public string? ConfigJson => Config.ValueKind == JsonValueKind.Object ? Config.GetRawText() : null;
 
-/// <summary>The body of <c>POST /api/v1/scores</c>; <c>name</c> and <c>score</c> are accepted for evaluatorName and value.</summary>
-public sealed record CreateScoreRequest(string TraceId, string? SpanId, string EvaluatorName, double Value, string? Label, string? Reasoning);
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "name, type, config or enabled") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (Name is null)
+        {
+            yield return BodyRules.Error("name", "is required.");
+        }
+
+        if (Type is null)
+        {
+            yield return BodyRules.Error("type", "is required.");
+        }
+
+        if (BodyRules.Config(Config) is { } config)
+        {
+            yield return config;
+        }
+    }
+}
+
+/// <summary>The body of <c>PATCH /api/v1/evaluators/{evaluatorId}</c>: what changes; the type cannot (it may be sent unchanged).</summary>
+public sealed record UpdateEvaluatorRequest(string? Name, JsonElement Config, bool? Enabled, string? Type) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    /// <summary>The new config; null when the body has none.</summary>
+    public string? ConfigJson => Config.ValueKind == JsonValueKind.Object ? Config.GetRawText() : null;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "name, config or enabled") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (BodyRules.Config(Config) is { } config)
+        {
+            yield return config;
+        }
+    }
+}
+
+/// <summary>
+/// The body of <c>POST /api/v1/scores</c> (2Signal's): traceId, spanId?, evaluatorName, value (0 to 1), label?,
+/// reasoning?; <c>name</c> and <c>score</c> are accepted for evaluatorName and value.
+/// </summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record CreateScoreRequest(
+    string? TraceId, string? SpanId, string? EvaluatorName, double? Value, string? Label, string? Reasoning, string? Name = null, double? Score = null)
+    : IValidatableObject
+{
+    public const int MaxNameLength = 200;
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    /// <summary>The score's name, under either spelling.</summary>
+    public string? ScoreName => EvaluatorName ?? Name;
+
+    /// <summary>The score's value, under either spelling.</summary>
+    public double? ScoreValue => Value ?? Score;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (BodyRules.Unknown(UnknownFields, "traceId, spanId, evaluatorName, value, label or reasoning") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (TextRules.CheckId("traceId", TraceId) is { } traceId)
+        {
+            yield return BodyRules.Error("traceId", traceId);
+        }
+
+        if (TextRules.CheckId("spanId", SpanId, required: false) is { } spanId)
+        {
+            yield return BodyRules.Error("spanId", spanId);
+        }
+
+        if (TextRules.Check("evaluatorName", ScoreName, MaxNameLength) is { } name)
+        {
+            yield return BodyRules.Error("evaluatorName", name);
+        }
+
+        if (TextRules.Check("label", Label, MaxNameLength, required: false) is { } label)
+        {
+            yield return BodyRules.Error("label", label);
+        }
+
+        if (Reasoning?.Length > TraceScore.MaxReasoningLength)
+        {
+            yield return BodyRules.Error("reasoning", $"must be at most {TraceScore.MaxReasoningLength} characters.");
+        }
+
+        if (ScoreValue is not (>= 0 and <= 1))
+        {
+            yield return BodyRules.Error("value", "is required: a number from 0 to 1.");
+        }
+    }
+}
+
+/// <summary>The body of <c>POST /api/v1/prompt-templates</c>: a template's name and mustache content, with optional declared variables, description and commit message.</summary>
+public sealed record CreatePromptTemplateRequest(
+    string? Name, string? Content, IReadOnlyList<string>? Variables, string? Description, string? CommitMessage) : IValidatableObject
+{
+    /// <summary>What is wrong with a template name, relative to the field ("is required"); null when it is fine.</summary>
+    public static string? CheckName(string? name) => name switch
+    {
+        null => "is required",
+        _ when string.IsNullOrWhiteSpace(name) => "must not be blank",
+        _ when name.Length > PromptTemplatesApi.MaxNameLength => $"must be at most {PromptTemplatesApi.MaxNameLength} characters",
+        _ when name != name.Trim() => "must not start or end with whitespace",
+        _ when name.Any(char.IsControl) => "must not contain control characters",
+        _ => null,
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CheckName(Name) is { } name)
+        {
+            yield return BodyRules.Error("name", name);
+        }
+
+        if (Content is null)
+        {
+            yield return BodyRules.Error("content", "is required");
+        }
+        else if (Content.Length > PromptTemplatesApi.MaxContentLength)
+        {
+            yield return BodyRules.Error("content", $"must be at most {PromptTemplatesApi.MaxContentLength} characters");
+        }
+
+        if (Variables?.Select(v => TextRules.Check("variables", v, PromptTemplatesApi.MaxNameLength)).FirstOrDefault(e => e is not null) is { } variable)
+        {
+            yield return BodyRules.Error("variables", variable);
+        }
+    }
+}
+
+/// <summary>The body of <c>POST /api/v1/projects</c>: <c>{"name": "..."}</c>.</summary>
+public sealed record CreateProjectRequest(string? Name) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        BodyRules.NameOnly(UnknownFields, Name, required: true);
+}
+
+/// <summary>The body of <c>POST /api/v1/projects/{projectId}/keys</c>: <c>{"name": "..."}</c>, optional (the key is named "key").</summary>
+public sealed record CreateApiKeyRequest(string? Name) : IValidatableObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        BodyRules.NameOnly(UnknownFields, Name, required: false);
+}
 
 /// <summary>Which traces a sweep replays: explicit ids, or catalog filters.</summary>
 public sealed record SweepFilterRequest(
@@ -247,6 +469,29 @@ internal static class BodyRules
     /// <summary>An error about <paramref name="field"/>; the message says what is wrong (with or without the field's name in front).</summary>
     public static ValidationResult Error(string field, string message) =>
         new(message.StartsWith(field, StringComparison.Ordinal) ? message[field.Length..].TrimStart() : message, [field]);
+
+    /// <summary>An evaluator config: absent, or a JSON object whose strings are all readable.</summary>
+    public static ValidationResult? Config(JsonElement config) => config.ValueKind switch
+    {
+        JsonValueKind.Undefined => null,
+        JsonValueKind.Object when RequestBody.FindUnreadableString(config) is null => null,
+        JsonValueKind.Object => Error("config", "has a string or property name that is not valid Unicode (a lone surrogate escape)."),
+        _ => Error("config", "must be a JSON object."),
+    };
+
+    /// <summary>A body of one field, name (a project's or a key's).</summary>
+    public static IEnumerable<ValidationResult> NameOnly(Dictionary<string, JsonElement>? fields, string? name, bool required)
+    {
+        if (Unknown(fields, "name") is { } unknown)
+        {
+            yield return unknown;
+        }
+
+        if (TextRules.Check("name", name, ProjectsApi.MaxNameLength, required) is { } invalid)
+        {
+            yield return Error("name", invalid);
+        }
+    }
 
     public static ValidationResult? Unknown(Dictionary<string, JsonElement>? fields, string expected) =>
         fields is { Count: > 0 } ? new ValidationResult($"is not a known field; expected {expected}.", [fields.Keys.First()]) : null;

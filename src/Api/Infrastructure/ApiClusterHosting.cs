@@ -69,9 +69,10 @@ public static class ApiClusterHosting
         builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the price table that
         // ?repriceAt=now reprices a sweep's report with. Which models are served, and the prices a sweep keeps, are the
-        // silo's (IModelCatalogGrain), so this process's provider settings decide nothing.
+        // silo's (IModelCatalogGrain), so this process's provider settings decide nothing. No LLM gateway, provider
+        // registry or simulator runs here: LLM calls are the silo's.
         builder.Services.AddTraceReplayPostgres(postgres);
-        builder.Services.AddLlmGateway();
+        builder.Services.AddModelPriceTable();
         return builder;
     }
 

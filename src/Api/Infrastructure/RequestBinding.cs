@@ -107,7 +107,15 @@ public sealed class BadRequestBodyHandler(IOptions<ApiOptions> options, IOptions
         // JSON value it takes, found by following the path through the body's contract.
         var field = RequestBinding.FieldName(error.Path);
         var kind = Kind(FieldType(bodyType, error.Path));
-        return field.Length == 0 ? $"The body must be {kind}." : $"{field} must be {kind}.";
+        if (field.Length > 0)
+        {
+            return $"{field} must be {kind}.";
+        }
+
+        // A body record may say how it is spelled ([Description]), so a body of the wrong kind is answered with its shape.
+        var shape = bodyType?.GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), inherit: false)
+            .OfType<System.ComponentModel.DescriptionAttribute>().FirstOrDefault()?.Description;
+        return shape is null ? $"The body must be {kind}." : $"The body must be {kind}: {shape}.";
     }
 
     private Type? FieldType(Type? bodyType, string? path)

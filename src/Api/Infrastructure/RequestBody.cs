@@ -4,17 +4,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace TraceReplay.Api.Infrastructure;
 
-/// <summary>Reads a JSON request body within the size limit, turning every failure into the documented error.</summary>
+/// <summary>Reads a raw request body (OTLP) within the size limit, and the checks a JSON body must pass, each failure as the documented error.</summary>
 public static class RequestBody
 {
-    /// <summary>The parsed body (null for an empty body), or the error to answer with.</summary>
-    public static async Task<(JsonDocument? Document, JsonHttpResult<ApiErrorBody>? Error)> ReadJsonAsync(
-        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
-    {
-        var (bytes, error) = await ReadBytesAsync(request, maxBytes, cancellationToken);
-        return error is not null || bytes!.Length == 0 ? (null, error) : Parse(bytes);
-    }
-
     /// <summary>The raw body, refused with 413 as soon as it passes <paramref name="maxBytes"/>.</summary>
     public static async Task<(byte[]? Bytes, JsonHttpResult<ApiErrorBody>? Error)> ReadBytesAsync(
         HttpRequest request, long maxBytes, CancellationToken cancellationToken)

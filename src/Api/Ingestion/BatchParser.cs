@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TraceReplay.Api.Apis;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
 
@@ -9,8 +10,9 @@ namespace TraceReplay.Api.Ingestion;
 public sealed record ParsedBatch(IReadOnlyDictionary<string, TraceIngest> Traces, int Accepted);
 
 /// <summary>
-/// Validates 2Signal's ingestion batch as a whole before anything is stored: one bad event rejects the batch with an
-/// error naming the field (e.g. <c>batch[3].body.type</c>), so a failed request changes nothing.
+/// The rules of 2Signal's ingestion batch (<see cref="IngestBatchRequest"/>, bound by System.Text.Json) and its
+/// mapping to what the trace grains ingest. The batch is checked as a whole before anything is stored: one bad event
+/// rejects it with an error naming the field (e.g. <c>batch[3].body.type</c>), so a failed request changes nothing.
 /// </summary>
 public static class BatchParser
 {
@@ -19,358 +21,263 @@ public static class BatchParser
     public const int MaxTagLength = 200;
     public const int MaxModelLength = 200;
 
+    public const string TraceCreate = "trace-create";
+    public const string SpanCreate = "span-create";
+
     /// <summary>Timestamps before this are refused as out of range.</summary>
     public static readonly DateTimeOffset EarliestTime = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Timestamps after this are refused as out of range.</summary>
     public static readonly DateTimeOffset LatestTime = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static (ParsedBatch? Batch, string? Error) Parse(JsonElement root, DateTimeOffset now)
+    /// <summary>The first problem of <paramref name="request"/>, naming its field; null when the batch can be stored.</summary>
+    public static string? Check(IngestBatchRequest request)
     {
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("batch", out var batch))
+        if (request.Batch is null)
         {
-            return (null, "batch is required: send {\"batch\": [events]}.");
+            return "batch is required: send {\"batch\": [events]}.";
         }
 
-        if (batch.ValueKind != JsonValueKind.Array || batch.GetArrayLength() == 0)
+        if (request.Batch.Count == 0)
         {
-            return (null, "batch must be a non-empty array of events.");
+            return "batch must be a non-empty array of events.";
         }
 
+        var traces = new HashSet<string>(StringComparer.Ordinal);
+        // Per trace, the parent of every span with an id of its own (a generated id is on no cycle and never repeats).
+        var parents = new Dictionary<string, Dictionary<string, string?>>(StringComparer.Ordinal);
+        for (var index = 0; index < request.Batch.Count; index++)
+        {
+            var at = $"batch[{index}]";
+            var item = request.Batch[index];
+            if (item is null)
+            {
+                return $"{at} must be an object.";
+            }
+
+            if (item.Type is not (TraceCreate or SpanCreate))
+            {
+                return $"{at}.type must be '{TraceCreate}' or '{SpanCreate}'; got '{item.Type}'.";
+            }
+
+            if (item.Body is not { } body)
+            {
+                return $"{at}.body is required and must be an object.";
+            }
+
+            if (Time(item.Timestamp, $"{at}.timestamp", out _) is { } badTime)
+            {
+                return badTime;
+            }
+
+            at += ".body";
+            if (item.Type == TraceCreate)
+            {
+                if (CheckTrace(body, at) is { } error)
+                {
+                    return error;
+                }
+
+                if (!traces.Add(body.Id!))
+                {
+                    return $"{at}.id: trace '{body.Id}' has two trace-create events in this batch.";
+                }
+
+                continue;
+            }
+
+            if (CheckSpan(body, at) is { } spanError)
+            {
+                return spanError;
+            }
+
+            if (body.Id is null)
+            {
+                continue;
+            }
+
+            if (!parents.TryGetValue(body.TraceId!, out var spans))
+            {
+                parents[body.TraceId!] = spans = new Dictionary<string, string?>(StringComparer.Ordinal);
+            }
+
+            if (!spans.TryAdd(body.Id, body.ParentSpanId))
+            {
+                return $"{at}.id: span '{body.Id}' of trace '{body.TraceId}' appears twice in this batch.";
+            }
+        }
+
+        foreach (var (traceId, spans) in parents)
+        {
+            if (SpanCycles.Find(spans) is { } cycle)
+            {
+                return $"the spans of trace '{traceId}' have a parent cycle through span '{cycle}'.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The traces of a batch <see cref="Check"/> found valid; events without a timestamp take <paramref name="now"/>.</summary>
+    public static ParsedBatch ToBatch(IngestBatchRequest request, DateTimeOffset now)
+    {
         var headers = new Dictionary<string, TraceHeader>(StringComparer.Ordinal);
-        var spans = new Dictionary<string, Dictionary<string, SpanData>>(StringComparer.Ordinal);
-        var index = 0;
-        foreach (var item in batch.EnumerateArray())
+        var spans = new Dictionary<string, List<SpanData>>(StringComparer.Ordinal);
+        foreach (var item in request.Batch!)
         {
-            var at = $"batch[{index++}]";
-            if (item.ValueKind != JsonValueKind.Object)
+            var body = item!.Body!;
+            if (item.Type == TraceCreate)
             {
-                return (null, $"{at} must be an object.");
+                Time(item.Timestamp, "timestamp", out var timestamp);
+                headers[body.Id!] = new TraceHeader(body.Name!, Raw(body.Metadata), [.. (body.Tags ?? []).OfType<string>().Distinct(StringComparer.Ordinal)], timestamp ?? now);
+                continue;
             }
 
-            var type = OptionalString(item, "type", at, out var error);
-            if (error is not null)
+            if (!spans.TryGetValue(body.TraceId!, out var traceSpans))
             {
-                return (null, error);
+                spans[body.TraceId!] = traceSpans = [];
             }
 
-            if (!item.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
-            {
-                return (null, $"{at}.body is required and must be an object.");
-            }
-
-            var timestamp = OptionalTime(item, "timestamp", at, out error) ?? now;
-            if (error is not null)
-            {
-                return (null, error);
-            }
-
-            switch (type)
-            {
-                case "trace-create":
-                    var header = ParseTrace(body, $"{at}.body", timestamp, out var traceId, out error);
-                    if (error is not null)
-                    {
-                        return (null, error);
-                    }
-
-                    if (!headers.TryAdd(traceId!, header!))
-                    {
-                        return (null, $"{at}.body.id: trace '{traceId}' has two trace-create events in this batch.");
-                    }
-
-                    break;
-                case "span-create":
-                    var span = ParseSpan(body, $"{at}.body", out var spanTraceId, out error);
-                    if (error is not null)
-                    {
-                        return (null, error);
-                    }
-
-                    if (!spans.TryGetValue(spanTraceId!, out var traceSpans))
-                    {
-                        spans[spanTraceId!] = traceSpans = new Dictionary<string, SpanData>(StringComparer.Ordinal);
-                    }
-
-                    if (!traceSpans.TryAdd(span!.Id, span))
-                    {
-                        return (null, $"{at}.body.id: span '{span.Id}' of trace '{spanTraceId}' appears twice in this batch.");
-                    }
-
-                    break;
-                default:
-                    return (null, $"{at}.type must be 'trace-create' or 'span-create'; got '{type}'.");
-            }
-        }
-
-        foreach (var (traceId, traceSpans) in spans)
-        {
-            if (SpanCycles.Find(traceSpans.Values) is { } cycle)
-            {
-                return (null, $"the spans of trace '{traceId}' have a parent cycle through span '{cycle}'.");
-            }
+            traceSpans.Add(ToSpan(body));
         }
 
         var traces = headers.Keys.Union(spans.Keys).ToDictionary(
             id => id,
-            id => new TraceIngest(headers.GetValueOrDefault(id), spans.TryGetValue(id, out var s) ? [.. s.Values] : []),
+            id => new TraceIngest(headers.GetValueOrDefault(id), spans.TryGetValue(id, out var s) ? s : []),
             StringComparer.Ordinal);
-        return (new ParsedBatch(traces, index), null);
+        return new ParsedBatch(traces, request.Batch!.Count);
     }
 
-    private static TraceHeader? ParseTrace(JsonElement body, string at, DateTimeOffset timestamp, out string? id, out string? error)
+    private static string? CheckTrace(IngestEventBody body, string at)
     {
-        id = RequiredString(body, "id", at, out error);
-        error ??= TextRules.CheckId($"{at}.id", id);
-        var name = error is null ? RequiredString(body, "name", at, out error) : null;
-        error ??= TextRules.Check($"{at}.name", name, MaxNameLength);
-        var metadata = error is null ? OptionalObject(body, "metadata", at, out error) : null;
-        var tags = error is null ? OptionalStrings(body, "tags", at, out error) : null;
-        if (error is null && tags is not null)
+        var error = Required(body.Id, $"{at}.id") ?? TextRules.CheckId($"{at}.id", body.Id)
+            ?? Required(body.Name, $"{at}.name") ?? TextRules.Check($"{at}.name", body.Name, MaxNameLength)
+            ?? Object(body.Metadata, $"{at}.metadata");
+        if (error is not null || body.Tags is not { } tags)
         {
-            error = tags.Count > MaxTags
-                ? $"{at}.tags may hold at most {MaxTags} tags."
-                : tags.Select(t => TextRules.Check($"{at}.tags", t, MaxTagLength)).FirstOrDefault(e => e is not null);
+            return error;
         }
 
-        return error is null ? new TraceHeader(name!, metadata, tags ?? [], timestamp) : null;
+        return tags.Count > MaxTags
+            ? $"{at}.tags may hold at most {MaxTags} tags."
+            : tags.Select(t => t is null ? $"{at}.tags must be an array of strings." : TextRules.Check($"{at}.tags", t, MaxTagLength))
+                .FirstOrDefault(e => e is not null);
     }
 
-    private static SpanData? ParseSpan(JsonElement body, string at, out string? traceId, out string? error)
+    private static string? CheckSpan(IngestEventBody body, string at)
     {
-        traceId = RequiredString(body, "trace_id", at, out error);
-        error ??= TextRules.CheckId($"{at}.trace_id", traceId);
+        var error = Required(body.TraceId, $"{at}.trace_id") ?? TextRules.CheckId($"{at}.trace_id", body.TraceId)
+            ?? (body.Id is null ? null : TextRules.CheckId($"{at}.id", body.Id))
+            ?? Required(body.Name, $"{at}.name") ?? TextRules.Check($"{at}.name", body.Name, MaxNameLength)
+            ?? Required(body.Type, $"{at}.type");
         if (error is not null)
         {
-            return null;
+            return error;
         }
 
-        var id = OptionalString(body, "id", at, out error) ?? Guid.NewGuid().ToString("N");
-        error ??= TextRules.CheckId($"{at}.id", id);
-        var name = error is null ? RequiredString(body, "name", at, out error) : null;
-        error ??= TextRules.Check($"{at}.name", name, MaxNameLength);
-        var typeText = error is null ? RequiredString(body, "type", at, out error) : null;
+        if (SpanTypeOf(body.Type!) is null)
+        {
+            return $"{at}.type must be one of AGENT, LLM, TOOL, RETRIEVAL, CHAIN, CUSTOM; got '{body.Type}'.";
+        }
+
+        error = TextRules.CheckId($"{at}.parent_span_id", body.ParentSpanId, required: false)
+            ?? Time(body.StartTime, $"{at}.start_time", out var start)
+            ?? Time(body.EndTime, $"{at}.end_time", out var end)
+            ?? (start is not null && end < start ? $"{at}.end_time must not be before start_time." : null)
+            ?? TextRules.Check($"{at}.model", body.Model, MaxModelLength, required: false)
+            ?? Object(body.ModelParameters, $"{at}.model_parameters")
+            ?? Tokens(body.Usage?.PromptTokens is null ? body.Usage?.InputTokens : body.Usage.PromptTokens,
+                $"{at}.usage.{(body.Usage?.PromptTokens is null ? "input_tokens" : "prompt_tokens")}")
+            ?? Tokens(body.Usage?.CompletionTokens is null ? body.Usage?.OutputTokens : body.Usage.CompletionTokens,
+                $"{at}.usage.{(body.Usage?.CompletionTokens is null ? "output_tokens" : "completion_tokens")}")
+            ?? (body.Cost < 0 ? $"{at}.cost must not be negative." : null)
+            ?? (StatusOf(body.Status) is null ? $"{at}.status must be OK or ERROR; got '{body.Status}'." : null)
+            ?? Object(body.Metadata, $"{at}.metadata")
+            ?? TextRules.CheckId($"{at}.prompt_template_version_id", body.PromptTemplateVersionId, required: false)
+            ?? Object(body.PromptVariables, $"{at}.prompt_variables");
         if (error is not null)
         {
-            return null;
+            return error;
         }
 
-        if (!Enum.TryParse<SpanType>(typeText, ignoreCase: true, out var type) || !Enum.IsDefined(type) || int.TryParse(typeText, out _))
+        if (body.PromptMessageIndex is { } messageIndex && (messageIndex < 0 || messageIndex > int.MaxValue || messageIndex != decimal.Floor(messageIndex)))
         {
-            error = $"{at}.type must be one of AGENT, LLM, TOOL, RETRIEVAL, CHAIN, CUSTOM; got '{typeText}'.";
-            return null;
+            return $"{at}.prompt_message_index must be a whole number of at least 0.";
         }
 
-        var parent = OptionalString(body, "parent_span_id", at, out error);
-        error ??= TextRules.CheckId($"{at}.parent_span_id", parent, required: false);
-        var start = error is null ? OptionalTime(body, "start_time", at, out error) : null;
-        var end = error is null ? OptionalTime(body, "end_time", at, out error) : null;
-        if (error is null && start is not null && end is not null && end < start)
-        {
-            error = $"{at}.end_time must not be before start_time.";
-        }
+        return Unreadable(body.Input, $"{at}.input") ?? Unreadable(body.Output, $"{at}.output");
+    }
 
-        var model = error is null ? OptionalString(body, "model", at, out error) : null;
-        error ??= TextRules.Check($"{at}.model", model, MaxModelLength, required: false);
-        var parameters = error is null ? OptionalObject(body, "model_parameters", at, out error) : null;
-        var (promptTokens, completionTokens) = error is null ? ParseUsage(body, at, out error) : (null, null);
-        var cost = error is null ? OptionalNumber(body, "cost", at, out error) : null;
-        var statusText = error is null ? OptionalString(body, "status", at, out error) : null;
-        var metadata = error is null ? OptionalObject(body, "metadata", at, out error) : null;
-        var templateVersion = error is null ? OptionalString(body, "prompt_template_version_id", at, out error) : null;
-        error ??= TextRules.CheckId($"{at}.prompt_template_version_id", templateVersion, required: false);
-        var variables = error is null ? OptionalObject(body, "prompt_variables", at, out error) : null;
-        var messageIndex = error is null ? OptionalNumber(body, "prompt_message_index", at, out error) : null;
-        if (error is not null)
-        {
-            return null;
-        }
-
-        SpanStatus? status = statusText?.ToUpperInvariant() switch
-        {
-            null or "OK" => SpanStatus.Ok,
-            "ERROR" => SpanStatus.Error,
-            _ => null,
-        };
-        if (status is null)
-        {
-            error = $"{at}.status must be OK or ERROR; got '{statusText}'.";
-            return null;
-        }
-
-        if (cost < 0)
-        {
-            error = $"{at}.cost must not be negative.";
-            return null;
-        }
-
-        if (messageIndex is not null && (messageIndex < 0 || messageIndex != decimal.Floor(messageIndex.Value)))
-        {
-            error = $"{at}.prompt_message_index must be a whole number of at least 0.";
-            return null;
-        }
-
+    private static SpanData ToSpan(IngestEventBody body)
+    {
+        Time(body.StartTime, "start_time", out var start);
+        Time(body.EndTime, "end_time", out var end);
         return new SpanData(
-            id, parent, name!, type, start, end, RawOrNull(body, "input"), RawOrNull(body, "output"), model, parameters,
-            promptTokens, completionTokens, cost, status.Value, metadata, templateVersion, variables, (int?)messageIndex);
+            body.Id ?? Guid.NewGuid().ToString("N"), body.ParentSpanId, body.Name!, SpanTypeOf(body.Type!)!.Value, start, end,
+            Raw(body.Input), Raw(body.Output), body.Model, Raw(body.ModelParameters),
+            (int?)(body.Usage?.PromptTokens ?? body.Usage?.InputTokens), (int?)(body.Usage?.CompletionTokens ?? body.Usage?.OutputTokens),
+            body.Cost, StatusOf(body.Status)!.Value, Raw(body.Metadata), body.PromptTemplateVersionId, Raw(body.PromptVariables),
+            (int?)body.PromptMessageIndex);
     }
 
-    private static (int? Prompt, int? Completion) ParseUsage(JsonElement body, string at, out string? error)
+    private static SpanType? SpanTypeOf(string text) =>
+        Enum.TryParse<SpanType>(text, ignoreCase: true, out var type) && Enum.IsDefined(type) && !int.TryParse(text, out _) ? type : null;
+
+    private static SpanStatus? StatusOf(string? text) => text?.ToUpperInvariant() switch
     {
-        error = null;
-        if (!body.TryGetProperty("usage", out var usage) || usage.ValueKind == JsonValueKind.Null)
-        {
-            return (null, null);
-        }
+        null or "OK" => SpanStatus.Ok,
+        "ERROR" => SpanStatus.Error,
+        _ => null,
+    };
 
-        if (usage.ValueKind != JsonValueKind.Object)
-        {
-            error = $"{at}.usage must be an object.";
-            return (null, null);
-        }
+    private static string? Required(string? value, string field) => string.IsNullOrWhiteSpace(value) ? $"{field} is required." : null;
 
-        var prompt = Tokens(usage, "prompt_tokens", "input_tokens", $"{at}.usage", out error);
-        var completion = error is null ? Tokens(usage, "completion_tokens", "output_tokens", $"{at}.usage", out error) : null;
-        return (prompt, completion);
-    }
+    private static string? Tokens(decimal? value, string field) =>
+        value is { } count && (count < 0 || count > int.MaxValue || count != decimal.Floor(count)) ? $"{field} must be a whole number of at least 0." : null;
 
-    private static int? Tokens(JsonElement usage, string name, string alias, string at, out string? error)
+    private static string? Object(JsonElement? value, string field) => value switch
     {
-        var value = OptionalNumber(usage, name, at, out error);
-        if (value is null && error is null)
-        {
-            // Name the field the client actually sent in any error below.
-            name = alias;
-            value = OptionalNumber(usage, alias, at, out error);
-        }
+        null or { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: not JsonValueKind.Object } => $"{field} must be an object.",
+        { } element => Unreadable(element, field),
+    };
 
-        if (value is null || error is not null)
-        {
-            return null;
-        }
+    private static string? Unreadable(JsonElement? value, string field) =>
+        value is { } element && RequestBody.FindUnreadableString(element) is not null
+            ? $"{field} has a string or property name that is not valid Unicode (a lone surrogate escape)."
+            : null;
 
-        if (value < 0 || value > int.MaxValue || value != decimal.Floor(value.Value))
-        {
-            error = $"{at}.{name} must be a whole number of at least 0.";
-            return null;
-        }
-
-        return (int)value;
-    }
-
-    private static string? RequiredString(JsonElement obj, string name, string at, out string? error)
+    private static string? Time(string? text, string field, out DateTimeOffset? time)
     {
-        var value = OptionalString(obj, name, at, out error);
-        if (error is null && string.IsNullOrWhiteSpace(value))
+        time = null;
+        if (text is null)
         {
-            error = $"{at}.{name} is required.";
+            return null;
         }
 
-        return value;
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            return $"{field} must be an ISO 8601 timestamp; got '{text}'.";
+        }
+
+        if (parsed < EarliestTime || parsed >= LatestTime)
+        {
+            return $"{field} must be between {EarliestTime:yyyy} and {LatestTime:yyyy}; got '{text}'.";
+        }
+
+        time = parsed;
+        return null;
     }
 
-    private static string? OptionalString(JsonElement obj, string name, string at, out string? error)
-    {
-        error = null;
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            error = $"{at}.{name} must be a string.";
-            return null;
-        }
-
-        return value.GetString();
-    }
-
-    private static decimal? OptionalNumber(JsonElement obj, string name, string at, out string? error)
-    {
-        error = null;
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var number))
-        {
-            error = $"{at}.{name} must be a number.";
-            return null;
-        }
-
-        return number;
-    }
-
-    private static DateTimeOffset? OptionalTime(JsonElement obj, string name, string at, out string? error)
-    {
-        var text = OptionalString(obj, name, at, out error);
-        if (text is null || error is not null)
-        {
-            return null;
-        }
-
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-        {
-            error = $"{at}.{name} must be an ISO 8601 timestamp; got '{text}'.";
-            return null;
-        }
-
-        if (time < EarliestTime || time >= LatestTime)
-        {
-            error = $"{at}.{name} must be between {EarliestTime:yyyy} and {LatestTime:yyyy}; got '{text}'.";
-            return null;
-        }
-
-        return time;
-    }
-
-    private static string? OptionalObject(JsonElement obj, string name, string at, out string? error)
-    {
-        error = null;
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            error = $"{at}.{name} must be an object.";
-            return null;
-        }
-
-        return value.GetRawText();
-    }
-
-    private static IReadOnlyList<string>? OptionalStrings(JsonElement obj, string name, string at, out string? error)
-    {
-        error = null;
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
-        {
-            error = $"{at}.{name} must be an array of strings.";
-            return null;
-        }
-
-        return [.. value.EnumerateArray().Select(v => v.GetString()!).Distinct(StringComparer.Ordinal)];
-    }
-
-    private static string? RawOrNull(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetRawText() : null;
+    private static string? Raw(JsonElement? value) => value is { ValueKind: not JsonValueKind.Null } element ? element.GetRawText() : null;
 }
 
 /// <summary>Finds a cycle in spans' parent links (a span that is its own ancestor).</summary>
 public static class SpanCycles
 {
-    /// <summary>The id of a span on a parent cycle, or null when the parent links form a forest.</summary>
-    public static string? Find(IEnumerable<SpanData> spans)
+    /// <summary>The id of a span on a parent cycle of <paramref name="parents"/> (span id → its parent's), or null when they form a forest.</summary>
+    public static string? Find(IReadOnlyDictionary<string, string?> parents)
     {
-        var parents = spans.ToDictionary(s => s.Id, s => s.ParentSpanId, StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
         foreach (var start in parents.Keys)
         {

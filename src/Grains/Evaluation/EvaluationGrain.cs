@@ -1,6 +1,7 @@
 using Orleans.Streams;
 using TraceReplay.Grains.Evaluation.Evaluators;
 using TraceReplay.Grains.Telemetry;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation;
 
@@ -102,7 +103,7 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
         }
 
         var original = await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(trace.Project, lineage.TraceId)).GetAsync();
-        return original is not null && EvaluationRunner.Root(original) is { OutputJson: { } output } ? TextOf.Payload(output) : null;
+        return original is not null && EvaluationRunner.Root(original) is { OutputJson: { } output } ? ChatPayload.PayloadText(output) : null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trace {TraceId} scored by {Count} evaluators")]

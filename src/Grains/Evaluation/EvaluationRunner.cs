@@ -1,4 +1,5 @@
 using TraceReplay.Grains.Evaluation.Evaluators;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation;
 
@@ -19,7 +20,7 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
         {
             var root = Root(trace);
             var input = new EvaluationInput(
-                trace.Id, root?.Id, TextOf.Payload(root?.InputJson), TextOf.Payload(OutputOf(trace, root)), expectedOutput, trace, prepared.Config);
+                trace.Id, root?.Id, ChatPayload.PayloadText(root?.InputJson), ChatPayload.PayloadText(OutputOf(trace, root)), expectedOutput, trace, prepared.Config);
             var settings = prepared.Settings!;
             try
             {

@@ -44,7 +44,7 @@ public static class AnthropicMessagesProtocol
                         switch ((string?)block["type"])
                         {
                             case "text":
-                                parts.Add(new TextChatPart(ChatJson.Text(block["text"]) ?? string.Empty));
+                                parts.Add(new TextChatPart(ChatPayload.StringOrJson(block["text"]) ?? string.Empty));
                                 break;
                             case "image" when block["source"] is JsonObject source:
                                 parts.Add(new ImageChatPart((string?)source["url"], (string?)source["media_type"], (string?)source["data"]));
@@ -55,7 +55,7 @@ public static class AnthropicMessagesProtocol
                             case "tool_result":
                                 results.Add(new ToolResultChatPart(
                                     (string?)block["tool_use_id"] ?? string.Empty,
-                                    ChatJson.ContentText(block["content"]),
+                                    ChatPayload.ContentText(block["content"]),
                                     block["is_error"] is JsonValue e && e.GetValueKind() == JsonValueKind.True));
                                 break;
                         }
@@ -90,13 +90,13 @@ public static class AnthropicMessagesProtocol
         var system = body["system"] switch
         {
             null => null,
-            JsonArray blocks => string.Join("\n\n", blocks.OfType<JsonObject>().Select(b => ChatJson.Text(b["text"]) ?? string.Empty)),
-            var other => ChatJson.Text(other),
+            JsonArray blocks => string.Join("\n\n", blocks.OfType<JsonObject>().Select(b => ChatPayload.StringOrJson(b["text"]) ?? string.Empty)),
+            var other => ChatPayload.StringOrJson(other),
         };
-        var stop = (body["stop_sequences"] as JsonArray ?? []).Select(s => ChatJson.Text(s) ?? string.Empty).ToList();
+        var stop = (body["stop_sequences"] as JsonArray ?? []).Select(s => ChatPayload.StringOrJson(s) ?? string.Empty).ToList();
         return new NeutralRequest(
             system, messages, tools, ReadToolChoice(body["tool_choice"]), null,
-            ChatJson.Number(body["max_tokens"]) is { } max ? (int)max : null, stop, parameters);
+            ChatPayload.Number(body["max_tokens"]) is { } max ? (int)max : null, stop, parameters);
     }
 
     public static TranslatedRequest Write(NeutralRequest request, string model, int defaultMaxTokens)
@@ -202,7 +202,7 @@ public static class AnthropicMessagesProtocol
                     switch ((string?)block["type"])
                     {
                         case "text":
-                            text.Add(ChatJson.Text(block["text"]) ?? string.Empty);
+                            text.Add(ChatPayload.StringOrJson(block["text"]) ?? string.Empty);
                             break;
                         case "tool_use":
                             calls.Add(new ToolCallChatPart((string?)block["id"] ?? string.Empty, (string?)block["name"] ?? string.Empty, block["input"]?.DeepClone()));
@@ -326,7 +326,7 @@ public static class AnthropicMessagesProtocol
 
     private static void ClampTemperature(JsonObject body)
     {
-        if (ChatJson.Number(body["temperature"]) is { } temperature && temperature > MaxTemperature)
+        if (ChatPayload.Number(body["temperature"]) is { } temperature && temperature > MaxTemperature)
         {
             body["temperature"] = MaxTemperature;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -49,6 +50,73 @@ public static class ChatPayload
             return null;
         }
     }
+
+    /// <summary>
+    /// Parses a recorded payload for reading with <see cref="JsonDocument"/>; false for null, blank or non-JSON text. A
+    /// JSON string that itself holds a JSON object or array (a payload encoded twice) is unwrapped once.
+    /// </summary>
+    public static bool TryParseDocument(string? text, [NotNullWhen(true)] out JsonDocument? document)
+    {
+        document = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        try
+        {
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (document.RootElement.ValueKind == JsonValueKind.String && document.RootElement.GetString()!.TrimStart() is ['{' or '[', ..] inner)
+        {
+            document.Dispose();
+            return TryParseDocument(inner, out document);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The text a payload says, for evaluators to compare: a JSON string becomes its value; an assistant message its
+    /// string content (or its tool calls as JSON when it has no text); JSON null is empty; anything else stays as it is.
+    /// </summary>
+    public static string PayloadText(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return string.Empty;
+        }
+
+        if (!TryParseDocument(json, out var document))
+        {
+            return json;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            return root.ValueKind switch
+            {
+                JsonValueKind.String => root.GetString()!,
+                JsonValueKind.Object when root.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String => content.GetString()!,
+                JsonValueKind.Object when root.TryGetProperty("role", out _) && root.TryGetProperty("tool_calls", out var calls) => calls.GetRawText(),
+                JsonValueKind.Null => string.Empty,
+                _ => json,
+            };
+        }
+    }
+
+    /// <summary>Parses JSON text like <see cref="TryParseDocument"/> (a payload encoded twice is unwrapped once); null when it is not JSON.</summary>
+    public static JsonNode? ParseUnwrapped(string? text) => ParseOrNull(text) switch
+    {
+        JsonValue value when value.GetValueKind() == JsonValueKind.String && value.GetValue<string>().TrimStart() is ['{' or '[', ..] inner => ParseUnwrapped(inner),
+        var node => node,
+    };
 
     /// <summary>Parses a JSON object; null for anything else.</summary>
     public static JsonObject? ParseObjectOrNull(string? json) => ParseOrNull(json) as JsonObject;
@@ -103,4 +171,42 @@ public static class ChatPayload
             return new ToolCall(name, parsed);
         })];
     }
+
+    /// <summary>A node as text: a JSON string's value, anything else as JSON; null stays null.</summary>
+    public static string? StringOrJson(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        _ => node.ToJsonString(),
+    };
+
+    /// <summary>Tool arguments as JSON: parsed from a JSON string (blank is an empty object), else the string itself.</summary>
+    public static JsonNode? Arguments(JsonNode? node)
+    {
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            var text = value.GetValue<string>();
+            return string.IsNullOrWhiteSpace(text) ? new JsonObject() : Parse(text);
+        }
+
+        return node?.DeepClone();
+    }
+
+    /// <summary>
+    /// The text of a content value as the protocol readers take it: a string, or the text of its text parts/blocks
+    /// (<c>text</c>, else <c>content</c>); any other value as JSON.
+    /// </summary>
+    public static string ContentText(JsonNode? content) => content switch
+    {
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["type"] is null or "text" ? StringOrJson(p["text"]) ?? StringOrJson(p["content"]) ?? string.Empty : string.Empty)),
+        null => string.Empty,
+        _ => content.ToJsonString(),
+    };
+
+    /// <summary>A JSON number's value, whether the node was parsed or built from a CLR number.</summary>
+    public static double? Number(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 }

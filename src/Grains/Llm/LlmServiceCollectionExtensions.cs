@@ -4,11 +4,24 @@ using TraceReplay.Grains.Llm.Simulation;
 
 namespace TraceReplay.Grains.Llm;
 
-/// <summary>Registers the LLM gateway, its provider registry, the price table and the simulator.</summary>
+/// <summary>Registers the LLM gateway, its provider registry, the price table and the simulator; or the price table alone.</summary>
 public static class LlmServiceCollectionExtensions
 {
     /// <summary>Adds <see cref="LlmGateway"/> and its dependencies, with <see cref="LlmOptions"/> bound to its section.</summary>
     public static IServiceCollection AddLlmGateway(this IServiceCollection services)
+    {
+        services.AddModelPriceTable();
+        services.TryAddSingleton<LlmProviderRegistry>();
+        services.TryAddSingleton<SimulatedLlm>();
+        services.TryAddSingleton<LlmGateway>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds only the <see cref="ModelPriceTable"/> (with <see cref="LlmOptions"/>, whose price overrides it reads): what a
+    /// process that makes no LLM calls, such as the API in the Client role, may need; no gateway, providers or simulator.
+    /// </summary>
+    public static IServiceCollection AddModelPriceTable(this IServiceCollection services)
     {
         services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section)
             .Validate(o => o.DefaultMaxTokens >= 1, "TraceReplay:Llm:DefaultMaxTokens must be at least 1.")
@@ -19,9 +32,6 @@ public static class LlmServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ModelPriceTable(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LlmOptions>>(), sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<LlmProviderRegistry>();
-        services.TryAddSingleton<SimulatedLlm>();
-        services.TryAddSingleton<LlmGateway>();
         return services;
     }
 }

@@ -77,23 +77,16 @@ public static class LlmWireFormat
             return null;
         }
 
-        try
+        if (ChatPayload.ParseObjectOrNull(metadataJson) is { } metadata)
         {
-            if (JsonNode.Parse(metadataJson) is JsonObject metadata)
+            foreach (var key in (ReadOnlySpan<string>)["gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "provider"])
             {
-                foreach (var key in (ReadOnlySpan<string>)["gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "provider"])
+                if (metadata[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String
+                    && string.Equals(value.GetValue<string>(), Anthropic, StringComparison.OrdinalIgnoreCase))
                 {
-                    if (metadata[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String
-                        && string.Equals(value.GetValue<string>(), Anthropic, StringComparison.OrdinalIgnoreCase))
-                    {
-                        return Anthropic;
-                    }
+                    return Anthropic;
                 }
             }
-        }
-        catch (JsonException)
-        {
-            // Metadata that is not JSON says nothing about the provider.
         }
 
         return null;
@@ -143,47 +136,3 @@ public sealed record NeutralReply(string? Text, IReadOnlyList<ToolCallChatPart> 
 
 /// <summary>A request written in a provider's protocol, and the parameters the target does not accept.</summary>
 public sealed record TranslatedRequest(JsonObject Body, IReadOnlyList<string> DroppedParameters);
-
-internal static class ChatJson
-{
-    public static string? Text(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        _ => node.ToJsonString(),
-    };
-
-    /// <summary>Tool arguments as JSON: parsed from a JSON string, else the string itself.</summary>
-    public static JsonNode? Arguments(JsonNode? node)
-    {
-        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
-        {
-            var text = value.GetValue<string>();
-            try
-            {
-                return string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text);
-            }
-            catch (JsonException)
-            {
-                return JsonValue.Create(text);
-            }
-        }
-
-        return node?.DeepClone();
-    }
-
-    /// <summary>The text of a content value: a string, or the text of its text parts/blocks.</summary>
-    public static string ContentText(JsonNode? content) => content switch
-    {
-        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => (string?)p["type"] is null or "text" ? Text(p["text"]) ?? Text(p["content"]) ?? string.Empty : string.Empty)),
-        null => string.Empty,
-        _ => content.ToJsonString(),
-    };
-
-    /// <summary>A JSON number's value, whether the node was parsed or built from a CLR number.</summary>
-    public static double? Number(JsonNode? node) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
-            ? double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
-            : null;
-}

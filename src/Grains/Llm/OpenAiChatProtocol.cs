@@ -31,11 +31,11 @@ public static class OpenAiChatProtocol
             switch (role)
             {
                 case "system" or "developer":
-                    system.Add(ChatJson.ContentText(message["content"]));
+                    system.Add(ChatPayload.ContentText(message["content"]));
                     break;
                 case "tool":
                     messages.Add(new NeutralMessage("tool", [new ToolResultChatPart(
-                        (string?)message["tool_call_id"] ?? string.Empty, ChatJson.ContentText(message["content"]))]));
+                        (string?)message["tool_call_id"] ?? string.Empty, ChatPayload.ContentText(message["content"]))]));
                     break;
                 default:
                     var parts = ReadContent(message["content"]);
@@ -62,11 +62,11 @@ public static class OpenAiChatProtocol
 
         var stop = body["stop"] switch
         {
-            JsonArray array => array.Select(s => ChatJson.Text(s) ?? string.Empty).ToList(),
+            JsonArray array => array.Select(s => ChatPayload.StringOrJson(s) ?? string.Empty).ToList(),
             JsonValue value when value.GetValueKind() == JsonValueKind.String => [value.GetValue<string>()],
             _ => new List<string>(),
         };
-        var maxTokens = ChatJson.Number(body["max_completion_tokens"]) ?? ChatJson.Number(body["max_tokens"]);
+        var maxTokens = ChatPayload.Number(body["max_completion_tokens"]) ?? ChatPayload.Number(body["max_tokens"]);
         return new NeutralRequest(
             system.Count == 0 ? null : string.Join("\n\n", system),
             messages,
@@ -180,7 +180,7 @@ public static class OpenAiChatProtocol
     public static NeutralReply ReadReply(JsonObject message)
     {
         var calls = (message["tool_calls"] as JsonArray ?? []).OfType<JsonObject>().Select(ReadToolCall).ToList();
-        var text = message["content"] is null ? null : ChatJson.ContentText(message["content"]);
+        var text = message["content"] is null ? null : ChatPayload.ContentText(message["content"]);
         return new NeutralReply(string.IsNullOrEmpty(text) ? null : text, calls);
     }
 
@@ -209,11 +209,11 @@ public static class OpenAiChatProtocol
                     switch ((string?)part["type"])
                     {
                         case "image_url":
-                            var url = (string?)part["image_url"]?["url"] ?? ChatJson.Text(part["image_url"]);
+                            var url = (string?)part["image_url"]?["url"] ?? ChatPayload.StringOrJson(part["image_url"]);
                             parts.Add(new ImageChatPart(url, null, null));
                             break;
                         default:
-                            if (ChatJson.Text(part["text"]) is { } text)
+                            if (ChatPayload.StringOrJson(part["text"]) is { } text)
                             {
                                 parts.Add(new TextChatPart(text));
                             }
@@ -256,7 +256,7 @@ public static class OpenAiChatProtocol
     private static ToolCallChatPart ReadToolCall(JsonObject call)
     {
         var function = call["function"] as JsonObject ?? call;
-        return new ToolCallChatPart((string?)call["id"] ?? string.Empty, (string?)function["name"] ?? string.Empty, ChatJson.Arguments(function["arguments"]));
+        return new ToolCallChatPart((string?)call["id"] ?? string.Empty, (string?)function["name"] ?? string.Empty, ChatPayload.Arguments(function["arguments"]));
     }
 
     private static JsonNode WriteToolCall(ToolCallChatPart call) => new JsonObject

@@ -1,4 +1,5 @@
 using System.Text;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation.Evaluators;
 
@@ -85,7 +86,7 @@ public static class JudgeSpecs
     private static (IReadOnlyList<(string, string)>, string?) Groundedness(EvaluationInput input, ConfigReader config)
     {
         var field = config.Choice("context_field", "auto", "auto", "retrieval", "input", "expectedOutput");
-        var retrieved = input.Trace.Spans.Where(s => s.Type == SpanType.Retrieval && s.OutputJson is not null).Select(s => TextOf.Payload(s.OutputJson)).ToList();
+        var retrieved = input.Trace.Spans.Where(s => s.Type == SpanType.Retrieval && s.OutputJson is not null).Select(s => ChatPayload.PayloadText(s.OutputJson)).ToList();
         var context = field switch
         {
             "retrieval" => string.Join("\n---\n", retrieved),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation.Evaluators;
 
@@ -161,16 +162,10 @@ public sealed class LlmJudgeEvaluator(JudgeSpec spec, LlmCaller llm, string defa
         };
     }
 
-    private static string? Content(string? messageJson)
-    {
-        if (messageJson is null)
-        {
-            return null;
-        }
-
-        using var document = JsonDocument.Parse(messageJson);
-        return document.RootElement.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : null;
-    }
+    private static string? Content(string? messageJson) =>
+        ChatPayload.ParseObjectOrNull(messageJson)?["content"] is JsonValue content && content.GetValueKind() == JsonValueKind.String
+            ? content.GetValue<string>()
+            : null;
 
     /// <summary>Exactly the schema's two fields, of the right types and in range; anything else is malformed.</summary>
     internal static (EvaluationOutcome? Outcome, string? Problem) Parse(string? content, JudgeAnswer answer, double threshold)

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Json.Schema;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation.Evaluators;
 
@@ -18,7 +20,7 @@ public sealed class JsonSchemaEvaluator : Evaluator<JsonSchemaEvaluator.Settings
 
     protected override Task<EvaluationOutcome> EvaluateAsync(EvaluationInput input, Settings s, CancellationToken cancellationToken)
     {
-        if (!TextOf.TryParseJson(input.Output, out var document))
+        if (!ChatPayload.TryParseDocument(input.Output, out var document))
         {
             return Task.FromResult(EvaluationOutcome.Binary(false, "The output is not JSON."));
         }
@@ -102,25 +104,21 @@ public sealed class ToolCallValidationEvaluator : Evaluator<ToolCallValidationEv
                     continue;
                 }
 
-                if (!TextOf.TryParseJson(arguments, out var args) || args.RootElement.ValueKind != JsonValueKind.Object)
+                if (arguments is not JsonObject args)
                 {
-                    args?.Dispose();
                     problems.Add($"{where} has arguments that are not a JSON object");
                     continue;
                 }
 
-                using (args)
+                if (s.RequiredParams.TryGetValue(name, out var requiredNames))
                 {
-                    if (s.RequiredParams.TryGetValue(name, out var requiredNames))
-                    {
-                        problems.AddRange(requiredNames.Where(p => !args.RootElement.TryGetProperty(p, out _)).Select(p => $"{where} lacks required parameter '{p}'"));
-                    }
+                    problems.AddRange(requiredNames.Where(p => !args.ContainsKey(p)).Select(p => $"{where} lacks required parameter '{p}'"));
+                }
 
-                    var schema = s.Schemas.GetValueOrDefault(name) ?? (declared.TryGetValue(name, out var parameters) && parameters is { } p2 ? SchemaCheck.TryBuild(p2) : null);
-                    if (schema is not null)
-                    {
-                        problems.AddRange(SchemaCheck.Errors(schema, args.RootElement).Select(e => $"{where}: {e}"));
-                    }
+                var schema = s.Schemas.GetValueOrDefault(name) ?? (declared.TryGetValue(name, out var parameters) && parameters is { } p2 ? SchemaCheck.TryBuild(p2) : null);
+                if (schema is not null)
+                {
+                    problems.AddRange(SchemaCheck.Errors(schema, JsonSerializer.SerializeToElement(args)).Select(e => $"{where}: {e}"));
                 }
             }
         }
@@ -139,7 +137,7 @@ public sealed class ToolCallValidationEvaluator : Evaluator<ToolCallValidationEv
     private static Dictionary<string, JsonElement?> DeclaredTools(string? requestJson)
     {
         var tools = new Dictionary<string, JsonElement?>(StringComparer.Ordinal);
-        if (!TextOf.TryParseJson(requestJson, out var document))
+        if (!ChatPayload.TryParseDocument(requestJson, out var document))
         {
             return tools;
         }
@@ -164,40 +162,20 @@ public sealed class ToolCallValidationEvaluator : Evaluator<ToolCallValidationEv
         return tools;
     }
 
-    /// <summary>Tool calls of an assistant message (OpenAI format), or of a generic {name, params} object.</summary>
-    private static List<(string Name, string Arguments)> ToolCalls(string? outputJson)
+    /// <summary>
+    /// Tool calls of an assistant message as <see cref="ChatPayload"/> reads them (missing arguments are an empty
+    /// object), or of a generic {name, params} object.
+    /// </summary>
+    private static List<(string Name, JsonNode? Arguments)> ToolCalls(string? outputJson)
     {
-        var calls = new List<(string, string)>();
-        if (!TextOf.TryParseJson(outputJson, out var document))
+        var output = ChatPayload.ParseUnwrapped(outputJson);
+        if (output is JsonObject generic && !ChatPayload.IsMessage(generic) && generic["name"] is JsonValue name
+            && name.GetValueKind() == JsonValueKind.String && generic.ContainsKey("params"))
         {
-            return calls;
+            return [(name.GetValue<string>(), generic["params"]?.DeepClone())];
         }
 
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("tool_calls", out var list) && list.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var call in list.EnumerateArray())
-                {
-                    if (call.ValueKind == JsonValueKind.Object && call.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
-                        && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-                    {
-                        var arguments = function.TryGetProperty("arguments", out var a)
-                            ? a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText()
-                            : "{}";
-                        calls.Add((name.GetString()!, arguments));
-                    }
-                }
-            }
-            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
-                && root.TryGetProperty("params", out var parameters))
-            {
-                calls.Add((name.GetString()!, parameters.GetRawText()));
-            }
-        }
-
-        return calls;
+        return [.. ChatPayload.ToolCalls(output).Where(c => c.Name.Length > 0).Select(c => (c.Name, c.Arguments ?? new JsonObject()))];
     }
 }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using TraceReplay.Grains.Llm;
 
 namespace TraceReplay.Grains.Evaluation.Evaluators;
 
@@ -38,24 +38,6 @@ public static class SpanTree
         return text.ToString().TrimEnd();
     }
 
-    private static List<string> ToolNames(string? outputJson)
-    {
-        if (!TextOf.TryParseJson(outputJson, out var document))
-        {
-            return [];
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
-            {
-                return [];
-            }
-
-            return [.. calls.EnumerateArray()
-                .Where(c => c.ValueKind == JsonValueKind.Object && c.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object && f.TryGetProperty("name", out _))
-                .Select(c => c.GetProperty("function").GetProperty("name").ToString())];
-        }
-    }
+    private static List<string> ToolNames(string? outputJson) =>
+        [.. ChatPayload.ToolCalls(ChatPayload.ParseUnwrapped(outputJson)).Select(c => c.Name).Where(n => n.Length > 0)];
 }
