@@ -6,19 +6,17 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Grains;
-using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Api.Apis;
 
 /// <summary>
-/// What the sweep handlers need, bundled for <c>[AsParameters]</c>. Models and prices come from the silo's
-/// <see cref="IModelCatalogGrain"/>; <see cref="Prices"/> is only for <c>?repriceAt=now</c>, which
-/// <see cref="SweepReportLoader"/> still computes here from the table.
+/// What the sweep handlers need, bundled for <c>[AsParameters]</c>. Models and prices, also for <c>?repriceAt=now</c>,
+/// come from the silo's <see cref="IModelCatalogGrain"/>.
 /// </summary>
 public sealed record SweepServices(
-    IClusterClient Grains, ITraceCatalog Catalog, ModelPriceTable Prices,
+    IClusterClient Grains, ITraceCatalog Catalog,
     IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions,
     IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
@@ -156,7 +154,7 @@ public static class SweepsApi
             {
                 if (await services.Grains.GetGrain<ITraceGrain>(TraceKeys.For(services.Project.Id, target.TraceId)).GetAsync() is { } trace)
                 {
-                    var estimate = SweepEstimator.Estimate(trace, parsed.Overrides, snapshot);
+                    var estimate = ReplayEstimates.Estimate(trace, parsed.Overrides, snapshot);
                     lock (estimates)
                     {
                         estimates.Add(estimate);
@@ -164,7 +162,7 @@ public static class SweepsApi
                 }
             });
 
-        var total = SweepEstimator.Sum(estimates);
+        var total = ReplayEstimates.Sum(estimates);
         var withinBudget = parsed.BudgetUsd is { } budget && total.Cost is { } cost ? cost <= budget : (bool?)null;
         var message = total.Cost is { } usd
             ? $"{targets.Count} traces, {total.LlmCalls} LLM calls, about ${usd:0.####} at the recorded token counts and the prices of {snapshot.TakenAt:yyyy-MM-dd}."
@@ -225,7 +223,7 @@ public static class SweepsApi
 
         var report = await services.FindSweepAsync(sweepId) is null
             ? null
-            : await SweepReportLoader.LoadAsync(services.Grains, sweepId, repriceAt is null ? null : services.Prices, cancellationToken);
+            : await SweepReportLoader.LoadAsync(services.Grains, sweepId, repriceAt is null ? null : services.Time.GetUtcNow(), cancellationToken);
         if (report is null)
         {
             return ApiErrors.NotFound($"sweep '{sweepId}' not found.");

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using TraceReplay.Grains.Llm;
 using TraceReplay.Silo;
 using TraceReplay.Silo.Postgres;
 
@@ -67,12 +66,10 @@ public static class ApiClusterHosting
         });
         // The web host serves /health/live (and 503 elsewhere) while the client is still looking for a gateway.
         builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
-        // What the handlers use besides grains: the catalog (read directly from PostgreSQL) and the price table that
-        // ?repriceAt=now reprices a sweep's report with. Which models are served, and the prices a sweep keeps, are the
-        // silo's (IModelCatalogGrain), so this process's provider settings decide nothing. No LLM gateway, provider
-        // registry or simulator runs here: LLM calls are the silo's.
+        // What the handlers use besides grains: the catalog (read directly from PostgreSQL). Which models are served and
+        // every price (a sweep's snapshot, ?repriceAt=now) are the silo's (IModelCatalogGrain), so this process's provider
+        // settings decide nothing. No LLM gateway, provider registry, simulator or price table runs here.
         builder.Services.AddTraceReplayPostgres(postgres);
-        builder.Services.AddModelPriceTable();
         return builder;
     }
 

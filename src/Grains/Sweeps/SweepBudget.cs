@@ -35,7 +35,7 @@ public static class SweepBudget
         Func<string?, DatedPrice?> priceOf = definition.Prices is { } snapshot ? snapshot.Find : SweepEstimator.Today(prices);
         if (await SweepEstimator.ReserveAsync(grains, trace, definition.Overrides, priceOf) is not { } reserve)
         {
-            var estimate = SweepEstimator.Estimate(trace, definition.Overrides, priceOf);
+            var estimate = ReplayEstimates.Estimate(trace, definition.Overrides, priceOf);
             var why = estimate.UnpricedModels.Count > 0
                 ? $"{string.Join(", ", estimate.UnpricedModels)} has no price"
                 : "an LLM span recorded no completion tokens";

@@ -3,50 +3,15 @@ using TraceReplay.Grains.Replays;
 
 namespace TraceReplay.Grains.Sweeps;
 
-/// <summary>What replaying one trace is expected to cost: its recorded tokens at the target model's price.</summary>
-/// <param name="Cost">Null when a model has no price or a span recorded no usage.</param>
-/// <param name="UnpricedModels">The target models the price table does not know.</param>
-public sealed record ReplayEstimate(int LlmCalls, long PromptTokens, long CompletionTokens, decimal? Cost, IReadOnlyList<string> UnpricedModels);
-
 /// <summary>
-/// Estimates replay costs before anything runs. The estimate uses recorded tokens; a budget's reservation
-/// (<see cref="Reserve"/>) also counts re-rendered templates and, in chained mode, the earlier answers' caps.
+/// A budgeted sweep's reservation before a replay starts (<see cref="Reserve"/>): unlike <see cref="ReplayEstimates"/>,
+/// which uses recorded tokens, it also counts re-rendered templates and, in chained mode, the earlier answers' caps.
 /// </summary>
 public static class SweepEstimator
 {
-    /// <summary>The estimate at today's prices.</summary>
-    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, ModelPriceTable prices) =>
-        Estimate(trace, overrides, Today(prices));
-
     /// <summary>Today's price of a model in the table, as a dated price (null: the model has no price).</summary>
     public static Func<string?, DatedPrice?> Today(ModelPriceTable prices) =>
         model => prices.Find(model) is { } p ? new DatedPrice(p.Model, p.Provider, p.InputPerMillion, p.OutputPerMillion, null, PriceSource.Shipped) : null;
-
-    /// <summary>The estimate at a price snapshot's prices (a sweep's).</summary>
-    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, PriceSnapshot prices) =>
-        Estimate(trace, overrides, prices.Find);
-
-    /// <summary>The estimate at the prices <paramref name="priceOf"/> answers (null: the model has no price).</summary>
-    public static ReplayEstimate Estimate(TraceData trace, ReplayOverrides overrides, Func<string?, DatedPrice?> priceOf)
-    {
-        var calls = trace.Spans.Where(s => s.Type == SpanType.Llm).ToList();
-        decimal? cost = 0m;
-        var unpriced = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var span in calls)
-        {
-            var model = overrides.Model ?? span.Model;
-            var price = priceOf(model);
-            if (price is null)
-            {
-                unpriced.Add(model ?? "(no model)");
-            }
-
-            cost = cost + price?.Cost(span.PromptTokens, span.CompletionTokens);
-        }
-
-        return new ReplayEstimate(
-            calls.Count, calls.Sum(s => (long)(s.PromptTokens ?? 0)), calls.Sum(s => (long)(s.CompletionTokens ?? 0)), cost, [.. unpriced]);
-    }
 
     /// <summary>A budgeted replay may answer each call with at most this many times its recorded completion tokens.</summary>
     public const double CompletionMargin = 2.0;
@@ -106,24 +71,5 @@ public static class SweepEstimator
     {
         var (templates, error) = await TemplateContextLoader.LoadAsync(grains, trace, overrides);
         return Reserve(trace, overrides, priceOf, error is null ? templates : null);
-    }
-
-    /// <summary>Adds up the estimates of many traces; the total is unknown as soon as one is.</summary>
-    public static ReplayEstimate Sum(IEnumerable<ReplayEstimate> estimates)
-    {
-        int calls = 0;
-        long prompt = 0, completion = 0;
-        decimal? cost = 0m;
-        var unpriced = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var e in estimates)
-        {
-            calls += e.LlmCalls;
-            prompt += e.PromptTokens;
-            completion += e.CompletionTokens;
-            cost += e.Cost;
-            unpriced.UnionWith(e.UnpricedModels);
-        }
-
-        return new ReplayEstimate(calls, prompt, completion, cost, [.. unpriced]);
     }
 }

@@ -1,5 +1,3 @@
-using TraceReplay.Grains.Llm;
-
 namespace TraceReplay.Grains.Sweeps;
 
 /// <summary>
@@ -16,16 +14,16 @@ public static class SweepReportLoader
         LoadAsync(grains, sweepId, null, withBaseline: true, cancellationToken);
 
     /// <summary>
-    /// The report; with <paramref name="repriceWith"/>, every completed trace's original and replay cost is recomputed
-    /// from its LLM spans' token counts at the table's prices in force now (both traces are read), instead of the
-    /// figures stored when the sweep ran.
+    /// The report; with <paramref name="repriceAt"/>, every completed trace's original and replay cost is recomputed
+    /// from its LLM spans' token counts at the prices in force at that instant (both traces are read; the prices come
+    /// from the silo's <see cref="IModelCatalogGrain"/>), instead of the figures stored when the sweep ran.
     /// </summary>
     public static Task<SweepReport?> LoadAsync(
-        IGrainFactory grains, string sweepId, ModelPriceTable? repriceWith, CancellationToken cancellationToken = default) =>
-        LoadAsync(grains, sweepId, repriceWith, withBaseline: true, cancellationToken);
+        IGrainFactory grains, string sweepId, DateTimeOffset? repriceAt, CancellationToken cancellationToken = default) =>
+        LoadAsync(grains, sweepId, repriceAt, withBaseline: true, cancellationToken);
 
     private static async Task<SweepReport?> LoadAsync(
-        IGrainFactory grains, string sweepId, ModelPriceTable? repriceWith, bool withBaseline, CancellationToken cancellationToken)
+        IGrainFactory grains, string sweepId, DateTimeOffset? repriceAt, bool withBaseline, CancellationToken cancellationToken)
     {
         var sweep = grains.GetGrain<ISweepGrain>(sweepId);
         var snapshot = await sweep.GetAsync();
@@ -43,9 +41,9 @@ public static class SweepReportLoader
         }
 
         PriceSnapshot? repriced = null;
-        if (repriceWith is not null)
+        if (repriceAt is { } at)
         {
-            (entries, repriced) = await RepriceAsync(grains, snapshot.Project, entries, repriceWith, cancellationToken);
+            (entries, repriced) = await RepriceAsync(grains, snapshot.Project, entries, at, cancellationToken);
         }
 
         var report = SweepReportBuilder.Build(snapshot, entries, await ReadScoresAsync(grains, snapshot.Project, entries, cancellationToken), baseline);
@@ -53,43 +51,56 @@ public static class SweepReportLoader
     }
 
     private static async Task<(IReadOnlyList<SweepEntry> Entries, PriceSnapshot Prices)> RepriceAsync(
-        IGrainFactory grains, string project, IReadOnlyList<SweepEntry> entries, ModelPriceTable prices, CancellationToken cancellationToken)
+        IGrainFactory grains, string project, IReadOnlyList<SweepEntry> entries, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
-        var repriced = entries.ToArray();
-        var models = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Read every completed trace pair's LLM usage first (only the usage is kept), then ask the silo for the prices
+        // of the models they name, then price them.
+        var usage = new (LlmUsage[]? Original, LlmUsage[]? Replay)?[entries.Count];
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, repriced.Length).Where(i => repriced[i].Status == SweepTraceStatus.Completed && repriced[i].ReplayTraceId is not null),
+            Enumerable.Range(0, entries.Count).Where(i => entries[i].Status == SweepTraceStatus.Completed && entries[i].ReplayTraceId is not null),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
             async (i, _) =>
             {
-                var entry = repriced[i];
-                var original = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.TraceId)).GetAsync();
-                var replay = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entry.ReplayTraceId!)).GetAsync();
-                lock (models)
-                {
-                    repriced[i] = entry with { OriginalCost = CostNow(original), Cost = CostNow(replay) };
-                }
+                var original = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entries[i].TraceId)).GetAsync();
+                var replay = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, entries[i].ReplayTraceId!)).GetAsync();
+                usage[i] = (UsageOf(original), UsageOf(replay));
             });
-        return (repriced, prices.Snapshot(models, now));
 
-        decimal? CostNow(TraceData? trace)
+        var models = usage.OfType<(LlmUsage[]? Original, LlmUsage[]? Replay)>().SelectMany(u => (u.Original ?? []).Concat(u.Replay ?? [])).Select(u => u.Model ?? "")
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var prices = await grains.GetGrain<IModelCatalogGrain>(0).SnapshotAsync(models, at);
+        var repriced = entries.ToArray();
+        for (var i = 0; i < repriced.Length; i++)
         {
-            if (trace is null)
+            if (usage[i] is var (original, replay))
+            {
+                repriced[i] = repriced[i] with { OriginalCost = CostOf(original), Cost = CostOf(replay) };
+            }
+        }
+
+        return (repriced, prices);
+
+        decimal? CostOf(LlmUsage[]? spans)
+        {
+            if (spans is null)
             {
                 return null;
             }
 
             decimal? total = 0m;
-            foreach (var span in trace.Spans.Where(s => s.Type == SpanType.Llm))
+            foreach (var span in spans)
             {
-                models.Add(span.Model ?? "");
-                total += prices.Cost(span.Model, span.PromptTokens, span.CompletionTokens, now);
+                total += prices.Find(span.Model)?.Cost(span.PromptTokens, span.CompletionTokens);
             }
 
             return total;
         }
     }
+
+    private static LlmUsage[]? UsageOf(TraceData? trace) =>
+        trace?.Spans.Where(s => s.Type == SpanType.Llm).Select(s => new LlmUsage(s.Model, s.PromptTokens, s.CompletionTokens)).ToArray();
+
+    private readonly record struct LlmUsage(string? Model, int? PromptTokens, int? CompletionTokens);
 
     private static async Task<Dictionary<string, TraceScores>> ReadScoresAsync(
         IGrainFactory grains, string project, IReadOnlyList<SweepEntry> entries, CancellationToken cancellationToken)
