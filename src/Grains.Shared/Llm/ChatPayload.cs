@@ -140,6 +140,14 @@ public static class ChatPayload
         _ => string.Empty,
     };
 
+    /// <summary>The text of an answer: a JSON string's value, a message's <see cref="Text"/>; empty for anything else.</summary>
+    public static string AnswerText(JsonNode? answer) => answer switch
+    {
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        JsonObject message => Text(message),
+        _ => string.Empty,
+    };
+
     /// <summary>
     /// The message's tool calls in order, arguments parsed from their JSON string (left as a string when it is not
     /// JSON). OpenAI <c>tool_calls</c> entries and Anthropic <c>tool_use</c> blocks with the same name and arguments read

@@ -36,21 +36,13 @@ public static class AnswerPropagation
         return changed ? result : null;
     }
 
-    /// <summary>The text of an answer: a JSON string's value, a message's content; empty for anything else.</summary>
-    public static string TextOf(JsonNode? answer) => answer switch
-    {
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonObject message => ChatPayload.Text(message),
-        _ => string.Empty,
-    };
-
     private sealed record Form(JsonNode Old, Func<JsonNode?> New, bool IsText);
 
     private static IEnumerable<Form> Forms(Answer answer)
     {
         var recorded = answer.Recorded;
         var replayed = answer.Replayed;
-        var newText = TextOf(replayed);
+        var newText = ChatPayload.AnswerText(replayed);
         if (recorded is JsonObject message)
         {
             yield return new Form(message, () => replayed is JsonObject ? replayed.DeepClone() : Message(newText), false);
@@ -60,7 +52,7 @@ public static class AnswerPropagation
             }
         }
 
-        var oldText = TextOf(recorded);
+        var oldText = ChatPayload.AnswerText(recorded);
         if (oldText.Length > 0)
         {
             yield return new Form(JsonValue.Create(oldText), () => JsonValue.Create(newText), true);
@@ -154,7 +146,7 @@ public static class AnswerPropagation
             }
 
             any = true;
-            result.Append(TextOf(match.New()));
+            result.Append(ChatPayload.AnswerText(match.New()));
             i += match.Old.Length;
         }
 

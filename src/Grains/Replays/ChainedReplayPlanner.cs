@@ -179,12 +179,12 @@ public static class ChainedReplayPlanner
             return -1;
         }
 
-        var text = recordedOutput is JsonObject o ? ChatPayload.Text(o) : ChainMessages.TextOf(recordedOutput);
+        var text = ChatPayload.AnswerText(recordedOutput);
         var calls = ChatPayload.ToolCalls(recordedOutput);
         for (var i = messages.Count - 1; i >= 0; i--)
         {
             if (messages[i] is JsonObject m && (string?)m["role"] == "assistant"
-                && ChatPayload.Text(m) == (text ?? string.Empty)
+                && ChatPayload.Text(m) == text
                 && ToolCallComparison.Of(ChatPayload.ToolCalls(m), calls).Same)
             {
                 return i;
@@ -224,7 +224,7 @@ public static class ChainedReplayPlanner
         var decision = DecisionComparer.DecisionOf(output);
         if (decision.Kind == DecisionKind.Answer)
         {
-            var text = output is JsonObject o ? ChatPayload.Text(o) : ChainMessages.TextOf(output) ?? output?.ToJsonString() ?? string.Empty;
+            var text = output is JsonObject o ? ChatPayload.Text(o) : ChatPayload.StringOrJson(output) ?? string.Empty;
             return $"answer: {(text.Length > 200 ? text[..200] + "…" : text)}";
         }
 
@@ -245,10 +245,6 @@ public static class ChainMessages
         JsonObject o when o["messages"] is JsonArray array => array.OfType<JsonObject>(),
         _ => [],
     };
-
-    /// <summary>A JSON string's text, or null for anything else.</summary>
-    public static string? TextOf(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : null;
 
     /// <summary>The ids of an assistant message's tool calls, in order (null where a call has none).</summary>
     public static IReadOnlyList<string?> ToolCallIds(JsonNode? output) => output switch

@@ -168,9 +168,9 @@ public sealed partial class TraceGrain(
                 continue;
             }
 
-            if (JsonArrayOf(content.InputMessagesJson) is { Count: > 0 } messages)
+            if (ChatPayload.ParseOrNull(content.InputMessagesJson) is System.Text.Json.Nodes.JsonArray { Count: > 0 } messages)
             {
-                if (state.State.ContentFromLogs.Contains(span.Id) && JsonArrayOf(span.InputJson) is { } earlier)
+                if (state.State.ContentFromLogs.Contains(span.Id) && ChatPayload.ParseOrNull(span.InputJson) is System.Text.Json.Nodes.JsonArray earlier)
                 {
                     foreach (var message in messages)
                     {
@@ -204,18 +204,6 @@ public sealed partial class TraceGrain(
 
     /// <summary>Most log-record contents one trace keeps waiting for spans; the oldest go first.</summary>
     public const int MaxPendingContents = 1_000;
-
-    private static System.Text.Json.Nodes.JsonArray? JsonArrayOf(string? json)
-    {
-        try
-        {
-            return json is null ? null : System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonArray;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
 
     private void KeepPending(IEnumerable<SpanContent> contents, DateTimeOffset now)
     {
