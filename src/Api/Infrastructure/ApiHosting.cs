@@ -63,6 +63,9 @@ public static class ApiHosting
         builder.AddTraceReplayRequestHygiene();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
+            // Numbers in a body are JSON numbers ("limit": "5" is refused, naming the field); the web defaults would
+            // also read numbers written as strings, in some bodies only.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         });

@@ -45,6 +45,20 @@ public sealed class RequestBindingApiTests(ApiFixture api)
     }
 
     [Theory]
+    [InlineData("/api/v1/sweeps", """{"filter": {"tags": ["x"]}, "maxInFlight": "4"}""", "maxInFlight must be a whole number.")]
+    [InlineData("/api/v1/sweeps", """{"filter": {"tags": ["x"]}, "budgetUsd": "1.5"}""", "budgetUsd must be a number.")]
+    [InlineData("/api/v1/sweeps", """{"filter": {"tags": ["x"]}, "regressionThreshold": "0.2"}""", "regressionThreshold must be a number.")]
+    [InlineData("/api/v1/sweeps/estimate", """{"filter": {"tags": ["x"], "limit": "5"}}""", "filter.limit must be a whole number.")]
+    [InlineData("/api/v1/evaluators/ev_any/backfill", """{"filter": {"tags": ["x"], "limit": "5"}}""", "filter.limit must be a whole number.")]
+    // A replay body has no typed number: its modelParameters are checked by ModelParameterRules, which refuses strings.
+    public async Task ANumberWrittenAsAStringIsRefusedNamingTheField(string path, string body, string expected)
+    {
+        var message = await ApiFixture.AssertErrorAsync(await api.PostRawAsync(path, body), HttpStatusCode.BadRequest, Validation);
+
+        Assert.Equal(expected, message);
+    }
+
+    [Theory]
     [InlineData("""{"modelParameters": {"\ud800": 1}}""")]
     [InlineData("""{"modelParameters": {"stop": "\ud800"}}""")]
     public async Task ModelParametersThatAreNotValidUnicodeAreAValidationError(string body)
