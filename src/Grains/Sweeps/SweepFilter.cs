@@ -13,7 +13,7 @@ public sealed record SweepFilter(
     int Limit)
 {
     /// <summary>The most traces one sweep may replay.</summary>
-    public const int MaxTraces = 10_000;
+    public const int MaxTraces = 100_000;
 
     public string Describe()
     {
