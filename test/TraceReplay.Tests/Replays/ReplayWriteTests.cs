@@ -115,6 +115,23 @@ public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestO
     }
 
     [Fact]
+    public async Task AReplaysQuotaSlotIsNotWrittenAndAResumedReplayTakesItsSlotWhateverTheLimit()
+    {
+        var quota = Client.GetGrain<IProjectQuotaGrain>(NewProject());
+        var before = fixture.Writes.Count;
+
+        Assert.True(await quota.TryAcquireAsync(QuotaKind.Replays, "rpl_first", 1));
+        // A replay that resumes after a crash takes its slot back even past the limit; neither replay exists, so both
+        // slots are kept for their grace minute.
+        await quota.HoldAsync(QuotaKind.Replays, "rpl_resumed");
+        Assert.False(await quota.TryAcquireAsync(QuotaKind.Replays, "rpl_third", 2));
+        await quota.ReleaseAsync(QuotaKind.Replays, "rpl_first");
+        Assert.True(await quota.TryAcquireAsync(QuotaKind.Replays, "rpl_third", 2));
+
+        Assert.DoesNotContain(fixture.Writes.Skip(before), w => w.GrainId == quota.GetGrainId());
+    }
+
+    [Fact]
     public async Task ATraceWrittenBeforeTheSplitKeepsItsHistoryAndScoresAndAScoreThenLeavesItsSpansAlone()
     {
         var key = TraceKeys.For(NewProject(), NewId("t"));
