@@ -45,10 +45,6 @@ public interface ITraceGrain : IGrainWithStringKey
     [Alias("RecordReplayAsync")]
     Task RecordReplayAsync(ReplaySnapshot replay);
 
-    /// <summary>Creates this trace from a replay's result; a second call with the same id changes nothing.</summary>
-    [Alias("CreateFromReplayAsync")]
-    Task CreateFromReplayAsync(TraceData trace);
-
     /// <summary>Retention: drops the trace's spans, history and scores, keeping only the fact that it was purged.</summary>
     [Alias("PurgeAsync")]
     Task PurgeAsync();

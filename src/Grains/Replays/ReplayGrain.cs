@@ -7,7 +7,9 @@ namespace TraceReplay.Grains.Replays;
 
 /// <summary>
 /// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/> (all at once, or one after
-/// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED. A one-shot
+/// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED.
+/// Its own state is written at admission and on failure only: results go into the new trace's body as they arrive, and the
+/// last ones, the trace and the COMPLETED state in one write there (<see cref="ReplayRecord"/>); an activation recovers them. A one-shot
 /// interleaving timer does the work right away; after a crash or deactivation a reminder re-drives it — or, for a
 /// replay a sweep started, the sweep's next poll (<see cref="ReplayState.SupervisedBy"/>).
 /// Placed at random: its LLM calls run in the pool of the silo it lands on, and the default resource-optimised
@@ -41,20 +43,61 @@ public sealed partial class ReplayGrain(
     // Results known to be stored: what progress reports, so it never goes back when an unsaved result is lost.
     private int _savedResults;
 
+    // A completed replay recovered from its new trace: how many LLM spans it replayed (the results are in the trace's spans).
+    private int? _recoveredSpans;
+
     // The source trace and the plan made from it at admission, for this activation's run; null after a reactivation.
     private TraceData? _source;
     private ReplayPlan? _plan;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (state.State.Lifecycle is { IsFinished: false })
+        {
+            await RecoverAsync();
+        }
+
         _savedResults = state.State.Results.Count;
         // A replay that was running when its previous activation ended (deactivation, silo loss) resumes at once.
         if (NeedsDriving)
         {
             EnsureDriving();
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>
+    /// A replay stored unfinished takes what an earlier activation stored in its new trace's body: the final state of a
+    /// replay that completed, else the results finished so far (and its quota slot again).
+    /// </summary>
+    private async Task RecoverAsync()
+    {
+        var s = state.State;
+        var record = await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).GetReplayRecordAsync();
+        if (record?.Outcome is { } outcome)
+        {
+            Adopt(outcome);
+            _recoveredSpans = outcome.CompletedSpans;
+            // Not stored: an unsupervised replay drops its reminder only once its source recorded the outcome; a supervised
+            // one reports it again (the source writes nothing for a repeat) and pushes it to its sweep again (ignored there).
+            s.OriginNotified = s.SupervisedBy is null && await this.GetReminder(ReminderName) is null;
+            return;
+        }
+
+        if (record is not null)
+        {
+            s.Results = new Dictionary<string, SpanResult>(record.Results, StringComparer.Ordinal);
+            s.PricesUsed = [.. record.PricesUsed];
+            if (s.Lifecycle!.Status == ReplayStatus.Pending)
+            {
+                s.Lifecycle = s.Lifecycle.Start(record.StartedAt);
+            }
+        }
+
+        if (s.HoldsQuotaSlot)
+        {
+            // One-way: the quota grain may be the caller that activated this replay (its pruning reads replays).
+            GrainFactory.GetGrain<IProjectQuotaGrain>(Project).HoldAsync(QuotaKind.Replays, this.GetPrimaryKeyString()).Ignore();
+        }
     }
 
     public async Task<ReplayStartResult> StartAsync(ReplayStart start)
@@ -92,6 +135,7 @@ public sealed partial class ReplayGrain(
                 SupervisedBy = supervisor?.SweepId,
                 SweepPrices = supervisor?.Prices,
                 CompletionTokenMargin = supervisor?.CompletionTokenMargin,
+                HoldsQuotaSlot = start.InFlightLimit is not null,
             };
             try
             {
@@ -222,7 +266,11 @@ public sealed partial class ReplayGrain(
             {
                 await ReportToOriginAsync();
                 state.State.OriginNotified = true;
-                await SaveAsync(cancellationToken);
+                if (state.State.Lifecycle.Status == ReplayStatus.Failed)
+                {
+                    // A completed replay's notice is not stored: see RecoverAsync.
+                    await SaveAsync(cancellationToken);
+                }
             }
 
             if (state.State.OriginNotified && state.State.SupervisedBy is { } sweepId)
@@ -232,9 +280,9 @@ public sealed partial class ReplayGrain(
                 GrainFactory.GetGrain<ISweepGrain>(sweepId).ReplayFinishedAsync(Snapshot()!).Ignore();
                 DeactivateOnIdle();
             }
-            else if (state.State.OriginNotified)
+            else if (state.State.OriginNotified && await this.GetReminder(ReminderName) is { } reminder)
             {
-                await this.UnregisterReminder(await this.GetReminder(ReminderName) ?? throw new InvalidOperationException("Reminder vanished."));
+                await this.UnregisterReminder(reminder);
             }
         }
         catch (Exception ex)
@@ -303,7 +351,7 @@ public sealed partial class ReplayGrain(
 
         if (state.State.Lifecycle!.Status == ReplayStatus.Pending)
         {
-            // Persisted with the first results: a crash before them only means the replay starts RUNNING again.
+            // Stored with the first results (in the new trace's body): a crash before them only means the replay starts RUNNING again.
             state.State.Lifecycle = state.State.Lifecycle.Start(time.GetUtcNow());
         }
 
@@ -325,20 +373,38 @@ public sealed partial class ReplayGrain(
             path, replayId, calls, state.State.Results, state.State.Lifecycle.StartedAt!.Value, time.GetUtcNow());
         state.State.Decisions = ReplayTraceBuilder.CountDecisions(calls, state.State.Results);
         state.State.OverridesApplied = state.State.OverridesApplied with { DroppedParameters = ReplayTraceBuilder.DroppedParameters(calls, state.State.Results) };
-        await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(Project, replayTrace.Id)).CreateFromReplayAsync(replayTrace);
         var metrics = TraceMetrics.From(replayTrace.Spans);
-        state.State.ReplayTraceId = replayTrace.Id;
-        state.State.Result = new ReplayResultSummary(
+        var result = new ReplayResultSummary(
             metrics.TotalCost, metrics.TotalTokens ?? 0, metrics.DurationMs, metrics.Simulated, metrics.TotalTokens is null);
-        state.State.Lifecycle = state.State.Lifecycle.Complete(time.GetUtcNow());
+        var completed = state.State.Lifecycle.Complete(time.GetUtcNow());
+        // One write: the last results (as the new trace's spans), the trace, and COMPLETED; readers see COMPLETED once it
+        // is stored. A retry after a failure finds the trace and takes the outcome stored with it.
+        var outcome = Snapshot()! with
+        {
+            Status = completed.Status, CompletedAt = completed.CompletedAt, CompletedSpans = state.State.Results.Count,
+            ReplayTraceId = replayTrace.Id, Result = result,
+        };
+        Adopt(await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).CompleteReplayAsync(replayTrace, ReplayRecord.Completed(outcome)));
+        _savedResults = state.State.Results.Count;
 
-        // The history learns the outcome first, so COMPLETED and "origin notified" persist in one write; a crash in
-        // between repeats only idempotent steps (the trace exists, the history entry is replaced).
+        // Then the history; a crash in between leaves a replay that, activated again, finds its outcome and reports it.
         await ReportToOriginAsync();
         state.State.OriginNotified = true;
-        await SaveAsync(cancellationToken);
         TraceReplayMetrics.ReplayCompleted(ModelTag, state.State.Lifecycle.CompletedAt!.Value - state.State.Lifecycle.CreatedAt);
         LogCompleted(logger, replayId, calls.Count);
+    }
+
+    /// <summary>The final state stored with the new trace.</summary>
+    private void Adopt(ReplaySnapshot outcome)
+    {
+        var s = state.State;
+        s.Lifecycle = new ReplayLifecycle(outcome.Status, outcome.CreatedAt, outcome.StartedAt, outcome.CompletedAt, outcome.Error);
+        s.ReplayTraceId = outcome.ReplayTraceId;
+        s.Result = outcome.Result;
+        s.Decisions = outcome.Decisions;
+        s.Divergence = outcome.Divergence;
+        s.OverridesApplied = outcome.OverridesApplied;
+        s.PricesUsed = [.. outcome.Prices?.Items ?? []];
     }
 
     /// <summary>
@@ -380,10 +446,17 @@ public sealed partial class ReplayGrain(
                 state.State.Results[call.Span.Id] = ToSpanResult(call, result);
             }
 
+            if (running.Count == 0 && callFailure is null)
+            {
+                // The last results are stored with the new trace, in the same write (RunAsync), with any whose write failed.
+                writeFailure = null;
+                break;
+            }
+
             try
             {
                 // Not the timer's token: results received are stored even while the silo stops.
-                await SaveAsync(CancellationToken.None);
+                await SaveResultsAsync();
                 writeFailure = null;
             }
             catch (Exception ex) when (running.Count > 0)
@@ -406,6 +479,19 @@ public sealed partial class ReplayGrain(
         _savedResults = state.State.Results.Count;
     }
 
+    /// <summary>Stores the results finished so far in the new trace's body (its id is fixed: see <see cref="ReplayRecord"/>).</summary>
+    private async Task SaveResultsAsync()
+    {
+        var s = state.State;
+        var record = new ReplayRecord(
+            s.Lifecycle!.StartedAt!.Value, new Dictionary<string, SpanResult>(s.Results, StringComparer.Ordinal), [.. s.PricesUsed]);
+        await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).SaveReplayResultsAsync(record);
+        _savedResults = record.Results.Count;
+    }
+
+    /// <summary>The key of this replay's new trace, which holds its <see cref="ReplayRecord"/>.</summary>
+    private string ReplayTraceKey => TraceKeys.For(Project, ReplayTraceBuilder.TraceIdFor(this.GetPrimaryKeyString()));
+
     /// <summary>
     /// Runs a chained replay's calls one after another (each input depends on the replies before it), persisting each
     /// result; the calls made, or null when one failed the replay. Stops at the first divergence, which it records.
@@ -426,6 +512,12 @@ public sealed partial class ReplayGrain(
                 return step.Done;
             }
 
+            if (state.State.Results.Count > _savedResults)
+            {
+                // The results before this call; the last one is stored with the new trace (RunAsync).
+                await SaveResultsAsync();
+            }
+
             var call = step.Next!;
             var result = await pool.CallAsync(call.Request, Project, cancellationToken);
             if (!result.Succeeded)
@@ -435,7 +527,6 @@ public sealed partial class ReplayGrain(
             }
 
             state.State.Results[call.Span.Id] = ToSpanResult(call, result);
-            await SaveAsync(cancellationToken);
         }
     }
 
@@ -481,7 +572,7 @@ public sealed partial class ReplayGrain(
 
         return new ReplaySnapshot(
             this.GetPrimaryKeyString(), s.SourceTraceId!, life.Status, s.Overrides, life.CreatedAt, life.StartedAt,
-            life.CompletedAt, life.Error, Math.Min(_savedResults, s.Results.Count), s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
+            life.CompletedAt, life.Error, _recoveredSpans ?? Math.Min(_savedResults, s.Results.Count), s.TotalSpans, s.ReplayTraceId, s.OverridesApplied, s.Result,
             s.SkippedSpans.Count == 0 ? null : s.SkippedSpans, s.Decisions, s.Divergence, Project,
             s.PricesUsed.Count == 0 ? null : new PriceList([.. s.PricesUsed]));
     }

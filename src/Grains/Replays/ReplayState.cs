@@ -1,7 +1,9 @@
 namespace TraceReplay.Grains.Replays;
 
 /// <summary>
-/// A replay's persisted state: its lifecycle, what it replays, and the result of every finished LLM call. The source
+/// A replay's state: its lifecycle, what it replays, and the result of every finished LLM call. Written at admission
+/// (PENDING) and when the replay fails; its results and its completion are stored in its new trace's body instead
+/// (<see cref="ReplayRecord"/>), from which an activation of a replay stored unfinished recovers them. The source
 /// trace and the requests are not copied here: the admission hands them over in memory, and a replay that resumes after
 /// a crash or a deactivation re-reads the trace and plans again.
 /// </summary>
@@ -24,7 +26,10 @@ public sealed class ReplayState
 
     [Id(7)] public ReplayResultSummary? Result { get; set; }
 
-    /// <summary>Whether the source trace has recorded this replay's final state in its history.</summary>
+    /// <summary>
+    /// Whether the source trace has recorded this replay's final state in its history. Stored for a failed replay only;
+    /// for a completed one it is derived when it is activated again (see <see cref="ReplayRecord"/>).
+    /// </summary>
     [Id(8)] public bool OriginNotified { get; set; }
 
     /// <summary>LLM spans marked not replayable, copied as recorded.</summary>
@@ -56,4 +61,7 @@ public sealed class ReplayState
 
     /// <summary>A budgeted sweep's bound on each call's answer, as a multiple of its recorded completion tokens.</summary>
     [Id(17)] public double? CompletionTokenMargin { get; set; }
+
+    /// <summary>Whether the admission took a slot of the project's in-flight limit: a resumed replay takes it again.</summary>
+    [Id(18)] public bool HoldsQuotaSlot { get; set; }
 }

@@ -19,7 +19,7 @@ public sealed partial class TraceGrain(
     ModelPriceTable prices,
     IOptions<TraceReplayOptions> options,
     TimeProvider time,
-    ILogger<TraceGrain> logger) : Grain, ITraceGrain
+    ILogger<TraceGrain> logger) : Grain, ITraceGrain, IReplayTraceGrain
 {
     // A PENDING history entry is in memory only until the activity's next write (see StartReplayAsync).
     private bool _historyUnsaved;
@@ -268,8 +268,10 @@ public sealed partial class TraceGrain(
 
     public async Task RecordReplayAsync(ReplaySnapshot replay)
     {
-        // Statuses only move forward; a late report of an earlier state changes nothing.
-        if (activity.State.Replays.Find(r => r.Id == replay.Id) is { } known && replay.Status < known.Status)
+        // Statuses only move forward; a late report of an earlier state changes nothing, nor does a finished replay
+        // reporting its final state again (it does when it is activated again and cannot know it reported before).
+        if (activity.State.Replays.Find(r => r.Id == replay.Id) is { } known
+            && (replay.Status < known.Status || (replay.Status == known.Status && known.Status is ReplayStatus.Completed or ReplayStatus.Failed)))
         {
             return;
         }
@@ -279,18 +281,45 @@ public sealed partial class TraceGrain(
         _historyUnsaved = false;
     }
 
-    public async Task CreateFromReplayAsync(TraceData trace)
+    public async Task SaveReplayResultsAsync(ReplayRecord record)
+    {
+        if (state.State.Trace is not null)
+        {
+            return;
+        }
+
+        state.State.Replay = record;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<ReplaySnapshot> CompleteReplayAsync(TraceData trace, ReplayRecord record)
     {
         if (state.State.Trace is { } existing)
         {
             // A retried create changes nothing, but re-writes the catalog row: a silo may have died before writing it.
             await catalog.UpsertAsync(TraceCatalogRow.From(existing, Evaluation));
-            return;
+            return state.State.Replay?.Outcome ?? record.Outcome!;
         }
 
+        var progress = state.State.Replay;
         state.State.Trace = trace;
-        await PersistAsync(complete: true);
+        state.State.Replay = record;
+        try
+        {
+            await PersistAsync(complete: true);
+        }
+        catch
+        {
+            // Not known to be stored: the replay's retry writes it again.
+            state.State.Trace = null;
+            state.State.Replay = progress;
+            throw;
+        }
+
+        return record.Outcome!;
     }
+
+    public Task<ReplayRecord?> GetReplayRecordAsync() => Task.FromResult(state.State.Replay);
 
     /// <summary>
     /// One state write (trace and, when due, the evaluator snapshot) alongside the catalog row, which says whether
@@ -320,7 +349,8 @@ public sealed partial class TraceGrain(
         activity.State = new TraceActivity { PurgedAt = activity.State.PurgedAt ?? time.GetUtcNow() };
         await activity.WriteStateAsync();
         _historyUnsaved = false;
-        state.State = new TraceState();
+        // A replay's new trace keeps its replay's final state: the replay recovers it from here when activated again.
+        state.State = new TraceState { Replay = state.State.Replay?.Outcome is { } outcome ? ReplayRecord.Completed(outcome) : null };
         await state.WriteStateAsync();
     }
 

@@ -1,3 +1,5 @@
+using TraceReplay.Grains.Replays;
+
 namespace TraceReplay.Grains.Traces;
 
 /// <summary>
@@ -36,6 +38,12 @@ public sealed class TraceState
     /// <see cref="TraceGrain.RememberedBatches"/>: a batch the journal delivers again is not applied twice.
     /// </summary>
     [Id(7)] public List<string> AppliedBatches { get; set; } = [];
+
+    /// <summary>
+    /// For a replay's new trace: that replay's record (its results as they arrive, before <see cref="Trace"/> exists;
+    /// then its final state, written with the trace). Null for an ingested trace.
+    /// </summary>
+    [Id(8)] public ReplayRecord? Replay { get; set; }
 
     /// <summary>Whether the state holds anything of the time before the split (a trace written by an earlier version).</summary>
     public bool HasLegacyActivity => LegacyReplays.Count > 0 || LegacyScores.Count > 0 || LegacyPurgedAt is not null;

@@ -5,6 +5,7 @@ using Orleans.Storage;
 using Orleans.TestingHost;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Replays;
+using TraceReplay.Grains.Traces;
 using TraceReplay.Silo;
 using TraceReplay.Tests.Fakes;
 
@@ -63,7 +64,10 @@ public sealed class WriteCountingClusterFixture : IAsyncLifetime
             $"replay {replayId} to finish");
 }
 
-/// <summary>One grain-state write (or clear) as the storage saw it; for a replay, its status and whether its origin knew.</summary>
+/// <summary>
+/// One grain-state write (or clear) as the storage saw it; for a replay, its status and whether its origin knew; for a
+/// replay's new trace, the replay record it holds.
+/// </summary>
 public sealed record StateWrite(string Storage, string StateName, GrainId GrainId, string? Note)
 {
     public override string ToString() => $"{Storage}/{StateName} {GrainId}{(Note is null ? "" : " " + Note)}";
@@ -101,6 +105,10 @@ public sealed class CountingGrainStorage(string name, IGrainStorage inner, Concu
         return inner.ClearStateAsync(stateName, grainId, grainState);
     }
 
-    private static string? Note(object? state) =>
-        state is ReplayState replay ? $"{replay.Lifecycle?.Status} results={replay.Results.Count} originNotified={replay.OriginNotified}" : null;
+    private static string? Note(object? state) => state switch
+    {
+        ReplayState replay => $"{replay.Lifecycle?.Status} results={replay.Results.Count} originNotified={replay.OriginNotified}",
+        TraceState { Replay: { } record } body => $"replay record results={record.Results.Count} outcome={record.Outcome?.Status} trace={body.Trace is not null}",
+        _ => null,
+    };
 }

@@ -1,0 +1,19 @@
+namespace TraceReplay.Grains.Replays;
+
+/// <summary>
+/// The durable record of a replay's work, kept in the body of its new trace (whose id is fixed by the replay id): the
+/// results of the LLM calls finished so far, written as they arrive, and, once the replay completed, its final state in
+/// place of them, written in the same write as the new trace. A replay recovers from it when it is activated again, so
+/// its own state is written only at admission (and when it fails).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("TraceReplay.ReplayRecord")]
+public sealed record ReplayRecord(
+    [property: Id(0)] DateTimeOffset StartedAt,
+    [property: Id(1)] IReadOnlyDictionary<string, SpanResult> Results,
+    [property: Id(2)] IReadOnlyList<DatedPrice> PricesUsed,
+    [property: Id(3)] ReplaySnapshot? Outcome = null)
+{
+    /// <summary>A completed replay's record: its final state; the results are in the new trace's spans.</summary>
+    public static ReplayRecord Completed(ReplaySnapshot outcome) =>
+        new(outcome.StartedAt ?? outcome.CreatedAt, new Dictionary<string, SpanResult>(StringComparer.Ordinal), [], outcome);
+}
