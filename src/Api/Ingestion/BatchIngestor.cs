@@ -1,19 +1,19 @@
+using System.Runtime.ExceptionServices;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Ingestion;
 
 namespace TraceReplay.Api.Ingestion;
 
 /// <summary>
-/// Stores a validated batch all or nothing, through the ingest journal, with one call to the cluster per step
-/// (<see cref="IIngestGrain"/> fans each out to the batch's traces on the silo):
+/// Stores a validated batch all or nothing, through the ingest journal:
 /// <list type="number">
 /// <item>every trace of the batch prepares its part (the spans-per-trace limit, counting other batches prepared on
-/// it; only span ids travel); a refusal or failure refuses the request and nothing is stored;</item>
+/// it); a refusal or failure refuses the request and nothing is stored;</item>
 /// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
 /// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
-/// is deleted when all did. When some fail, or the call is lost with its silo, the request is still answered as
-/// accepted: the batch is durable, and <see cref="IngestRecoveryGrain"/> applies it within seconds. The row of a batch
-/// applied whole is deleted after the answer, together with other requests' rows.</item>
+/// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
+/// <see cref="IngestRecoveryGrain"/> applies it within seconds. The row of a batch applied whole is deleted after
+/// the answer, together with other requests' rows.</item>
 /// </list>
 /// </summary>
 public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory grains, ILogger<BatchIngestor> logger)
@@ -25,66 +25,60 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
     public async Task<RequestError?> IngestAsync(IReadOnlyDictionary<string, TraceIngest> traces, Func<string, ITraceGrain> trace)
     {
         var batchId = "ing_" + Guid.NewGuid().ToString("N");
-        var parts = new Dictionary<string, TraceIngest>(traces.Count, StringComparer.Ordinal);
-        var spanIds = new Dictionary<string, string[]>(traces.Count, StringComparer.Ordinal);
-        foreach (var (traceId, part) in traces)
+        var parts = traces.Select(t => (Grain: trace(t.Key), Ingest: t.Value with { BatchId = batchId })).ToList();
+        var prepared = await Task.WhenAll(parts.Select(async part =>
         {
-            var key = trace(traceId).GetPrimaryKeyString();
-            parts[key] = part with { BatchId = batchId };
-            spanIds[key] = [.. part.Spans.Select(s => s.Id)];
+            try
+            {
+                return new Outcome(await part.Grain.PrepareIngestAsync(part.Ingest), null);
+            }
+            catch (Exception ex)
+            {
+                return new Outcome(null, ex);
+            }
+        }));
+
+        if (Array.Find(prepared, o => o.Refusal is not null || o.Failure is not null) is { } refused)
+        {
+            Release(parts.Select(p => p.Grain), batchId);
+            if (refused.Failure is { } failure)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            return refused.Refusal;
         }
 
-        var ingest = grains.GetGrain<IIngestGrain>(0);
-        RequestError? refusal;
-        try
-        {
-            refusal = await ingest.PrepareAsync(batchId, spanIds);
-        }
-        catch
-        {
-            // The call may have been lost with its silo before the traces it prepared were released.
-            _ = ingest.ReleaseAsync(batchId, [.. parts.Keys]);
-            throw;
-        }
-
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
-        var batch = new IngestBatch(batchId, parts);
+        var batch = new IngestBatch(batchId, parts.ToDictionary(p => p.Grain.GetPrimaryKeyString(), p => p.Ingest, StringComparer.Ordinal));
         try
         {
             await journal.AppendAsync(batch);
         }
         catch
         {
-            _ = ingest.ReleaseAsync(batchId, [.. parts.Keys]);
+            Release(parts.Select(p => p.Grain), batchId);
             // An INSERT reported as failed may have committed all the same; recovery leaves a row alone for a few
             // seconds, so deleting it now keeps the refused request from being applied later.
             await DiscardQuietlyAsync(batchId);
             throw;
         }
 
-        bool applied;
-        try
-        {
-            applied = await ingest.ApplyAsync(batchId, parts);
-        }
-        catch (Exception ex)
-        {
-            // The batch is durable: recovery applies what this call did not.
-            LogApplyFailed(logger, ex, batchId);
-            applied = false;
-        }
-
-        if (applied)
+        if (await batch.ApplyAsync(grains, (key, ex) => LogApplyFailed(logger, ex, batchId, key)))
         {
             // Not awaited: the batch is stored; its row only waits to be deleted with others (one commit for many).
             _ = DiscardQuietlyAsync(batchId);
         }
 
         return null;
+    }
+
+    private static void Release(IEnumerable<ITraceGrain> traces, string batchId)
+    {
+        foreach (var grain in traces)
+        {
+            // One-way: the room is given back whenever the call arrives, or expires.
+            _ = grain.ReleaseIngestAsync(batchId);
+        }
     }
 
     private async Task DiscardQuietlyAsync(string batchId)
@@ -100,8 +94,10 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying accepted batch {BatchId} failed; ingest recovery applies it from the journal")]
-    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId);
+    private sealed record Outcome(RequestError? Refusal, Exception? Failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying accepted batch {BatchId} to trace {Trace} failed; ingest recovery applies it from the journal")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, string batchId, string trace);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting journaled batch {BatchId} failed; ingest recovery deletes it later")]
     private static partial void LogDiscardFailed(ILogger logger, Exception exception, string batchId);
