@@ -15,10 +15,11 @@ public interface ITraceGrain : IGrainWithStringKey
 
     /// <summary>
     /// The first step of a batch: refuses (the spans-per-trace limit, counting the batches prepared here and not applied
-    /// yet) or holds room for the batch's spans until it is applied or released. Stores nothing.
+    /// yet) or holds room for the batch's spans (<paramref name="spanIds"/>: only their ids travel) until it is applied
+    /// or released. Stores nothing.
     /// </summary>
-    [Alias("PrepareIngestAsync")]
-    Task<RequestError?> PrepareIngestAsync(TraceIngest ingest);
+    [Alias("PrepareSpansAsync")]
+    Task<RequestError?> PrepareIngestAsync(string batchId, string[] spanIds);
 
     /// <summary>Gives back the room a prepared batch held: the batch was refused before it was journaled.</summary>
     [Alias("ReleaseIngestAsync"), OneWay]

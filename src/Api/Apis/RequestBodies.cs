@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Validation;
 using TraceReplay.Api.Infrastructure;
 using TraceReplay.Api.Ingestion;
 using TraceReplay.Grains;
@@ -20,7 +21,10 @@ namespace TraceReplay.Api.Apis;
 /// know are ignored, as 2Signal's SDKs send more than TraceReplay keeps.
 /// </summary>
 [Description("send {\"batch\": [events]}")]
-public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent?>? Batch) : IValidatableObject
+public sealed record IngestBatchRequest(
+    // BatchParser.Check (below) checks every event; the platform's walk over up to 1,000 events' properties found
+    // nothing it adds and cost a fifth of the API's CPU under ingestion load.
+    [property: SkipValidation] IReadOnlyList<IngestEvent?>? Batch) : IValidatableObject
 {
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -7,8 +7,8 @@ namespace TraceReplay.Api.Ingestion;
 /// <summary>
 /// Stores a validated batch all or nothing, through the ingest journal:
 /// <list type="number">
-/// <item>every trace of the batch prepares its part (the spans-per-trace limit, counting other batches prepared on
-/// it); a refusal or failure refuses the request and nothing is stored;</item>
+/// <item>every trace of the batch prepares its part (from its span ids only: the spans-per-trace limit, counting other
+/// batches prepared on it); a refusal or failure refuses the request and nothing is stored;</item>
 /// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
 /// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
 /// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
@@ -30,7 +30,8 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
         {
             try
             {
-                return new Outcome(await part.Grain.PrepareIngestAsync(part.Ingest), null);
+                // Only the span ids travel: preparing needs nothing else, and the spans go once, with the apply.
+                return new Outcome(await part.Grain.PrepareIngestAsync(batchId, [.. part.Ingest.Spans.Select(s => s.Id)]), null);
             }
             catch (Exception ex)
             {

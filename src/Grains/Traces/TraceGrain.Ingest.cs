@@ -18,32 +18,39 @@ public sealed partial class TraceGrain
     // a batch journaled when its trace's activation is lost is applied all the same.
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
 
-    public Task<RequestError?> PrepareIngestAsync(TraceIngest ingest)
+    public Task<RequestError?> PrepareIngestAsync(string batchId, string[] spanIds)
     {
         var now = time.GetUtcNow();
-        foreach (var expired in _reservations.Where(r => r.Value.ExpiresAt <= now).Select(r => r.Key).ToList())
+        if (_reservations.Count > 0)
         {
-            _reservations.Remove(expired);
+            foreach (var expired in _reservations.Where(r => r.Value.ExpiresAt <= now).Select(r => r.Key).ToList())
+            {
+                _reservations.Remove(expired);
+            }
         }
 
-        if (ingest.BatchId is not { } batchId || state.State.AppliedBatches.Contains(batchId))
+        if (state.State.AppliedBatches.Contains(batchId))
         {
             return Task.FromResult<RequestError?>(null);
         }
 
-        var ids = new HashSet<string>(state.State.Trace?.Spans.Select(s => s.Id) ?? [], StringComparer.Ordinal);
+        var ids = new HashSet<string>(spanIds, StringComparer.Ordinal);
+        if (state.State.Trace is { } stored)
+        {
+            ids.UnionWith(stored.Spans.Select(s => s.Id));
+        }
+
         foreach (var reservation in _reservations.Values)
         {
             ids.UnionWith(reservation.SpanIds);
         }
 
-        ids.UnionWith(ingest.Spans.Select(s => s.Id));
         if (ids.Count > options.Value.MaxSpansPerTrace)
         {
             return Task.FromResult<RequestError?>(TooManySpans(TraceKeys.Parse(this.GetPrimaryKeyString()).TraceId, ids.Count));
         }
 
-        _reservations[batchId] = new Reservation([.. ingest.Spans.Select(s => s.Id)], now + ReservationLifetime);
+        _reservations[batchId] = new Reservation(spanIds, now + ReservationLifetime);
         return Task.FromResult<RequestError?>(null);
     }
 
