@@ -116,20 +116,39 @@ public sealed class SystemUnderTest : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Echo(e.Data);
-        process.ErrorDataReceived += (_, e) => Echo(e.Data);
+        process.OutputDataReceived += Echo();
+        process.ErrorDataReceived += Echo();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
     }
 
-    /// <summary>Warnings and errors of the system go to the driver's stderr; the banner (it shows the key) does not.</summary>
-    private static void Echo(string? line)
+    /// <summary>
+    /// Warnings and errors of the system go to the driver's stderr with their message (the console logger's next line,
+    /// e.g. which grain a long turn was in); the banner (it shows the key) does not. One per stream: a stream's lines
+    /// arrive one after another.
+    /// </summary>
+    private static DataReceivedEventHandler Echo()
     {
-        if (line is not null && (line.StartsWith("warn", StringComparison.Ordinal) || line.StartsWith("fail", StringComparison.Ordinal) || line.StartsWith("crit", StringComparison.Ordinal)))
+        var messageFollows = false;
+        return (_, e) =>
         {
-            Console.Error.WriteLine($"  [system] {line}");
-        }
+            if (e.Data is not { } line)
+            {
+                return;
+            }
+
+            if (line.StartsWith("warn", StringComparison.Ordinal) || line.StartsWith("fail", StringComparison.Ordinal) || line.StartsWith("crit", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"  [system] {line}");
+                messageFollows = true;
+            }
+            else if (messageFollows)
+            {
+                Console.Error.WriteLine($"  [system]   {line.Trim()}");
+                messageFollows = false;
+            }
+        };
     }
 
     private static async Task WaitForPortAsync(int port, Process process)

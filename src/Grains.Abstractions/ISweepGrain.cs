@@ -4,7 +4,19 @@ namespace TraceReplay.Grains;
 [Alias("TraceReplay.ISweepGrain")]
 public interface ISweepGrain : IGrainWithStringKey
 {
-    /// <summary>Records the sweep as PENDING and schedules its drive; returns at once. Repeating it changes nothing.</summary>
+    /// <summary>
+    /// Holds one page of a new sweep's targets (at most <see cref="SweepPages.Size"/>, the first at <paramref name="offset"/>)
+    /// until <see cref="StartAsync"/> takes them, so no message grows with the sweep's size. A page already held, or any
+    /// page once the sweep has started, changes nothing; a page that would leave a gap is refused.
+    /// </summary>
+    [Alias("StageTargetsAsync")]
+    Task StageTargetsAsync(int offset, IReadOnlyList<SweepTarget> targets);
+
+    /// <summary>
+    /// Records the sweep as PENDING and schedules its drive; returns at once. Its entries are the
+    /// <see cref="SweepDefinition.StagedTargets"/> targets staged before, then the definition's own (at most
+    /// <see cref="SweepPages.Size"/>). Repeating it changes nothing.
+    /// </summary>
     [Alias("StartAsync")]
     Task<SweepSnapshot> StartAsync(SweepDefinition definition);
 
@@ -12,9 +24,12 @@ public interface ISweepGrain : IGrainWithStringKey
     [Alias("GetAsync"), AlwaysInterleave]
     Task<SweepSnapshot?> GetAsync();
 
-    /// <summary>Every trace of the sweep with its replay's outcome, or null for an unknown id.</summary>
-    [Alias("GetEntriesAsync"), AlwaysInterleave]
-    Task<IReadOnlyList<SweepEntry>?> GetEntriesAsync();
+    /// <summary>
+    /// Up to <paramref name="count"/> (at most <see cref="SweepPages.Size"/>) of the sweep's traces from
+    /// <paramref name="offset"/> on, each with its replay's outcome, and how many there are; null for an unknown id.
+    /// </summary>
+    [Alias("GetEntryPageAsync"), AlwaysInterleave]
+    Task<SweepEntryPage?> GetEntriesAsync(int offset, int count);
 
     /// <summary>Starts no more replays; the ones in flight finish and are counted. A finished sweep is refused (409).</summary>
     [Alias("CancelAsync")]

@@ -38,6 +38,7 @@ public sealed record SweepTarget(
 /// <param name="BaselineSweepId">A sweep without overrides whose differences measure run-to-run noise.</param>
 /// <param name="Prices">The prices of the models the sweep replays with, as of its creation: its estimates and replays use them.</param>
 /// <param name="ScoreOriginals">Before each replay starts, its original is scored by every enabled evaluator it has no score from.</param>
+/// <param name="StagedTargets">How many targets were staged with <see cref="ISweepGrain.StageTargetsAsync"/>; they come before <paramref name="Targets"/>.</param>
 [GenerateSerializer, Immutable]
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
@@ -51,7 +52,8 @@ public sealed record SweepDefinition(
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] string FilterDescription,
     [property: Id(10)] PriceSnapshot? Prices = null,
-    [property: Id(11)] bool ScoreOriginals = false);
+    [property: Id(11)] bool ScoreOriginals = false,
+    [property: Id(12)] int StagedTargets = 0);
 
 /// <summary>How many traces of a sweep are in each state.</summary>
 [GenerateSerializer, Immutable]
@@ -106,6 +108,12 @@ public sealed record SweepEntry(
     [property: Id(13)] double? OriginalDurationMs = null,
     [property: Id(14)] ReplayDecisions? Decisions = null,
     [property: Id(15)] ReplayDivergence? Divergence = null);
+
+/// <summary>A page of a sweep's entries, and how many entries the sweep has.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SweepEntryPage(
+    [property: Id(0)] IReadOnlyList<SweepEntry> Entries,
+    [property: Id(1)] int Total);
 
 /// <summary>Either the sweep's state or why a request about it was refused.</summary>
 [GenerateSerializer, Immutable]

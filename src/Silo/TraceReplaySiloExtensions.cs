@@ -47,8 +47,8 @@ public static class TraceReplaySiloExtensions
             .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero, $"{TraceReplayOptions.Section}:RetentionSweepInterval must be positive.")
             .ValidateOnStart();
         services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section)
-            .Validate(o => o.PollInterval > TimeSpan.Zero && o.SafetyPollInterval > TimeSpan.Zero && o.CheckpointInterval > TimeSpan.Zero,
-                $"{SweepOptions.Section}:PollInterval, SafetyPollInterval and CheckpointInterval must be positive.")
+            .Validate(o => o.BackfillPollInterval > TimeSpan.Zero && o.SafetyPollInterval > TimeSpan.Zero && o.CheckpointInterval > TimeSpan.Zero,
+                $"{SweepOptions.Section}:BackfillPollInterval, SafetyPollInterval and CheckpointInterval must be positive.")
             .Validate(o => o.DefaultMaxInFlight >= 0 && o.MaxInFlightLimit >= 1,
                 $"{SweepOptions.Section}:DefaultMaxInFlight must not be negative and MaxInFlightLimit must be at least 1.")
             .ValidateOnStart();

@@ -446,6 +446,9 @@ public sealed record StartSweepRequest(
 /// <summary>The body of <c>POST /api/v1/evaluators/{id}/backfill</c>: which traces to score; all of the project's when absent.</summary>
 public sealed record StartBackfillRequest(SweepFilterRequest? Filter, bool? IncludeReplays) : IValidatableObject
 {
+    /// <summary>The most traces one backfill scores: its trace ids reach its grain in one message (a sweep's are paged).</summary>
+    public const int MaxTraces = 10_000;
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? UnknownFields { get; init; }
 
@@ -454,6 +457,16 @@ public sealed record StartBackfillRequest(SweepFilterRequest? Filter, bool? Incl
         if (BodyRules.Unknown(UnknownFields, "filter or includeReplays") is { } unknown)
         {
             yield return unknown;
+        }
+
+        if (Filter?.TraceIds?.Count > MaxTraces)
+        {
+            yield return BodyRules.Error("filter.traceIds", $"a backfill scores at most {MaxTraces} traces.");
+        }
+
+        if (Filter?.Limit > MaxTraces)
+        {
+            yield return BodyRules.Error("filter.limit", $"a backfill scores at most {MaxTraces} traces.");
         }
     }
 }

@@ -127,7 +127,7 @@ public static class SweepsApi
             return ApiErrors.LimitExceeded($"the project already has {limit} sweeps pending or running, its limit; wait for one to finish or cancel one.");
         }
 
-        var sweep = await services.Grains.GetGrain<ISweepGrain>(sweepId).StartAsync(definition);
+        var sweep = await services.Grains.GetGrain<ISweepGrain>(sweepId).StartInPagesAsync(definition);
         return TypedResults.Accepted($"/api/v1/sweeps/{sweepId}", new DataEnvelope<SweepDto>(sweep.ToDto()));
     }
 

@@ -13,7 +13,7 @@ public sealed record SweepFilter(
     int Limit)
 {
     /// <summary>The most traces one sweep may replay.</summary>
-    public const int MaxTraces = 10_000;
+    public const int MaxTraces = 100_000;
 
     public string Describe()
     {
@@ -60,6 +60,7 @@ public sealed record SweepFilter(
 public static class SweepTraceResolver
 {
     private const int PageSize = 500;
+    private const int ParallelReads = 64;
 
     /// <summary>The matching traces, newest first, each once; or the error naming the field. Replays only when asked (a backfill).</summary>
     public static async Task<(IReadOnlyList<SweepTarget> Targets, string? Error)> ResolveAsync(
@@ -69,7 +70,11 @@ public static class SweepTraceResolver
         if (filter.TraceIds is { } ids)
         {
             var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
-            var traces = await Task.WhenAll(distinct.Select(id => grains.GetGrain<ITraceGrain>(TraceKeys.For(project, id)).GetAsync()));
+            var traces = new TraceData?[distinct.Count];
+
+            // A bounded number of reads at a time: 100,000 at once would queue past the 30 s response timeout.
+            await Parallel.ForAsync(0, distinct.Count, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
+                async (i, _) => traces[i] = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, distinct[i])).GetAsync());
             var missing = distinct.Where((_, i) => traces[i] is null || traces[i]!.Project != project).ToList();
             if (missing.Count > 0)
             {

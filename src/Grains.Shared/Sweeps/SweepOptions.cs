@@ -5,8 +5,14 @@ public sealed class SweepOptions
 {
     public const string Section = "TraceReplay:Sweeps";
 
+    /// <summary>
+    /// The former name of <see cref="BackfillPollInterval"/> (from when sweeps polled too), still read so existing
+    /// configuration keeps working; when both keys are set, <c>BackfillPollInterval</c> wins.
+    /// </summary>
+    public TimeSpan PollInterval { get => BackfillPollInterval; set => BackfillPollInterval = value; }
+
     /// <summary>How often a running evaluation backfill looks at its work and starts the next. Default 100 ms.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BackfillPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// How often a running sweep reads the in-flight replays it has not heard from. Each replay tells its sweep when it

@@ -7,7 +7,8 @@ public sealed class RetentionOptions
 
     /// <summary>
     /// Most pins a project may hold (one per trace and holder: a pin by hand, a sweep's source or replay trace, a
-    /// baseline's trace); a pin or sweep that would pass it is refused (409). Default 100 000.
+    /// baseline's trace); a pin or sweep that would pass it is refused (409). Default 500 000: room for a sweep of the
+    /// most traces one may take (100 000) with a baseline of the same size, each side pinning its sources and replays.
     /// </summary>
-    public int MaxPinnedTraces { get; set; } = 100_000;
+    public int MaxPinnedTraces { get; set; } = 500_000;
 }

@@ -122,21 +122,7 @@ public sealed partial class BackfillGrain(
         return Task.CompletedTask;
     }
 
-    private void EnsureDriving()
-    {
-        if (_driver is not null)
-        {
-            return;
-        }
-
-        _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
-        {
-            DueTime = TimeSpan.Zero,
-            Period = options.Value.PollInterval,
-            Interleave = false,
-            KeepAlive = true,
-        });
-    }
+    private void EnsureDriving() => _driver ??= DrivingTimer.Start(this, DriveAsync, options.Value.BackfillPollInterval);
 
     private async Task DriveAsync(CancellationToken cancellationToken)
     {

@@ -29,23 +29,9 @@ public sealed partial class SweepGrain
         return Task.CompletedTask;
     }
 
-    private void EnsureDriving()
-    {
-        if (_driver is not null)
-        {
-            return;
-        }
-
-        // Not interleaved: ticks, pushes and cancel/retry take turns, so state writes never overlap. Ticks are short (they
-        // read snapshots and start replays, which return at once); GetAsync is [AlwaysInterleave] and answers meanwhile.
-        _driver = this.RegisterGrainTimer(DriveAsync, new GrainTimerCreationOptions
-        {
-            DueTime = TimeSpan.Zero,
-            Period = options.Value.SafetyPollInterval,
-            Interleave = false,
-            KeepAlive = true,
-        });
-    }
+    // Ticks are short (they read snapshots and start replays, which return at once); GetAsync is [AlwaysInterleave] and
+    // answers meanwhile.
+    private void EnsureDriving() => _driver ??= DrivingTimer.Start(this, DriveAsync, options.Value.SafetyPollInterval);
 
     /// <summary>
     /// Advances the sweep right after the pushes already waiting in the grain's queue: a one-shot timer's tick is queued

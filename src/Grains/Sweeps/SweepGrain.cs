@@ -40,6 +40,9 @@ public sealed partial class SweepGrain(
     private SweepWindow? _window;
     private SweepChunkStore? _chunks;
 
+    // A new sweep's targets, staged page by page until StartAsync takes them.
+    private readonly List<SweepTarget> _staged = [];
+
     // Replay traces recorded since the last checkpoint: pinned before the chunks that record them are stored.
     private readonly List<string> _unpinned = [];
 
@@ -102,14 +105,41 @@ public sealed partial class SweepGrain(
         }
     }
 
+    public Task StageTargetsAsync(int offset, IReadOnlyList<SweepTarget> targets)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(targets.Count, SweepPages.Size);
+        if (state.State.Definition is not null || offset + targets.Count <= _staged.Count)
+        {
+            // Started already, or a page held already (a repeated call).
+            return Task.CompletedTask;
+        }
+
+        if (offset != _staged.Count)
+        {
+            throw new ArgumentException($"sweep '{SweepId}' holds {_staged.Count} staged targets; a page at {offset} would leave a gap or overlap.", nameof(offset));
+        }
+
+        _staged.AddRange(targets);
+        return Task.CompletedTask;
+    }
+
     public async Task<SweepSnapshot> StartAsync(SweepDefinition definition)
     {
         if (state.State.Definition is null)
         {
-            _window = new SweepWindow(definition.Targets.Select(t => new SweepEntry(
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(definition.Targets.Count, SweepPages.Size);
+            if (_staged.Count != definition.StagedTargets)
+            {
+                // Staged pages live in the activation: one that ended in between (a silo lost) took them along.
+                throw new InvalidOperationException(
+                    $"sweep '{SweepId}' holds {_staged.Count} staged targets, not the {definition.StagedTargets} its definition names; stage them again.");
+            }
+
+            _window = new SweepWindow(_staged.Concat(definition.Targets).Select(t => new SweepEntry(
                 t.TraceId, t.Name, t.Timestamp, SweepTraceStatus.Queued, OriginalCost: t.Cost, OriginalDurationMs: t.DurationMs)));
+            _staged.Clear();
             _window.MarkAllDirty();
-            state.State.Definition = definition with { Targets = [] };
+            state.State.Definition = definition with { Targets = [], StagedTargets = 0 };
             state.State.EntryCount = _window.Count;
             state.State.MaxInFlight = definition.MaxInFlight ?? 0;
             state.State.Status = SweepStatus.Pending;
@@ -117,22 +147,27 @@ public sealed partial class SweepGrain(
             await SaveAsync();
             await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
             await GrainFactory.GetGrain<ISweepRegistryGrain>(definition.Project).AddAsync(SweepId);
-            LogStarted(logger, SweepId, definition.Targets.Count);
+            LogStarted(logger, SweepId, _window.Count);
         }
 
-        if (!state.State.SourcesPinned)
-        {
-            await PinSourcesAsync();
-        }
-
+        // The drive's first tick pins the sources (in pages, before any replay starts), so this call stays short.
         EnsureDriving();
         return Snapshot()!;
     }
 
     public Task<SweepSnapshot?> GetAsync() => Task.FromResult(Snapshot());
 
-    public Task<IReadOnlyList<SweepEntry>?> GetEntriesAsync() =>
-        Task.FromResult<IReadOnlyList<SweepEntry>?>(_window is null ? null : [.. _window.Entries]);
+    public Task<SweepEntryPage?> GetEntriesAsync(int offset, int count)
+    {
+        if (_window is null)
+        {
+            return Task.FromResult<SweepEntryPage?>(null);
+        }
+
+        var from = Math.Clamp(offset, 0, _window.Count);
+        var take = Math.Clamp(count, 0, Math.Min(SweepPages.Size, _window.Count - from));
+        return Task.FromResult<SweepEntryPage?>(new SweepEntryPage([.. _window.Entries.Skip(from).Take(take)], _window.Count));
+    }
 
     public async Task<SweepResult> CancelAsync()
     {
@@ -234,17 +269,25 @@ public sealed partial class SweepGrain(
     private async Task PinSourcesAsync()
     {
         var definition = state.State.Definition!;
-        var ids = Window.Entries.Select(e => e.TraceId).ToList();
+        await PinAsync(Window.Entries.Select(e => e.TraceId));
         if (definition.BaselineSweepId is { } baselineId
             && await GrainFactory.GetGrain<ISweepGrain>(baselineId).GetEntriesAsync() is { } baseline)
         {
-            ids.AddRange(baseline.Select(e => e.TraceId));
-            ids.AddRange(baseline.Where(e => e.ReplayTraceId is not null).Select(e => e.ReplayTraceId!));
+            await PinAsync(baseline.Select(e => e.TraceId));
+            await PinAsync(baseline.Where(e => e.ReplayTraceId is not null).Select(e => e.ReplayTraceId!));
         }
 
-        await catalog.PinAsync(definition.Project, PinHolders.Sweep(SweepId), ids);
         state.State.SourcesPinned = true;
         await state.WriteStateAsync();
+    }
+
+    /// <summary>Pins trace ids for this sweep, a page per catalog statement, so no statement grows with the sweep.</summary>
+    private async Task PinAsync(IEnumerable<string> traceIds)
+    {
+        foreach (var page in traceIds.Chunk(SweepPages.Size))
+        {
+            await catalog.PinAsync(state.State.Definition!.Project, PinHolders.Sweep(SweepId), page);
+        }
     }
 
     /// <summary>
@@ -256,7 +299,7 @@ public sealed partial class SweepGrain(
         // Replay traces are pinned before the entries that record them are stored.
         if (_unpinned.Count > 0)
         {
-            await catalog.PinAsync(state.State.Definition!.Project, PinHolders.Sweep(SweepId), _unpinned);
+            await PinAsync(_unpinned);
             _unpinned.Clear();
         }
 

@@ -69,6 +69,9 @@ public sealed class BackfillApiTests(ApiFixture fixture)
                 await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"filter":{"limit":0}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
             Assert.Contains("filter.limit", message);
             message = await ApiFixture.AssertErrorAsync(
+                await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"filter":{"limit":10001}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+            Assert.Contains("filter.limit", message);
+            message = await ApiFixture.AssertErrorAsync(
                 await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"fliter":{}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
             Assert.Contains("fliter", message);
             await ApiFixture.AssertErrorAsync(await fixture.Client.GetAsync("/api/v1/backfills/bkf_missing"), HttpStatusCode.NotFound, "NOT_FOUND");

@@ -154,6 +154,7 @@ public sealed class SweepApiTests(ApiFixture fixture)
     [InlineData("""{"filter": {"tags": ["x"]}, "budgetUsd": -1}""", "budgetUsd")]
     [InlineData("""{"filter": {"tags": ["x"]}, "regressionThreshold": 2}""", "regressionThreshold")]
     [InlineData("""{"filter": {"limit": 0}}""", "filter.limit")]
+    [InlineData("""{"filter": {"limit": 100001}}""", "filter.limit")]
     [InlineData("""{"filter": {"status": "MAYBE"}}""", "filter.status")]
     [InlineData("""{"filter": {"traceIds": ["a"], "tags": ["x"]}}""", "filter.traceIds")]
     [InlineData("""{"filter": {"traceIds": ["no-such-trace-anywhere"]}}""", "filter.traceIds")]

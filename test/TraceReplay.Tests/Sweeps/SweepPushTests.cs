@@ -101,7 +101,7 @@ public sealed class SweepPushTests : IAsyncLifetime
             .Select(i => new SweepTarget($"missing-{Guid.NewGuid():N}", "gone", SampleTraces.Start, null, null)).ToList();
         var sweepId = "swp_" + Guid.NewGuid().ToString("N");
         var sweep = Client.GetGrain<ISweepGrain>(sweepId);
-        await sweep.StartAsync(Definition(targets, maxInFlight: 100));
+        await sweep.StartInPagesAsync(Definition(targets, maxInFlight: 100));
         var ended = await WaitForEndAsync(sweepId);
 
         await sweep.Cast<IGrainManagementExtension>().DeactivateOnIdle();

@@ -48,7 +48,7 @@ async function createForm() {
   const tags = h('input', { id: 'sweep-tags', type: 'text', placeholder: 'production' });
   const traceName = h('input', { id: 'sweep-trace-name', type: 'text', placeholder: 'support-agent' });
   const traceIds = h('input', { id: 'sweep-trace-ids', type: 'text', placeholder: 'id1, id2' });
-  const limit = h('input', { id: 'sweep-limit', type: 'number', min: 1, max: 10000, step: 1, value: 100 });
+  const limit = h('input', { id: 'sweep-limit', type: 'number', min: 1, max: 100000, step: 1, value: 100 });
   const model = h('select', { id: 'sweep-model' }, h('option', { value: '' }, 'Keep recorded'),
     modelGroups(models, modelOption));
   const temperature = h('input', { id: 'sweep-temperature', type: 'number', min: 0, max: 2, step: 0.1, placeholder: 'as recorded' });
