@@ -43,7 +43,7 @@ public static class BackfillsApi
         }
 
         var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
-            filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken, includeReplays);
+            filter, services.Project.Id, services.Catalog, cancellationToken, includeReplays);
         if (resolveError is not null)
         {
             return ApiErrors.Validation(resolveError);

@@ -94,7 +94,7 @@ public static class SweepsApi
         }
 
         var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
-            parsed.Filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken);
+            parsed.Filter, services.Project.Id, services.Catalog, cancellationToken);
         if (resolveError is not null)
         {
             return ApiErrors.Validation(resolveError);
@@ -141,7 +141,7 @@ public static class SweepsApi
         }
 
         var (targets, resolveError) = await SweepTraceResolver.ResolveAsync(
-            parsed!.Filter, services.Project.Id, services.Catalog, services.Grains, cancellationToken);
+            parsed!.Filter, services.Project.Id, services.Catalog, cancellationToken);
         if (resolveError is not null)
         {
             return ApiErrors.Validation(resolveError);

@@ -95,7 +95,7 @@ public sealed partial class DemoStory(
         }
 
         var filter = new SweepFilter(null, null, [Tag], null, null, null, 200);
-        var (targets, error) = await SweepTraceResolver.ResolveAsync(filter, Project, catalog, grains);
+        var (targets, error) = await SweepTraceResolver.ResolveAsync(filter, Project, catalog);
         if (error is not null || targets.Count == 0)
         {
             throw new InvalidOperationException($"the demo sweep found no traces: {error}");

@@ -60,28 +60,33 @@ public sealed record SweepFilter(
 public static class SweepTraceResolver
 {
     private const int PageSize = 500;
-    private const int ParallelReads = 64;
+    private const int IdsPerRead = 1_000;
 
     /// <summary>The matching traces, newest first, each once; or the error naming the field. Replays only when asked (a backfill).</summary>
     public static async Task<(IReadOnlyList<SweepTarget> Targets, string? Error)> ResolveAsync(
-        SweepFilter filter, string project, ITraceCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken = default,
+        SweepFilter filter, string project, ITraceCatalog catalog, CancellationToken cancellationToken = default,
         bool includeReplays = false)
     {
         if (filter.TraceIds is { } ids)
         {
+            // Read from the catalog a page at a time: resolving a 100,000-trace sweep activates no trace grain.
             var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
-            var traces = new TraceData?[distinct.Count];
-
-            // A bounded number of reads at a time: 100,000 at once would queue past the 30 s response timeout.
-            await Parallel.ForAsync(0, distinct.Count, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
-                async (i, _) => traces[i] = await grains.GetGrain<ITraceGrain>(TraceKeys.For(project, distinct[i])).GetAsync());
-            var missing = distinct.Where((_, i) => traces[i] is null || traces[i]!.Project != project).ToList();
-            if (missing.Count > 0)
+            var rows = new Dictionary<string, TraceCatalogRow>(distinct.Count, StringComparer.Ordinal);
+            foreach (var page in distinct.Chunk(IdsPerRead))
             {
-                return ([], $"filter.traceIds: trace '{missing[0]}' not found.");
+                foreach (var row in await catalog.GetRowsAsync(project, page, cancellationToken))
+                {
+                    rows[row.Id] = row;
+                }
             }
 
-            return ([.. traces.Select(t => TraceCatalogRow.From(t!)).Select(ToTarget)], null);
+            var missing = distinct.FirstOrDefault(id => !rows.ContainsKey(id));
+            if (missing is not null)
+            {
+                return ([], $"filter.traceIds: trace '{missing}' not found.");
+            }
+
+            return ([.. distinct.Select(id => ToTarget(rows[id]))], null);
         }
 
         var targets = new List<SweepTarget>();

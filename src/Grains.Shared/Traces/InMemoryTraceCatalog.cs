@@ -27,6 +27,16 @@ public sealed class InMemoryTraceCatalog : ITraceCatalog
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<TraceCatalogRow>> GetRowsAsync(
+        string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<TraceCatalogRow> rows = [.. traceIds.Select(id => _rows.GetValueOrDefault(project + "/" + id)).OfType<TraceCatalogRow>()];
+            return Task.FromResult(rows);
+        }
+    }
+
     public Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
     {
         lock (_lock)

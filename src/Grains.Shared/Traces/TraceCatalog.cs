@@ -70,6 +70,9 @@ public interface ITraceCatalog
 
     Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>The project's rows of these trace ids, in no particular order; unknown ids are left out.</summary>
+    Task<IReadOnlyList<TraceCatalogRow>> GetRowsAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
+
     /// <summary>Removes rows (retention purge); unknown ids are ignored.</summary>
     Task DeleteAsync(string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
 

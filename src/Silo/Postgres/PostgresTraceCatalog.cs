@@ -160,6 +160,23 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<IReadOnlyList<TraceCatalogRow>> GetRowsAsync(
+        string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = _db.CreateCommand(
+            $"SELECT {Columns}, {PinnedColumn} FROM trace_catalog c WHERE project = @project AND trace_id = ANY(@ids)");
+        command.Parameters.AddWithValue("project", project);
+        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.ToArray());
+        var rows = new List<TraceCatalogRow>(traceIds.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadRow(reader));
+        }
+
+        return rows;
+    }
+
     public async Task<long> CountPinsAsync(string project, CancellationToken cancellationToken = default)
     {
         await using var command = _db.CreateCommand("SELECT count(*) FROM trace_pins WHERE project = @project");
