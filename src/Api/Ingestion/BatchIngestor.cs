@@ -12,7 +12,7 @@ namespace TraceReplay.Api.Ingestion;
 /// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
 /// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
 /// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
-/// <see cref="IngestRecoveryGrain"/> applies it within seconds. The row of a batch applied whole is deleted after
+/// <c>IngestRecoveryGrain</c> applies it within seconds. The row of a batch applied whole is deleted after
 /// the answer, together with other requests' rows.</item>
 /// </list>
 /// </summary>

@@ -1,4 +1,5 @@
 using Orleans.Streams;
+using TraceReplay.Grains.Replays;
 using TraceReplay.Grains.Evaluation.Evaluators;
 using TraceReplay.Grains.Telemetry;
 using TraceReplay.Grains.Llm;
@@ -102,8 +103,14 @@ public sealed partial class EvaluationGrain(EvaluationRunner runner, TimeProvide
             return null;
         }
 
+        // Kept with the replay's outcome; only replays completed before it was kept read the original again.
+        if (await GrainFactory.GetGrain<IReplayTraceGrain>(this.GetPrimaryKeyString()).GetReplayRecordAsync() is { Reference: { } reference })
+        {
+            return reference.Output;
+        }
+
         var original = await GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(trace.Project, lineage.TraceId)).GetAsync();
-        return original is not null && EvaluationRunner.Root(original) is { OutputJson: { } output } ? ChatPayload.PayloadText(output) : null;
+        return original is null ? null : EvaluationRunner.ReferenceOutput(original);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trace {TraceId} scored by {Count} evaluators")]

@@ -76,6 +76,10 @@ public sealed partial class EvaluationRunner(EvaluatorCatalog catalog, TimeProvi
     }
 
     /// <summary>The root span: the first without a parent in the trace.</summary>
+    /// <summary>What a replay of <paramref name="original"/> is compared with: the original's root output, as text.</summary>
+    public static string? ReferenceOutput(TraceData original) =>
+        Root(original) is { OutputJson: { } output } ? ChatPayload.PayloadText(output) : null;
+
     public static SpanData? Root(TraceData trace)
     {
         var ids = trace.Spans.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);

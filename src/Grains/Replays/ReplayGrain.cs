@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TraceReplay.Grains.Evaluation;
 using TraceReplay.Grains.Llm;
 using TraceReplay.Grains.Telemetry;
 using TraceReplay.Grains.Traces;
@@ -384,7 +385,8 @@ public sealed partial class ReplayGrain(
             Status = completed.Status, CompletedAt = completed.CompletedAt, CompletedSpans = state.State.Results.Count,
             ReplayTraceId = replayTrace.Id, Result = result,
         };
-        Adopt(await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).CompleteReplayAsync(replayTrace, ReplayRecord.Completed(outcome)));
+        Adopt(await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).CompleteReplayAsync(
+            replayTrace, ReplayRecord.Completed(outcome) with { Reference = new(EvaluationRunner.ReferenceOutput(trace)) }));
         _savedResults = state.State.Results.Count;
 
         // Then the history; a crash in between leaves a replay that, activated again, finds its outcome and reports it.

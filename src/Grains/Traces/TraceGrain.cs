@@ -279,6 +279,24 @@ public sealed partial class TraceGrain(
         activity.State.KeepReplay(replay);
         await activity.WriteStateAsync();
         _historyUnsaved = false;
+        if (replay.Status is ReplayStatus.Completed or ReplayStatus.Failed
+            && activity.State.Replays.All(r => r.Status is ReplayStatus.Completed or ReplayStatus.Failed))
+        {
+            FreeActivation();
+        }
+    }
+
+    /// <summary>
+    /// A trace done with for now (its last replay reported, or a replay's new trace scored) leaves memory at once
+    /// instead of after the collection age: a sweep touches each of up to 100,000 traces for seconds, and keeping
+    /// them all for the age would hold gigabytes. Everything is stored; the next call reads it back.
+    /// </summary>
+    private void FreeActivation()
+    {
+        if (!_historyUnsaved)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     public async Task SaveReplayResultsAsync(ReplayRecord record)
@@ -314,6 +332,11 @@ public sealed partial class TraceGrain(
             state.State.Trace = null;
             state.State.Replay = progress;
             throw;
+        }
+
+        if (Evaluation is not { Pending.Count: > 0 })
+        {
+            FreeActivation();
         }
 
         return record.Outcome!;
@@ -367,6 +390,10 @@ public sealed partial class TraceGrain(
         if (lastPending)
         {
             await MarkCatalogEvaluatedAsync();
+            if (state.State.Trace?.ReplayOf is not null)
+            {
+                FreeActivation();
+            }
         }
     }
 

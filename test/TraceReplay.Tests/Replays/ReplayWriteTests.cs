@@ -193,6 +193,42 @@ public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestO
     }
 
     /// <summary>
+    /// A sweep touches each of up to 100,000 traces for seconds: once the source's last replay has reported and the new
+    /// trace is scored, neither stays in memory until the collection age; what they hold is read back when asked.
+    /// </summary>
+    [Fact]
+    public async Task TracesDoneWithLeaveMemoryAndReadBackWhatTheyHeld()
+    {
+        var project = NewProject();
+        await Client.GetGrain<IEvaluatorRegistryGrain>(project).CreateAsync(new NewEvaluator("says-answer", "CONTAINS", """{"value":"answer"}""", true));
+        var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, NewId("t")));
+        await source.IngestAsync(SampleTraces.Chain(3));
+        await Eventually.ReturnsAsync(source.GetScoresAsync, s => s.Count == 1, TimeSpan.FromSeconds(20), "the source trace's score");
+
+        var before = fixture.Writes.Count;
+        var calls = fixture.Calls.Count;
+        var done = await fixture.WaitForReplayAsync((await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 100)).Replay!.Id);
+        var copy = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, done.ReplayTraceId!));
+        // Watched through the storage, not by calling them: a call would bring them back.
+        await Eventually.ReturnsAsync(() => Task.FromResult(fixture.Writes.Skip(before).ToList()),
+            w => w.Any(x => x.GrainId == source.GetGrainId() && x.StateName == "activity")
+                && w.Any(x => x.GrainId == copy.GetGrainId() && x.StateName == "activity"),
+            TimeSpan.FromSeconds(20), "the source's history and the new trace's score");
+        var management = Client.GetGrain<IManagementGrain>(0);
+        await Eventually.ReturnsAsync(async () =>
+            {
+                var active = await management.GetActiveGrains(source.GetGrainId().Type);
+                return (Source: active.Contains(source.GetGrainId()), Copy: active.Contains(copy.GetGrainId()));
+            },
+            active => !active.Source && !active.Copy, TimeSpan.FromSeconds(20),
+            "the source and the new trace to leave memory");
+
+        Assert.Equal([done.Id], (await source.GetReplaysAsync()).Select(r => r.Id));
+        Assert.Single(await copy.GetScoresAsync());
+        Assert.NotNull(await copy.GetAsync());
+    }
+
+    /// <summary>
     /// Ingests a three-LLM-span trace in a project of its own (with one evaluator: the trace is scored first), replays
     /// it, and returns the writes it caused from its start until its last write — and, with the evaluator, the new
     /// trace's score.
