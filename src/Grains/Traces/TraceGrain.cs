@@ -287,9 +287,10 @@ public sealed partial class TraceGrain(
     }
 
     /// <summary>
-    /// A trace done with for now (its last replay reported, or a replay's new trace scored) leaves memory at once
-    /// instead of after the collection age: a sweep touches each of up to 100,000 traces for seconds, and keeping
-    /// them all for the age would hold gigabytes. Everything is stored; the next call reads it back.
+    /// A trace done with for now (scored by every evaluator pending on it, its last replay in flight reported, or a
+    /// replay's new trace stored with no evaluator to wait for) leaves memory at once instead of after the collection
+    /// age: ingestion and a sweep touch each of up to 100,000 traces for seconds, and keeping them all for the age
+    /// would hold gigabytes. Everything is stored; the next call reads it back.
     /// </summary>
     private void FreeActivation()
     {
@@ -390,10 +391,7 @@ public sealed partial class TraceGrain(
         if (lastPending)
         {
             await MarkCatalogEvaluatedAsync();
-            if (state.State.Trace?.ReplayOf is not null)
-            {
-                FreeActivation();
-            }
+            FreeActivation();
         }
     }
 
