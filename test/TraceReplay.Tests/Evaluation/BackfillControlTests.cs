@@ -80,8 +80,12 @@ public sealed class BackfillControlTests(BackfillControlFixture fixture) : IAsyn
         Assert.Equal("CANCELLED", (string?)cancelled["status"]);
         Assert.Equal(0, (int)cancelled["counts"]!["queued"]!);
         Assert.True((int)cancelled["counts"]!["skipped"]! >= 20 - 16, cancelled.ToJsonString());
-        var asked = fixture.Llm.Requests.Count;
-        Assert.True(asked <= 16, $"{asked} judge calls for a window of 16");
+        // What the backfill asked is its own account, not the shared fake's request count: the other test's judge calls
+        // are still open there (5 minutes), and they hold the pool's judge turns.
+        var counts = cancelled["counts"]!;
+        var asked = (int)counts["scoring"]! + (int)counts["scored"]!;
+        Assert.Equal(20, asked + (int)counts["skipped"]!);
+        Assert.InRange(asked, 1, 16);
 
         var again = await fixture.PostAsync($"/api/v1/backfills/{backfill}/cancel", new { });
         var message = await ApiFixture.AssertErrorAsync(again, HttpStatusCode.Conflict, "CONFLICT");
