@@ -96,7 +96,7 @@ public sealed partial class ReplayGrain(
 
         if (s.HoldsQuotaSlot)
         {
-            // One-way: the quota grain may be the caller that activated this replay (its pruning reads replays).
+            // Not awaited: the quota grain may be the caller that activated this replay (its pruning reads replays).
             GrainFactory.GetGrain<IProjectQuotaGrain>(Project).HoldAsync(QuotaKind.Replays, this.GetPrimaryKeyString()).Ignore();
         }
     }
