@@ -119,6 +119,11 @@ public sealed partial class SweepGrain(
             throw new ArgumentException($"sweep '{SweepId}' holds {_staged.Count} staged targets; a page at {offset} would leave a gap or overlap.", nameof(offset));
         }
 
+        if (_staged.Count + targets.Count > SweepFilter.MaxTraces)
+        {
+            throw new ArgumentException($"sweep '{SweepId}' would hold more than {SweepFilter.MaxTraces} staged targets.", nameof(targets));
+        }
+
         _staged.AddRange(targets);
         return Task.CompletedTask;
     }
