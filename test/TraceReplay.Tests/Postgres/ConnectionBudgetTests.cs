@@ -74,8 +74,9 @@ public sealed class ConnectionBudgetTests
             return;
         }
 
-        // Two connections, and a request waits at most one second for one of them.
-        var budgeted = new NpgsqlConnectionStringBuilder(db) { Timeout = 1 }.ConnectionString;
+        // Two connections, and a request waits at most five seconds for one of them. Npgsql's Timeout also bounds
+        // opening a new connection, which the silo does at start-up: one second failed the start on a loaded machine.
+        var budgeted = new NpgsqlConnectionStringBuilder(db) { Timeout = 5 }.ConnectionString;
         await using var host = await OperabilityHost.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = budgeted,
