@@ -43,7 +43,27 @@ public sealed record BackfillDefinition(
     [property: Id(1)] EvaluatorDefinition Evaluator,
     [property: Id(2)] IReadOnlyList<string> TraceIds,
     [property: Id(3)] string FilterDescription,
-    [property: Id(4)] DateTimeOffset CreatedAt);
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] int StagedTraces = 0);
+
+/// <summary>
+/// A backfill's trace ids cross the wire in pages of <see cref="SweepPages.Size"/>, as a sweep's targets do, so no
+/// grain message grows with the backfill's size (up to 100,000 traces).
+/// </summary>
+public static class BackfillPages
+{
+    /// <summary>Stages the definition's trace ids page by page, then starts the backfill with them.</summary>
+    public static async Task<BackfillSnapshot> StartInPagesAsync(this IBackfillGrain backfill, BackfillDefinition definition)
+    {
+        var ids = definition.TraceIds;
+        for (var offset = 0; offset < ids.Count; offset += SweepPages.Size)
+        {
+            await backfill.StageTracesAsync(offset, [.. ids.Skip(offset).Take(SweepPages.Size)]);
+        }
+
+        return await backfill.StartAsync(definition with { TraceIds = [], StagedTraces = ids.Count });
+    }
+}
 
 /// <summary>How many traces of a backfill are in each state.</summary>
 [GenerateSerializer, Immutable, Alias("TraceReplay.BackfillCounts")]

@@ -7,7 +7,18 @@ namespace TraceReplay.Grains;
 [Alias("TraceReplay.IBackfillGrain")]
 public interface IBackfillGrain : IGrainWithStringKey
 {
-    /// <summary>Records the backfill as PENDING and schedules its drive; returns at once. Repeating it changes nothing.</summary>
+    /// <summary>
+    /// Holds a page of at most <see cref="SweepPages.Size"/> trace ids, at <paramref name="offset"/>, in the activation
+    /// until <see cref="StartAsync"/> (<see cref="BackfillPages.StartInPagesAsync"/> does both). A page held already, or
+    /// a backfill started already, changes nothing.
+    /// </summary>
+    [Alias("StageTracesAsync")]
+    Task StageTracesAsync(int offset, IReadOnlyList<string> traceIds);
+
+    /// <summary>
+    /// Records the backfill as PENDING over the staged trace ids (<see cref="BackfillDefinition.StagedTraces"/> of
+    /// them) and the definition's own, and schedules its drive; returns at once. Repeating it changes nothing.
+    /// </summary>
     [Alias("StartAsync")]
     Task<BackfillSnapshot> StartAsync(BackfillDefinition definition);
 

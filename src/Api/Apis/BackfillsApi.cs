@@ -65,7 +65,18 @@ public static class BackfillsApi
                 $"the project already has {limit} backfills pending or running, its limit (TraceReplay:Limits:MaxBackfillsPerProject); wait for one to finish or cancel one.");
         }
 
-        var backfill = await services.Grains.GetGrain<IBackfillGrain>(backfillId).StartAsync(definition);
+        var grain = services.Grains.GetGrain<IBackfillGrain>(backfillId);
+        BackfillSnapshot backfill;
+        try
+        {
+            backfill = await grain.StartInPagesAsync(definition);
+        }
+        catch
+        {
+            await ReleaseUnstartedSlotAsync(services, grain, backfillId);
+            throw;
+        }
+
         return TypedResults.Accepted($"/api/v1/backfills/{backfillId}", new DataEnvelope<BackfillDto>(backfill.ToDto()));
     }
 
@@ -86,6 +97,22 @@ public static class BackfillsApi
 
         var result = await grain.CancelAsync();
         return result.Error is not null ? ApiErrors.From(result.Error) : TypedResults.Ok(new DataEnvelope<BackfillDto>(result.Backfill!.ToDto()));
+    }
+
+    /// <summary>A start that failed gives the project's backfill slot back, unless the backfill did start or cannot be asked.</summary>
+    private static async Task ReleaseUnstartedSlotAsync(TraceServices services, IBackfillGrain backfill, string backfillId)
+    {
+        try
+        {
+            if (await backfill.GetAsync() is null)
+            {
+                await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).ReleaseAsync(QuotaKind.Backfills, backfillId);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The start's own failure is the one the caller answers; this one only leaves the slot to the quota grain's pruning.
+        }
     }
 
     private static BackfillDto ToDto(this BackfillSnapshot b) => new(

@@ -450,8 +450,8 @@ public sealed record StartSweepRequest(
 /// <summary>The body of <c>POST /api/v1/evaluators/{id}/backfill</c>: which traces to score; all of the project's when absent.</summary>
 public sealed record StartBackfillRequest(SweepFilterRequest? Filter, bool? IncludeReplays) : IValidatableObject
 {
-    /// <summary>The most traces one backfill scores: its trace ids reach its grain in one message (a sweep's are paged).</summary>
-    public const int MaxTraces = 10_000;
+    /// <summary>The most traces one backfill scores: as many as a sweep (its trace ids reach its grain in pages).</summary>
+    public const int MaxTraces = SweepFilter.MaxTraces;
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? UnknownFields { get; init; }

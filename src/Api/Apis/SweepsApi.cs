@@ -127,8 +127,38 @@ public static class SweepsApi
             return ApiErrors.LimitExceeded($"the project already has {limit} sweeps pending or running, its limit; wait for one to finish or cancel one.");
         }
 
-        var sweep = await services.Grains.GetGrain<ISweepGrain>(sweepId).StartInPagesAsync(definition);
+        var grain = services.Grains.GetGrain<ISweepGrain>(sweepId);
+        SweepSnapshot sweep;
+        try
+        {
+            sweep = await grain.StartInPagesAsync(definition);
+        }
+        catch
+        {
+            await ReleaseUnstartedSlotAsync(services, grain, sweepId);
+            throw;
+        }
+
         return TypedResults.Accepted($"/api/v1/sweeps/{sweepId}", new DataEnvelope<SweepDto>(sweep.ToDto()));
+    }
+
+    /// <summary>
+    /// A start that failed (staging or starting) gives the project's sweep slot back, unless the sweep did start (a
+    /// failure after its state was stored) or cannot be asked: then the quota grain's pruning finds out later.
+    /// </summary>
+    private static async Task ReleaseUnstartedSlotAsync(SweepServices services, ISweepGrain sweep, string sweepId)
+    {
+        try
+        {
+            if (await sweep.GetAsync() is null)
+            {
+                await services.Grains.GetGrain<IProjectQuotaGrain>(services.Project.Id).ReleaseAsync(QuotaKind.Sweeps, sweepId);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The start's own failure is the one the caller answers; this one only leaves the slot to the pruning.
+        }
     }
 
     public static async Task<Results<Ok<DataEnvelope<SweepEstimateDto>>, JsonHttpResult<ApiErrorBody>>> EstimateSweep(

@@ -81,6 +81,17 @@ public static class ApiErrors
             : null;
     }
 
+    /// <summary>503 while the API has not reached the cluster since it started (<see cref="StartupGate"/>).</summary>
+    public static JsonHttpResult<ApiErrorBody> Starting() =>
+        Create(StatusCodes.Status503ServiceUnavailable, UnavailableCode, StartupGate.StartingMessage);
+
+    /// <summary>Writes a 503 with <c>Retry-After</c>: <see cref="UnavailableRetryAfterSeconds"/>.</summary>
+    public static Task WriteUnavailableAsync(HttpContext context, JsonHttpResult<ApiErrorBody> unavailable)
+    {
+        context.Response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return unavailable.ExecuteAsync(context);
+    }
+
     public static JsonHttpResult<ApiErrorBody> Create(int status, string code, string message) =>
         TypedResults.Json(new ApiErrorBody(new ApiErrorDetail(code, message)), statusCode: status);
 }

@@ -70,6 +70,7 @@ public static class ApiHosting
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         });
         builder.AddTraceReplayRequestBinding();
+        builder.AddTraceReplayStartupGate();
         builder.Services.AddProblemDetails();
         builder.Services.AddTraceReplayApiDocumentation();
         builder.Services.AddTraceReplayHealthChecks();
@@ -96,6 +97,7 @@ public static class ApiHosting
                 .ExecuteAsync(context.HttpContext));
         app.UseTraceReplayRequestHygiene();
         app.UseTraceReplayRequestBodyLimit();
+        app.UseTraceReplayStartupGate();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
@@ -127,12 +129,6 @@ public static class ApiHosting
         if (error is BadHttpRequestException bad)
         {
             return ApiErrors.Create(bad.StatusCode, StatusCodeName(bad.StatusCode), "The request could not be read.").ExecuteAsync(context);
-        }
-
-        if (error is not null && ApiErrors.Unavailable(error) is { } unavailable)
-        {
-            context.Response.Headers.RetryAfter = ApiErrors.UnavailableRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return unavailable.ExecuteAsync(context);
         }
 
         return ApiErrors.Create(StatusCodes.Status500InternalServerError, ApiErrors.InternalCode, "An internal error occurred.").ExecuteAsync(context);

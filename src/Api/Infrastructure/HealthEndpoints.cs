@@ -11,6 +11,8 @@ namespace TraceReplay.Api.Infrastructure;
 /// </summary>
 public static class HealthEndpoints
 {
+    /// <summary>Served from the first moment the web server listens (<see cref="StartupGate"/>).</summary>
+    public const string PathPrefix = "/health";
     public const string LivePath = "/health/live";
     public const string ReadyPath = "/health/ready";
     private const string ReadyTag = "ready";
@@ -74,10 +76,15 @@ public sealed class PostgresHealthCheck(IServiceProvider services) : IHealthChec
 }
 
 /// <summary>The cluster has at least one active silo, as seen through the API's grain client (co-hosted silo or gateway).</summary>
-public sealed class ClusterHealthCheck(IClusterClient cluster) : IHealthCheck
+public sealed class ClusterHealthCheck(IClusterClient cluster, IHostApplicationLifetime lifetime) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy("starting: not connected to the cluster yet");
+        }
+
         try
         {
             var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(cancellationToken);

@@ -1,10 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using TraceReplay.Grains.Replays;
 using TraceReplay.Grains.Sweeps;
 
 namespace TraceReplay.Grains.Evaluation;
 
-/// <summary>A backfill's persisted state: its definition (the trace list lives on as the entries), status and entries.</summary>
+/// <summary>
+/// A backfill's persisted head: its definition, status, where its queue stands and the traces being scored. The trace
+/// ids live in chunks of their own (<see cref="BackfillIdChunk"/>), written once at the start, so a checkpoint writes
+/// this head only and costs the same for 100 traces or 100,000. The traces before <see cref="Cursor"/> have been asked
+/// (scored, skipped, or in <see cref="Scoring"/>); the ones from it on are queued.
+/// </summary>
 [GenerateSerializer, Alias("TraceReplay.BackfillState")]
 public sealed class BackfillState
 {
@@ -12,9 +19,28 @@ public sealed class BackfillState
 
     [Id(1)] public BackfillStatus Status { get; set; }
 
+    /// <summary>Written by an earlier version (every trace's entry in the head); moved into chunks on activation.</summary>
     [Id(2)] public List<BackfillEntry> Entries { get; set; } = [];
 
     [Id(3)] public DateTimeOffset? CompletedAt { get; set; }
+
+    [Id(4)] public int Total { get; set; }
+
+    [Id(5)] public int Cursor { get; set; }
+
+    /// <summary>The traces asked and not scored yet: at most <see cref="BackfillGrain.Window"/>.</summary>
+    [Id(6)] public List<string> Scoring { get; set; } = [];
+
+    [Id(7)] public int Scored { get; set; }
+
+    [Id(8)] public int Skipped { get; set; }
+}
+
+/// <summary>Trace ids <c>n × 1,000</c> to <c>(n + 1) × 1,000 − 1</c> of a backfill, stored as <c>backfillids/{backfillId}/{n}</c>.</summary>
+[GenerateSerializer, Alias("TraceReplay.BackfillIdChunk")]
+public sealed class BackfillIdChunk
+{
+    [Id(0)] public List<string> TraceIds { get; set; } = [];
 }
 
 /// <summary>
@@ -22,8 +48,10 @@ public sealed class BackfillState
 /// asks the next traces of a bounded window to make the evaluator pending (<see cref="ITraceGrain.RequestEvaluationsAsync"/>,
 /// which persists it with the catalog's pending flag and starts the trace's EvaluationGrain) and polls the traces in the
 /// window until their score is in. Nothing waits on an LLM inside a grain call. Progress is checkpointed at most once a
-/// second; a resumed backfill asks again, which changes nothing for a trace already pending or scored, and the reminder
-/// resumes it after a silo loss. Evaluation recovery finishes any evaluation whose grain died.
+/// second; a resumed backfill asks again from its last checkpoint, which changes nothing for a trace already pending or
+/// scored, and the reminder resumes it after a silo loss. Evaluation recovery finishes any evaluation whose grain died.
+/// The trace ids arrive in pages (<see cref="StageTracesAsync"/>) and are stored in chunks of
+/// <see cref="SweepPages.Size"/>; the activation holds one chunk at a time.
 /// </summary>
 public sealed partial class BackfillGrain(
     [PersistentState("backfill", TraceReplayNames.SweepStorage)] IPersistentState<BackfillState> state,
@@ -36,23 +64,36 @@ public sealed partial class BackfillGrain(
     public const int Window = 16;
 
     private const string ReminderName = "drive-backfill";
+    private const string ChunkStateName = "backfill-ids";
+    private static readonly GrainType ChunkType = GrainType.Create("backfillids");
+
+    private readonly List<string> _staged = [];
+    private readonly Dictionary<int, GrainState<BackfillIdChunk>> _chunks = [];
+    private IGrainStorage? _storage;
     private IGrainTimer? _driver;
     private bool _unsaved;
     private DateTimeOffset _savedAt;
 
-    private List<BackfillEntry> Entries => state.State.Entries;
+    private BackfillState State => state.State;
+
+    private string BackfillId => this.GetPrimaryKeyString();
 
     /// <summary>Until it completes; a cancelled backfill until the traces it was scoring are scored.</summary>
-    private bool NeedsDriving => state.State.Definition is not null && state.State.CompletedAt is null;
+    private bool NeedsDriving => State.Definition is not null && State.CompletedAt is null;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private IGrainStorage Storage => _storage ??= ServiceProvider.GetRequiredKeyedService<IGrainStorage>(TraceReplayNames.SweepStorage);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (State.Entries.Count > 0)
+        {
+            await MoveEntriesIntoChunksAsync();
+        }
+
         if (NeedsDriving)
         {
             EnsureDriving();
         }
-
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -63,17 +104,52 @@ public sealed partial class BackfillGrain(
         }
     }
 
+    public Task StageTracesAsync(int offset, IReadOnlyList<string> traceIds)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(traceIds.Count, SweepPages.Size);
+        if (State.Definition is not null || offset + traceIds.Count <= _staged.Count)
+        {
+            // Started already, or a page held already (a repeated call).
+            return Task.CompletedTask;
+        }
+
+        if (offset != _staged.Count)
+        {
+            throw new ArgumentException($"backfill '{BackfillId}' holds {_staged.Count} staged traces; a page at {offset} would leave a gap or overlap.", nameof(offset));
+        }
+
+        if (_staged.Count + traceIds.Count > SweepFilter.MaxTraces)
+        {
+            throw new ArgumentException($"backfill '{BackfillId}' would hold more than {SweepFilter.MaxTraces} staged traces.", nameof(traceIds));
+        }
+
+        _staged.AddRange(traceIds);
+        return Task.CompletedTask;
+    }
+
     public async Task<BackfillSnapshot> StartAsync(BackfillDefinition definition)
     {
-        if (state.State.Definition is null)
+        if (State.Definition is null)
         {
-            state.State.Definition = definition with { TraceIds = [] };
-            state.State.Entries = [.. definition.TraceIds.Select(id => new BackfillEntry(id, BackfillTraceStatus.Queued))];
-            state.State.Status = BackfillStatus.Pending;
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(definition.TraceIds.Count, SweepPages.Size);
+            if (_staged.Count != definition.StagedTraces)
+            {
+                // Staged pages live in the activation: one that ended in between (a silo lost) took them along.
+                throw new InvalidOperationException(
+                    $"backfill '{BackfillId}' holds {_staged.Count} staged traces, not the {definition.StagedTraces} its definition names; stage them again.");
+            }
+
+            var ids = _staged.Concat(definition.TraceIds).ToList();
+            // The ids first: a backfill whose head is stored can always read them. A failure here leaves it unknown.
+            await WriteChunksAsync(ids);
+            _staged.Clear();
+            State.Definition = definition with { TraceIds = [], StagedTraces = 0 };
+            (State.Total, State.Cursor, State.Scoring, State.Scored, State.Skipped) = (ids.Count, 0, [], 0, 0);
+            State.Status = BackfillStatus.Pending;
             await state.WriteStateAsync();
             var period = recovery.Value.ReminderPeriod;
             await this.RegisterOrUpdateReminder(ReminderName, period, period);
-            LogStarted(logger, this.GetPrimaryKeyString(), definition.Evaluator.Id, definition.TraceIds.Count);
+            LogStarted(logger, BackfillId, definition.Evaluator.Id, ids.Count);
         }
 
         EnsureDriving();
@@ -84,31 +160,25 @@ public sealed partial class BackfillGrain(
 
     public async Task<BackfillResult> CancelAsync()
     {
-        var backfillId = this.GetPrimaryKeyString();
-        if (state.State.Definition is null)
+        if (State.Definition is null)
         {
-            return BackfillResult.Refused(ErrorKind.NotFound, $"backfill '{backfillId}' not found.");
+            return BackfillResult.Refused(ErrorKind.NotFound, $"backfill '{BackfillId}' not found.");
         }
 
-        if (state.State.Status is BackfillStatus.Completed or BackfillStatus.Cancelled)
+        if (State.Status is BackfillStatus.Completed or BackfillStatus.Cancelled)
         {
             return BackfillResult.Refused(ErrorKind.Conflict,
-                $"backfill '{backfillId}' is already {state.State.Status.ToString().ToUpperInvariant()}; only a PENDING or RUNNING backfill can be cancelled.");
+                $"backfill '{BackfillId}' is already {State.Status.ToString().ToUpperInvariant()}; only a PENDING or RUNNING backfill can be cancelled.");
         }
 
-        state.State.Status = BackfillStatus.Cancelled;
-        for (var i = 0; i < Entries.Count; i++)
-        {
-            if (Entries[i].Status == BackfillTraceStatus.Queued)
-            {
-                Entries[i] = Entries[i] with { Status = BackfillTraceStatus.Skipped, Reason = "backfill cancelled" };
-            }
-        }
-
+        // The queued traces count as skipped.
+        State.Status = BackfillStatus.Cancelled;
+        State.Skipped += State.Total - State.Cursor;
+        State.Cursor = State.Total;
         FinishIfIdle();
         await state.WriteStateAsync();
         (_unsaved, _savedAt) = (false, time.GetUtcNow());
-        LogCancelled(logger, backfillId, Entries.Count(e => e.Status == BackfillTraceStatus.Scoring));
+        LogCancelled(logger, BackfillId, State.Scoring.Count);
         return new BackfillResult(Snapshot(), null);
     }
 
@@ -128,21 +198,21 @@ public sealed partial class BackfillGrain(
     {
         try
         {
-            var status = state.State.Status;
+            var status = State.Status;
             if (status == BackfillStatus.Pending)
             {
-                state.State.Status = BackfillStatus.Running;
+                State.Status = BackfillStatus.Running;
             }
 
-            var completedAt = state.State.CompletedAt;
+            var completedAt = State.CompletedAt;
             _unsaved |= await PollAsync();
-            if (state.State.Status != BackfillStatus.Cancelled)
+            if (State.Status != BackfillStatus.Cancelled)
             {
                 _unsaved |= await RefillAsync();
             }
 
             FinishIfIdle();
-            if (state.State.Status != status || state.State.CompletedAt != completedAt
+            if (State.Status != status || State.CompletedAt != completedAt
                 || (_unsaved && time.GetUtcNow() - _savedAt >= options.Value.CheckpointInterval))
             {
                 await state.WriteStateAsync(cancellationToken);
@@ -162,94 +232,168 @@ public sealed partial class BackfillGrain(
         catch (Exception ex)
         {
             // The next tick or the reminder tries again; asking a trace twice changes nothing.
-            LogDriveFailed(logger, ex, this.GetPrimaryKeyString());
+            LogDriveFailed(logger, ex, BackfillId);
         }
     }
 
     /// <summary>Ends the backfill once no trace is queued or being scored: COMPLETED, or CANCELLED stays and gets its end time.</summary>
     private void FinishIfIdle()
     {
-        if (state.State.CompletedAt is not null || Entries.Any(e => e.Status is BackfillTraceStatus.Queued or BackfillTraceStatus.Scoring))
+        if (State.CompletedAt is not null || State.Cursor < State.Total || State.Scoring.Count > 0)
         {
             return;
         }
 
-        if (state.State.Status != BackfillStatus.Cancelled)
+        if (State.Status != BackfillStatus.Cancelled)
         {
-            state.State.Status = BackfillStatus.Completed;
+            State.Status = BackfillStatus.Completed;
         }
 
-        state.State.CompletedAt = time.GetUtcNow();
-        LogFinished(logger, this.GetPrimaryKeyString(), Entries.Count(e => e.Status == BackfillTraceStatus.Scored));
+        State.CompletedAt = time.GetUtcNow();
+        LogFinished(logger, BackfillId, State.Scored);
     }
 
-    /// <summary>Marks scored every trace in the window whose evaluator is no longer pending.</summary>
+    /// <summary>Counts as scored every trace in the window whose evaluator is no longer pending.</summary>
     private async Task<bool> PollAsync()
     {
-        var evaluator = state.State.Definition!.Evaluator;
-        var scoring = Enumerable.Range(0, Entries.Count).Where(i => Entries[i].Status == BackfillTraceStatus.Scoring).ToList();
+        var scoring = State.Scoring;
         if (scoring.Count == 0)
         {
             return false;
         }
 
-        var statuses = await Task.WhenAll(scoring.Select(i => Trace(Entries[i].TraceId).GetEvaluationStatusAsync()));
-        var changed = false;
-        for (var k = 0; k < scoring.Count; k++)
-        {
-            if (!statuses[k].Pending.Any(p => p.Id == evaluator.Id && p.Version == evaluator.Version))
-            {
-                Entries[scoring[k]] = Entries[scoring[k]] with { Status = BackfillTraceStatus.Scored };
-                changed = true;
-            }
-        }
-
-        return changed;
+        var evaluator = State.Definition!.Evaluator;
+        var statuses = await Task.WhenAll(scoring.Select(id => Trace(id).GetEvaluationStatusAsync()));
+        var stillScoring = scoring.Where((_, k) => statuses[k].Pending.Any(p => p.Id == evaluator.Id && p.Version == evaluator.Version)).ToList();
+        State.Scored += scoring.Count - stillScoring.Count;
+        State.Scoring = stillScoring;
+        return stillScoring.Count != scoring.Count;
     }
 
     /// <summary>Asks the next queued traces to score with the evaluator, up to the window.</summary>
     private async Task<bool> RefillAsync()
     {
-        var capacity = Window - Entries.Count(e => e.Status == BackfillTraceStatus.Scoring);
-        var batch = Enumerable.Range(0, Entries.Count).Where(i => Entries[i].Status == BackfillTraceStatus.Queued).Take(capacity).ToList();
+        var batch = await NextQueuedAsync(Window - State.Scoring.Count);
         if (batch.Count == 0)
         {
             return false;
         }
 
-        EvaluatorDefinition[] evaluators = [state.State.Definition!.Evaluator];
-        var outcomes = await Task.WhenAll(batch.Select(i => Trace(Entries[i].TraceId).RequestEvaluationsAsync(evaluators)));
+        EvaluatorDefinition[] evaluators = [State.Definition!.Evaluator];
+        var outcomes = await Task.WhenAll(batch.Select(id => Trace(id).RequestEvaluationsAsync(evaluators)));
         for (var k = 0; k < batch.Count; k++)
         {
-            var entry = Entries[batch[k]];
-            Entries[batch[k]] = outcomes[k] switch
+            switch (outcomes[k])
             {
-                EvaluationRequestOutcome.Started => entry with { Status = BackfillTraceStatus.Scoring },
-                EvaluationRequestOutcome.AlreadyScored => entry with { Status = BackfillTraceStatus.Scored, Reason = "already scored at this version" },
-                EvaluationRequestOutcome.NotFound => entry with { Status = BackfillTraceStatus.Skipped, Reason = "trace not found or purged" },
-                _ => entry with { Status = BackfillTraceStatus.Skipped, Reason = "trace not complete yet (no header or root span)" },
-            };
+                case EvaluationRequestOutcome.Started:
+                    State.Scoring.Add(batch[k]);
+                    break;
+                case EvaluationRequestOutcome.AlreadyScored:
+                    State.Scored++;
+                    break;
+                default:
+                    // Not found or purged, or not complete yet (no header or root span).
+                    State.Skipped++;
+                    break;
+            }
         }
 
+        State.Cursor += batch.Count;
         return true;
     }
 
-    private ITraceGrain Trace(string traceId) => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(state.State.Definition!.Project, traceId));
-
-    private BackfillSnapshot? Snapshot()
+    /// <summary>Up to <paramref name="count"/> ids from the cursor on, reading the chunk they are in.</summary>
+    private async Task<List<string>> NextQueuedAsync(int count)
     {
-        if (state.State.Definition is not { } d)
+        var ids = new List<string>(Math.Max(count, 0));
+        for (var index = State.Cursor; ids.Count < count && index < State.Total; index++)
         {
-            return null;
+            var chunk = await ChunkAsync(index / SweepPages.Size);
+            if (index % SweepPages.Size >= chunk.Count)
+            {
+                break;
+            }
+
+            ids.Add(chunk[index % SweepPages.Size]);
         }
 
-        int Count(BackfillTraceStatus status) => Entries.Count(e => e.Status == status);
-        return new BackfillSnapshot(
-            this.GetPrimaryKeyString(), d.Project, d.Evaluator.Id, d.Evaluator.Name, d.Evaluator.Version, state.State.Status, d.FilterDescription,
-            new BackfillCounts(Entries.Count, Count(BackfillTraceStatus.Queued), Count(BackfillTraceStatus.Scoring), Count(BackfillTraceStatus.Scored),
-                Count(BackfillTraceStatus.Skipped)),
-            d.CreatedAt, state.State.CompletedAt);
+        return ids;
     }
+
+    /// <summary>The ids of chunk <paramref name="n"/>; the activation keeps the last one read.</summary>
+    private async Task<List<string>> ChunkAsync(int n)
+    {
+        if (_chunks.TryGetValue(n, out var held) && held.State?.TraceIds is { Count: > 0 } cached)
+        {
+            return cached;
+        }
+
+        foreach (var other in _chunks.Keys.Where(k => k != n).ToList())
+        {
+            _chunks.Remove(other);
+        }
+
+        held = Held(n);
+        await Storage.ReadStateAsync(ChunkStateName, ChunkId(n), held);
+        return held.State?.TraceIds ?? [];
+    }
+
+    private async Task WriteChunksAsync(List<string> ids)
+    {
+        var chunks = ids.Chunk(SweepPages.Size).Select((page, n) => (n, page)).ToList();
+        foreach (var batch in chunks.Chunk(4))
+        {
+            await Task.WhenAll(batch.Select(c =>
+            {
+                var held = Held(c.n);
+                held.State = new BackfillIdChunk { TraceIds = [.. c.page] };
+                return Storage.WriteStateAsync(ChunkStateName, ChunkId(c.n), held);
+            }));
+        }
+
+        // Only the first chunk stays in memory; the drive reads the others when it reaches them.
+        foreach (var n in _chunks.Keys.Where(n => n > 0).ToList())
+        {
+            _chunks.Remove(n);
+        }
+    }
+
+    /// <summary>A backfill stored by an earlier version, with every entry in its head: its ids move into chunks.</summary>
+    private async Task MoveEntriesIntoChunksAsync()
+    {
+        var entries = State.Entries;
+        var cursor = entries.FindIndex(e => e.Status == BackfillTraceStatus.Queued);
+        await WriteChunksAsync([.. entries.Select(e => e.TraceId)]);
+        State.Total = entries.Count;
+        State.Cursor = cursor < 0 ? entries.Count : cursor;
+        State.Scoring = [.. entries.Where(e => e.Status == BackfillTraceStatus.Scoring).Select(e => e.TraceId)];
+        State.Scored = entries.Count(e => e.Status == BackfillTraceStatus.Scored);
+        State.Skipped = entries.Count(e => e.Status == BackfillTraceStatus.Skipped);
+        State.Entries = [];
+        await state.WriteStateAsync();
+    }
+
+    private GrainState<BackfillIdChunk> Held(int n)
+    {
+        if (!_chunks.TryGetValue(n, out var held))
+        {
+            held = new GrainState<BackfillIdChunk>(new BackfillIdChunk());
+            _chunks[n] = held;
+        }
+
+        return held;
+    }
+
+    private GrainId ChunkId(int n) => GrainId.Create(ChunkType, IdSpan.Create($"{BackfillId}/{n}"));
+
+    private ITraceGrain Trace(string traceId) => GrainFactory.GetGrain<ITraceGrain>(TraceKeys.For(State.Definition!.Project, traceId));
+
+    private BackfillSnapshot? Snapshot() => State.Definition is not { } d
+        ? null
+        : new BackfillSnapshot(
+            BackfillId, d.Project, d.Evaluator.Id, d.Evaluator.Name, d.Evaluator.Version, State.Status, d.FilterDescription,
+            new BackfillCounts(State.Total, State.Total - State.Cursor, State.Scoring.Count, State.Scored, State.Skipped),
+            d.CreatedAt, State.CompletedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backfill {BackfillId} of evaluator {EvaluatorId} started over {Traces} traces")]
     private static partial void LogStarted(ILogger logger, string backfillId, string evaluatorId, int traces);

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using TraceReplay.Grains;
+using TraceReplay.Grains.Evaluation;
 using TraceReplay.Tests.Fixtures;
 using TraceReplay.Tests.Sweeps;
 
@@ -58,6 +62,47 @@ public sealed class BackfillApiTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task ABackfillOfMoreThanOnePageOfTracesScoresEveryOneAndItsHeadHoldsNoTraceIds()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            ids.AddRange((await SweepApiTests.IngestTaggedAsync(fixture, 100)).Ids);
+        }
+
+        var evaluator = await CreateEvaluatorAsync();
+        try
+        {
+            var response = await fixture.PostAsync($"/api/v1/evaluators/{evaluator}/backfill", new { filter = new { traceIds = ids } });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var location = response.Headers.Location!.ToString();
+            Assert.Equal(ids.Count, (int)(await ApiFixture.ReadJsonAsync(response))["data"]!["counts"]!["total"]!);
+
+            var done = await Eventually.ReturnsAsync(() => fixture.GetDataAsync(location), b => (string?)b["status"] == "COMPLETED",
+                TimeSpan.FromSeconds(180), $"backfill {location} to complete");
+            Assert.Equal(ids.Count, (int)done["counts"]!["scored"]!);
+            Assert.Equal(0, (int)done["counts"]!["queued"]!);
+            Assert.Equal(1, await ScoresFromAsync(ids[0], evaluator));
+            Assert.Equal(1, await ScoresFromAsync(ids[^1], evaluator));
+
+            // What a checkpoint writes: the head, with counts and the cursor, never the trace ids (those are in chunks of 1,000).
+            var storage = fixture.Services.GetRequiredKeyedService<IGrainStorage>(TraceReplayNames.SweepStorage);
+            var head = new GrainState<BackfillState>(new BackfillState());
+            await storage.ReadStateAsync("backfill", GrainId.Create("backfill", location.Split('/')[^1]), head);
+            var stored = Assert.IsType<BackfillState>(head.State);
+            Assert.Equal(ids.Count, stored.Total);
+            Assert.Equal(ids.Count, stored.Cursor);
+            Assert.Empty(stored.Entries);
+            Assert.Empty(stored.Scoring);
+            Assert.Empty(stored.Definition!.TraceIds);
+        }
+        finally
+        {
+            await fixture.Client.DeleteAsync($"/api/v1/evaluators/{evaluator}");
+        }
+    }
+
+    [Fact]
     public async Task ABackfillOfAnUnknownEvaluatorOrWithABadFilterIsRefusedAndStartsNothing()
     {
         await ApiFixture.AssertErrorAsync(
@@ -69,7 +114,7 @@ public sealed class BackfillApiTests(ApiFixture fixture)
                 await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"filter":{"limit":0}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
             Assert.Contains("filter.limit", message);
             message = await ApiFixture.AssertErrorAsync(
-                await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"filter":{"limit":10001}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+                await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"filter":{"limit":100001}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");
             Assert.Contains("filter.limit", message);
             message = await ApiFixture.AssertErrorAsync(
                 await fixture.PostRawAsync($"/api/v1/evaluators/{evaluator}/backfill", """{"fliter":{}}"""), HttpStatusCode.BadRequest, "VALIDATION_ERROR");

@@ -42,9 +42,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
 
     /// <summary>A fresh migrated database and a fake provider; null when PostgreSQL is not configured outside CI.</summary>
     /// <param name="server">Another PostgreSQL server than the shared one (a test's own), as a connection string.</param>
-    public static async Task<ClusterProcesses?> CreateAsync(IDictionary<string, string?>? extra = null, string? server = null)
+    /// <param name="migrated">False: an empty database, whose schema the first silo creates.</param>
+    public static async Task<ClusterProcesses?> CreateAsync(IDictionary<string, string?>? extra = null, string? server = null, bool migrated = true)
     {
-        var db = await TestPostgres.CreateMigratedDatabaseAsync(server);
+        var db = migrated ? await TestPostgres.CreateMigratedDatabaseAsync(server) : await TestPostgres.CreateDatabaseAsync(server);
         return db is null ? null : new ClusterProcesses(db, await FakeOpenAiServer.StartAsync(), extra ?? new Dictionary<string, string?>());
     }
 

@@ -121,6 +121,47 @@ public sealed class ClusterResilienceTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task RequestsBeforeTheApiReachesTheClusterAre503WithRetryAfterAndNothingIsLoggedAsUnhandled()
+    {
+        // An empty database: until the first silo migrates it, not even the catalog's tables exist.
+        await using var cluster = await ClusterProcesses.CreateAsync(migrated: false);
+        if (cluster is null)
+        {
+            return;
+        }
+
+        var api = cluster.StartApi();
+        await WaitForStatusAsync(cluster, Live, HttpStatusCode.OK, GiveUpAfter);
+        foreach (var request in (Func<HttpRequestMessage>[])[
+            () => new(HttpMethod.Get, "/api/v1/models"),
+            () => new(HttpMethod.Get, "/api/v1/traces"),
+            () => new(HttpMethod.Get, "/api/v1/sweeps"),
+            () => new(HttpMethod.Post, "/api/v1/traces") { Content = JsonContent.Create(Api.Batches.Of([])) }])
+        {
+            using var message = request();
+            using var response = await cluster.Http.SendAsync(message);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{message.Method} {message.RequestUri} answered {(int)response.StatusCode}: {body}");
+            Assert.Equal("2", response.Headers.RetryAfter?.ToString());
+            Assert.Equal("SERVICE_UNAVAILABLE", (string?)JsonNode.Parse(body)!["error"]!["code"]);
+            Assert.Contains("starting", (string?)JsonNode.Parse(body)!["error"]!["message"], StringComparison.Ordinal);
+        }
+
+        using (var ready = await cluster.Http.GetAsync(Ready))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("starting", (string?)JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["cluster"]!["description"], StringComparison.Ordinal);
+        }
+
+        cluster.StartSilo();
+        await TimeToFirstServedAsync(cluster, api, "/api/v1/traces", checkLive: true);
+        var (_, ids) = await cluster.IngestAsync(1, llmSpans: 1);
+        await cluster.WaitForDataAsync($"/api/v1/traces/{ids[0]}", t => (string?)t["id"] == ids[0], TimeSpan.FromSeconds(30), "the ingested trace");
+        Assert.DoesNotContain(api.Lines, line => line.Contains("unhandled exception", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(api.Lines, line => line.Contains("ExceptionHandlerMiddleware", StringComparison.Ordinal));
+    }
+
+    [PostgresFact]
     public async Task SigtermDuringASweepAgainstAModelThatNeverAnswersExitsWithinTheShutdownTimeoutAndTheSweepResumesAfterRestart()
     {
         await using var cluster = await ClusterProcesses.CreateAsync(ShortReminders);
