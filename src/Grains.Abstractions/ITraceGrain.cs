@@ -16,10 +16,11 @@ public interface ITraceGrain : IGrainWithStringKey
     /// <summary>
     /// The first step of a batch: refuses (the spans-per-trace limit, counting the batches prepared here and not applied
     /// yet) or holds room for the batch's spans (<paramref name="spanIds"/>: only their ids travel) until it is applied
-    /// or released. Stores nothing.
+    /// or released. Stores nothing. <paramref name="isNew"/>: the caller found no catalog row for the trace, so the trace
+    /// is taken as new and not read (its apply inserts it, or reads it when it is stored after all).
     /// </summary>
     [Alias("PrepareSpansAsync")]
-    Task<RequestError?> PrepareIngestAsync(string batchId, string[] spanIds);
+    Task<RequestError?> PrepareIngestAsync(string batchId, string[] spanIds, bool isNew = false);
 
     /// <summary>Gives back the room a prepared batch held: the batch was refused before it was journaled.</summary>
     [Alias("ReleaseIngestAsync"), OneWay]

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Ingestion;
+using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Api.Ingestion;
 
@@ -8,7 +9,8 @@ namespace TraceReplay.Api.Ingestion;
 /// Stores a validated batch all or nothing, through the ingest journal:
 /// <list type="number">
 /// <item>every trace of the batch prepares its part (from its span ids only: the spans-per-trace limit, counting other
-/// batches prepared on it); a refusal or failure refuses the request and nothing is stored;</item>
+/// batches prepared on it); a refusal or failure refuses the request and nothing is stored. The batch's catalog rows are
+/// looked up first (one query): a trace without one is told it is new, and reads no state;</item>
 /// <item>the batch is journaled in one statement; a failure refuses the request (503) and nothing is stored;</item>
 /// <item>the batch is accepted: each trace applies its part (once, however often it is delivered), and the journal row
 /// is deleted when all did. When some fail, the request is still answered as accepted: the batch is durable, and
@@ -16,7 +18,7 @@ namespace TraceReplay.Api.Ingestion;
 /// the answer, together with other requests' rows.</item>
 /// </list>
 /// </summary>
-public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory grains, ILogger<BatchIngestor> logger)
+public sealed partial class BatchIngestor(IIngestJournal journal, ITraceCatalog catalog, IGrainFactory grains, ILogger<BatchIngestor> logger)
 {
     /// <summary>
     /// Ingests <paramref name="traces"/> (trace id → its part) through <paramref name="trace"/>: null when the batch was
@@ -26,12 +28,14 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
     {
         var batchId = "ing_" + Guid.NewGuid().ToString("N");
         var parts = traces.Select(t => (Grain: trace(t.Key), Ingest: t.Value with { BatchId = batchId })).ToList();
+        var known = await CatalogedAsync(parts.Select(p => p.Grain.GetPrimaryKeyString()));
         var prepared = await Task.WhenAll(parts.Select(async part =>
         {
             try
             {
                 // Only the span ids travel: preparing needs nothing else, and the spans go once, with the apply.
-                return new Outcome(await part.Grain.PrepareIngestAsync(batchId, [.. part.Ingest.Spans.Select(s => s.Id)]), null);
+                var isNew = !known.Contains(part.Grain.GetPrimaryKeyString());
+                return new Outcome(await part.Grain.PrepareIngestAsync(batchId, [.. part.Ingest.Spans.Select(s => s.Id)], isNew), null);
             }
             catch (Exception ex)
             {
@@ -71,6 +75,25 @@ public sealed partial class BatchIngestor(IIngestJournal journal, IGrainFactory 
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The grain keys among <paramref name="keys"/> that have a catalog row: one query per project. A trace without one
+    /// is new, or has only log contents waiting, or was purged, or its first write is under way; the trace finds out
+    /// the latter three from its first write.
+    /// </summary>
+    private async Task<HashSet<string>> CatalogedAsync(IEnumerable<string> keys)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var project in keys.Select(TraceKeys.Parse).GroupBy(k => k.Project, k => k.TraceId, StringComparer.Ordinal))
+        {
+            foreach (var row in await catalog.GetRowsAsync(project.Key, [.. project]))
+            {
+                known.Add(TraceKeys.For(project.Key, row.Id));
+            }
+        }
+
+        return known;
     }
 
     private static void Release(IEnumerable<ITraceGrain> traces, string batchId)

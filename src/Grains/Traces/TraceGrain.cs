@@ -13,8 +13,8 @@ namespace TraceReplay.Grains.Traces;
 /// a score never rewrites the spans.
 /// </summary>
 public sealed partial class TraceGrain(
-    [PersistentState("trace", TraceReplayNames.TraceStorage)] IPersistentState<TraceState> state,
-    [PersistentState("activity", TraceReplayNames.TraceStorage)] IPersistentState<TraceActivity> activity,
+    [LazyState("trace", TraceReplayNames.TraceStorage)] LazyState<TraceState> state,
+    [LazyState("activity", TraceReplayNames.TraceStorage)] LazyState<TraceActivity> activity,
     ITraceCatalog catalog,
     ModelPriceTable prices,
     IOptions<TraceReplayOptions> options,
@@ -25,31 +25,46 @@ public sealed partial class TraceGrain(
     private bool _historyUnsaved;
 
     /// <summary>
-    /// A trace written before the split holds its history, scores and purge mark in the body: they move to the activity
-    /// (one write, once); the body drops its copies with its next write, and is ignored from now on.
+    /// Reads the body and the activity, on the first call that needs them rather than on activation (see
+    /// <see cref="Invoke"/>: a new trace's ingest reads neither). A trace written before the split holds its history,
+    /// scores and purge mark in the body: they move to the activity (one write, once); the body drops its copies with
+    /// its next write, and is ignored from now on.
     /// </summary>
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    private async Task LoadAsync()
     {
+        await Task.WhenAll(state.LoadAsync(), activity.LoadAsync());
         var body = state.State;
         if (!body.HasLegacyActivity)
         {
             return;
         }
 
-        if (!activity.RecordExists)
-        {
-            activity.State = new TraceActivity
-            {
-                Replays = [.. body.LegacyReplays.OrderByDescending(r => r.CreatedAt).Take(TraceActivity.MaxInlineReplays)],
-                Scores = [.. body.LegacyScores],
-                PurgedAt = body.LegacyPurgedAt,
-            };
-            await activity.WriteStateAsync(cancellationToken);
-        }
-
+        // Taken out before the write: an interleaving call finds nothing left to move.
+        var (replays, scores, purgedAt) = (body.LegacyReplays, body.LegacyScores, body.LegacyPurgedAt);
         body.LegacyReplays = [];
         body.LegacyScores = [];
         body.LegacyPurgedAt = null;
+        if (activity.RecordExists)
+        {
+            return;
+        }
+
+        try
+        {
+            activity.State = new TraceActivity
+            {
+                Replays = [.. replays.OrderByDescending(r => r.CreatedAt).Take(TraceActivity.MaxInlineReplays)],
+                Scores = [.. scores],
+                PurgedAt = purgedAt,
+            };
+            await activity.WriteStateAsync();
+        }
+        catch
+        {
+            (body.LegacyReplays, body.LegacyScores, body.LegacyPurgedAt) = (replays, scores, purgedAt);
+            activity.Forget();
+            throw;
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -60,8 +75,11 @@ public sealed partial class TraceGrain(
         }
     }
 
-    /// <summary>The evaluation status: the activity's once it changed, else the snapshot taken with the body.</summary>
-    private EvaluationStatus? Evaluation => activity.State.Evaluation ?? state.State.Evaluation;
+    /// <summary>
+    /// The evaluation status: the activity's once it changed, else the snapshot taken with the body. An activity not
+    /// loaded belongs to a trace being created by its ingest (an activity is only ever written for a stored body).
+    /// </summary>
+    private EvaluationStatus? Evaluation => (activity.IsLoaded ? activity.State.Evaluation : null) ?? state.State.Evaluation;
 
     /// <summary>The ingest itself; <see cref="IngestAsync"/> wraps it (a batch applied once, a failed write forgotten).</summary>
     private async Task<RequestError?> IngestCoreAsync(TraceIngest ingest)

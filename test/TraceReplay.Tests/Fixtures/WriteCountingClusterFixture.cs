@@ -27,6 +27,9 @@ public sealed class WriteCountingClusterFixture : IAsyncLifetime
     /// <summary>Every grain-state write and clear, in order.</summary>
     public ConcurrentQueue<StateWrite> Writes { get; } = new();
 
+    /// <summary>Every grain-state read, in order.</summary>
+    public ConcurrentQueue<StateWrite> Reads { get; } = new();
+
     /// <summary>Every grain call the silo received: the target and the method's name.</summary>
     public ConcurrentQueue<(GrainId Target, string Method)> Calls { get; } = new();
 
@@ -39,7 +42,7 @@ public sealed class WriteCountingClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddTraceReplay();
-            CountingGrainStorage.Wrap(silo.Services, Writes);
+            CountingGrainStorage.Wrap(silo.Services, Writes, Reads);
             silo.AddIncomingGrainCallFilter(context =>
             {
                 Calls.Enqueue((context.TargetId, context.InterfaceMethod.Name));
@@ -73,11 +76,11 @@ public sealed record StateWrite(string Storage, string StateName, GrainId GrainI
     public override string ToString() => $"{Storage}/{StateName} {GrainId}{(Note is null ? "" : " " + Note)}";
 }
 
-/// <summary>Counts the writes of the storage registered under one name, then lets it do them.</summary>
-public sealed class CountingGrainStorage(string name, IGrainStorage inner, ConcurrentQueue<StateWrite> writes) : IGrainStorage
+/// <summary>Counts the writes and reads of the storage registered under one name, then lets it do them.</summary>
+public sealed class CountingGrainStorage(string name, IGrainStorage inner, ConcurrentQueue<StateWrite> writes, ConcurrentQueue<StateWrite> reads) : IGrainStorage
 {
     /// <summary>Replaces each storage of <see cref="TraceReplayNames.GrainStorages"/> with a counting wrapper around it.</summary>
-    public static void Wrap(IServiceCollection services, ConcurrentQueue<StateWrite> writes)
+    public static void Wrap(IServiceCollection services, ConcurrentQueue<StateWrite> writes, ConcurrentQueue<StateWrite> reads)
     {
         foreach (var storage in TraceReplayNames.GrainStorages)
         {
@@ -86,12 +89,15 @@ public sealed class CountingGrainStorage(string name, IGrainStorage inner, Concu
                 ?? throw new InvalidOperationException($"grain storage '{storage}' is not registered by a factory.");
             services.Remove(registered);
             services.AddKeyedSingleton<IGrainStorage>(storage,
-                (provider, key) => new CountingGrainStorage(storage, (IGrainStorage)create(provider, key), writes));
+                (provider, key) => new CountingGrainStorage(storage, (IGrainStorage)create(provider, key), writes, reads));
         }
     }
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        reads.Enqueue(new StateWrite(name, stateName, grainId, "read"));
+        return inner.ReadStateAsync(stateName, grainId, grainState);
+    }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
