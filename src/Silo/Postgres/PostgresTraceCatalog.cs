@@ -24,8 +24,15 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
 
     private const int ColumnCount = 19;
 
-    // Whether anything pins the row's trace (table trace_pins), read as the column after Columns.
+    // Whether anything pins the row's trace (table trace_pins): the filter's form.
     private const string PinnedColumn = "EXISTS (SELECT 1 FROM trace_pins p WHERE p.project = c.project AND p.trace_id = c.trace_id)";
+
+    // The same, read as the column after Columns: one primary-key probe per row returned. As an EXISTS in the select
+    // list, PostgreSQL sizes its choice by the rows the index scan could return before the LIMIT and hashes every pin
+    // of every project instead (a sequential scan of trace_pins per listing, which a 100,000-trace sweep fills).
+    private const string SelectRows =
+        $"SELECT {Columns}, pin.pinned IS NOT NULL FROM trace_catalog c LEFT JOIN LATERAL " +
+        "(SELECT true AS pinned FROM trace_pins p WHERE p.project = c.project AND p.trace_id = c.trace_id LIMIT 1) pin ON true";
 
     private readonly NpgsqlDataSource _db;
     private readonly int _batchSize;
@@ -97,21 +104,7 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
 
     public async Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
     {
-        var after = TraceCursor.Decode(query.Cursor);
-        await using var command = _db.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Columns}, {PinnedColumn} FROM trace_catalog c WHERE ");
-        AppendFilters(sql, command, query);
-        if (after is { } cursor)
-        {
-            sql.Append(" AND (timestamp_ticks, trace_id) < (@afterTicks, @afterId)");
-            command.Parameters.AddWithValue("afterTicks", cursor.Ticks);
-            command.Parameters.AddWithValue("afterId", cursor.Id);
-        }
-
-        sql.Append(" ORDER BY timestamp_ticks DESC, trace_id DESC LIMIT @limit");
-        command.Parameters.AddWithValue("limit", query.Limit + 1);
-        command.CommandText = sql.ToString();
-
+        await using var command = QueryCommand(query);
         var rows = new List<TraceCatalogRow>(query.Limit + 1);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -124,6 +117,26 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         var page = rows.Take(query.Limit).ToList();
         var next = rows.Count > query.Limit ? TraceCursor.Encode(page[^1]) : null;
         return new TracePage(page, next);
+    }
+
+    /// <summary>The listing's statement: one page and one row more, newest first (a test reads its plan).</summary>
+    internal NpgsqlCommand QueryCommand(TraceQuery query)
+    {
+        var after = TraceCursor.Decode(query.Cursor);
+        var command = _db.CreateCommand();
+        var sql = new StringBuilder($"{SelectRows} WHERE ");
+        AppendFilters(sql, command, query);
+        if (after is { } cursor)
+        {
+            sql.Append(" AND (timestamp_ticks, trace_id) < (@afterTicks, @afterId)");
+            command.Parameters.AddWithValue("afterTicks", cursor.Ticks);
+            command.Parameters.AddWithValue("afterId", cursor.Id);
+        }
+
+        sql.Append(" ORDER BY timestamp_ticks DESC, trace_id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+        return command;
     }
 
     public async Task<long> CountAsync(TraceQuery query, CancellationToken cancellationToken = default)
@@ -164,7 +177,7 @@ public sealed partial class PostgresTraceCatalog : ITraceCatalog, IAsyncDisposab
         string project, IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
     {
         await using var command = _db.CreateCommand(
-            $"SELECT {Columns}, {PinnedColumn} FROM trace_catalog c WHERE project = @project AND trace_id = ANY(@ids)");
+            $"{SelectRows} WHERE c.project = @project AND c.trace_id = ANY(@ids)");
         command.Parameters.AddWithValue("project", project);
         command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, traceIds.ToArray());
         var rows = new List<TraceCatalogRow>(traceIds.Count);

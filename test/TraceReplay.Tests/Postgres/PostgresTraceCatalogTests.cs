@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
 using TraceReplay.Silo.Postgres;
@@ -67,6 +68,42 @@ public sealed class PostgresTraceCatalogTests
             Assert.Equal(["c", "b"], (await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Pinned: false))).Traces.Select(t => t.Id));
             Assert.False((await catalog.QueryAsync(new TraceQuery("other"))).Traces.Single().Pinned);
         }
+    }
+
+    [PostgresFact]
+    public async Task ListingLooksUpThePinsOfTheRowsItReturnsNotEveryPin()
+    {
+        await using var test = await TestPostgres.CreateCatalogAsync();
+        if (test is null)
+        {
+            return;
+        }
+
+        // A sweep pins each of its sources and replay traces: the pin table grows with the sweeps, the page does not.
+        var catalog = test.Catalog;
+        var rows = Enumerable.Range(0, 2_000).Select(i => Row($"t{i:D4}", i)).ToList();
+        await Task.WhenAll(rows.Select(r => catalog.UpsertAsync(r)));
+        await catalog.PinAsync(TraceReplayNames.DefaultProject, PinHolders.Sweep("s1"), [.. rows.Where((_, i) => i % 2 == 0).Select(r => r.Id)]);
+        await TestPostgres.ScalarAsync<object>(test.ConnectionString, "ANALYZE");
+
+        var page = await catalog.QueryAsync(new TraceQuery(TraceReplayNames.DefaultProject, Limit: 4));
+        Assert.Equal(["t1999", "t1998", "t1997", "t1996"], page.Traces.Select(t => t.Id));
+        Assert.Equal([false, true, false, true], page.Traces.Select(t => t.Pinned));
+
+        await using var listing = catalog.QueryCommand(new TraceQuery(TraceReplayNames.DefaultProject, Limit: 20));
+        listing.CommandText = "EXPLAIN (FORMAT JSON) " + listing.CommandText;
+        using var plan = JsonDocument.Parse((string)(await listing.ExecuteScalarAsync())!);
+        var pinReads = Nodes(plan.RootElement[0].GetProperty("Plan"))
+            .Where(n => n.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "trace_pins")
+            .Select(n => n.GetProperty("Node Type").GetString())
+            .ToList();
+        Assert.NotEmpty(pinReads);
+        Assert.All(pinReads, type => Assert.Contains(type, new[] { "Index Scan", "Index Only Scan" }));
+
+        static IEnumerable<JsonElement> Nodes(JsonElement node) =>
+            node.TryGetProperty("Plans", out var children)
+                ? children.EnumerateArray().SelectMany(Nodes).Prepend(node)
+                : [node];
     }
 
     [PostgresFact]
