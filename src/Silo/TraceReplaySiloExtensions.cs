@@ -64,6 +64,7 @@ public static class TraceReplaySiloExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITraceCatalog, InMemoryTraceCatalog>();
         services.TryAddSingleton<IIngestJournal, InMemoryIngestJournal>();
+        services.TryAddSingleton<IReplayResultJournal, InMemoryReplayResultJournal>();
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
             .Validate(o => o.RecoveryAge > TimeSpan.Zero && o.RecoveryInterval > TimeSpan.Zero,
                 $"{IngestOptions.Section}:RecoveryAge and RecoveryInterval must be positive.")
