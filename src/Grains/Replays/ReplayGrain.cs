@@ -388,6 +388,10 @@ public sealed partial class ReplayGrain(
             plan = ReplayPlanner.CapCompletions(plan, margin);
         }
 
+        // The new trace is activated (its state read) while the calls run, not after the last one: at zero LLM latency a
+        // sweep's window is bound by each replay's time, and those reads were its completion's share.
+        GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).GetReplayRecordAsync().Ignore();
+
         var calls = state.State.Overrides.Mode == ReplayMode.Chained
             ? await CallChainAsync(plan, trace, cancellationToken)
             : await CallModelsAsync(plan, cancellationToken) ? plan.Calls : null;

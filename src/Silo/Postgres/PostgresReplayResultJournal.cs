@@ -9,16 +9,19 @@ namespace TraceReplay.Silo.Postgres;
 
 /// <summary>
 /// The replay result journal in table <c>replay_results</c> (migration 0012), on the process's one data source: a row
-/// per result, so a long chain appends O(n) bytes, never rewriting what it stored before. Appends and deletes are each
-/// group-committed: the appends of every replay of the silo queued while the previous round ran go in one
-/// single-statement INSERT (an append returns once its round committed), the deletes in one
-/// <c>DELETE … WHERE replay_id = ANY(…)</c> — one commit per round, not one per replay: at PostgreSQL's default
-/// durability a commit waits for the WAL to reach the disk. Payloads are written with Orleans' serializer.
+/// per result, so a long chain appends O(n) bytes, never rewriting what it stored before. An append is one
+/// single-statement INSERT of its rows, sent at once: a replay waits for it, and a queue in front of it (tried: one
+/// writer gathering every replay's appends) made replays slower at zero LLM latency, where a sweep's window is bound by
+/// each replay's time. Deletes, which nobody waits for, are gathered for <see cref="DeleteLinger"/> into one
+/// <c>DELETE … WHERE replay_id = ANY(…)</c> per round: one commit, not one per replay. Payloads are written with
+/// Orleans' serializer.
 /// </summary>
 public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, IAsyncDisposable
 {
-    private const int MaxDeletesPerRound = 1_000;
-    private const int MaxAppendsPerRound = 500;
+    private const int MaxDeletesPerRound = 10_000;
+
+    /// <summary>How long a delete round gathers finished replays: their rows are harmless meanwhile.</summary>
+    internal static readonly TimeSpan DeleteLinger = TimeSpan.FromSeconds(1);
 
     private readonly NpgsqlDataSource _db;
     private readonly Serializer _serializer;
@@ -26,9 +29,6 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
     private readonly Channel<(string ReplayId, TaskCompletionSource Done)> _deletes =
         Channel.CreateUnbounded<(string, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _deleter;
-    private readonly Channel<(string ReplayId, IReadOnlyList<JournaledResult> Results, TaskCompletionSource Done)> _appends =
-        Channel.CreateUnbounded<(string, IReadOnlyList<JournaledResult>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _appender;
 
     public PostgresReplayResultJournal(NpgsqlDataSource db, Serializer serializer, ILogger<PostgresReplayResultJournal> logger)
     {
@@ -36,23 +36,29 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
         _serializer = serializer;
         _logger = logger;
         _deleter = Task.Run(DeleteLoopAsync);
-        _appender = Task.Run(AppendLoopAsync);
     }
 
-    public Task AppendAsync(string replayId, IReadOnlyList<JournaledResult> results, CancellationToken cancellationToken = default)
+    public async Task AppendAsync(string replayId, IReadOnlyList<JournaledResult> results, CancellationToken cancellationToken = default)
     {
         if (results.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_appends.Writer.TryWrite((replayId, results, done)))
+        // A repeated append (one reported failed that had committed) changes nothing: a span's result is made once.
+        await using var command = _db.CreateCommand("""
+            INSERT INTO replay_results (replay_id, span_id, payload)
+            SELECT $1, span_id, payload FROM unnest($2::text[], $3::bytea[]) AS r (span_id, payload)
+            ON CONFLICT (replay_id, span_id) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = replayId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. results.Select(r => r.Result.SourceSpanId)] });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>
         {
-            throw new ObjectDisposedException(nameof(PostgresReplayResultJournal));
-        }
-
-        return done.Task.WaitAsync(cancellationToken);
+            TypedValue = [.. results.Select(r => _serializer.SerializeToArray(r))],
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea,
+        });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<JournaledResult>> ReadAsync(string replayId, CancellationToken cancellationToken = default)
@@ -82,48 +88,8 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
 
     public async ValueTask DisposeAsync()
     {
-        _appends.Writer.TryComplete();
         _deletes.Writer.TryComplete();
-        await Task.WhenAll(_appender, _deleter);
-    }
-
-    private async Task AppendLoopAsync()
-    {
-        var round = new List<(string ReplayId, IReadOnlyList<JournaledResult> Results, TaskCompletionSource Done)>();
-        while (await _appends.Reader.WaitToReadAsync())
-        {
-            while (round.Count < MaxAppendsPerRound && _appends.Reader.TryRead(out var next))
-            {
-                round.Add(next);
-            }
-
-            try
-            {
-                var rows = round.SelectMany(a => a.Results.Select(r => (a.ReplayId, Result: r))).ToList();
-                // A repeated append (one reported failed that had committed) changes nothing: a span's result is made once.
-                await using var command = _db.CreateCommand("""
-                    INSERT INTO replay_results (replay_id, span_id, payload)
-                    SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
-                    ON CONFLICT (replay_id, span_id) DO NOTHING
-                    """);
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.ReplayId)] });
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Result.Result.SourceSpanId)] });
-                command.Parameters.Add(new NpgsqlParameter<byte[][]>
-                {
-                    TypedValue = [.. rows.Select(r => _serializer.SerializeToArray(r.Result))],
-                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea,
-                });
-                await command.ExecuteNonQueryAsync();
-                round.ForEach(a => a.Done.TrySetResult());
-            }
-            catch (Exception ex)
-            {
-                // Each replay keeps its results and appends them again with its next ones (or stores them at completion).
-                round.ForEach(a => a.Done.TrySetException(ex));
-            }
-
-            round.Clear();
-        }
+        await _deleter;
     }
 
     private async Task DeleteLoopAsync()
@@ -131,6 +97,8 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
         var round = new List<(string ReplayId, TaskCompletionSource Done)>();
         while (await _deletes.Reader.WaitToReadAsync())
         {
+            await Task.Delay(DeleteLinger);
+
             while (round.Count < MaxDeletesPerRound && _deletes.Reader.TryRead(out var next))
             {
                 round.Add(next);

@@ -16,7 +16,7 @@ public sealed class ReplayResultJournalTests
     private static readonly DateTimeOffset Started = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     [PostgresFact]
-    public async Task AppendsOfManyReplaysAtOnceAreReadBackPerReplayOnceEachAndDiscardedWhenTheirReplayFinished()
+    public async Task AppendsOfManyReplaysAtOnceAreReadBackPerReplayOnceEachAndDiscardedTogetherWhenTheirReplaysFinished()
     {
         var db = await TestPostgres.CreateMigratedDatabaseAsync();
         if (db is null)
@@ -31,7 +31,7 @@ public sealed class ReplayResultJournalTests
         await using var journal = new PostgresReplayResultJournal(source, services.GetRequiredService<Serializer>(), NullLogger<PostgresReplayResultJournal>.Instance);
         var price = new DatedPrice("gpt-4o-mini", "openai", 0.15m, 0.6m, null, PriceSource.Shipped);
 
-        // Twenty replays append at once (grouped into few statements), one of them the same result twice.
+        // Twenty replays append at once, one of them the same result twice.
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
             journal.AppendAsync($"rpl_{i}", [Row("l0", price), Row("l1", null)])));
         await journal.AppendAsync("rpl_0", [Row("l1", null), Row("l2", price)]);
