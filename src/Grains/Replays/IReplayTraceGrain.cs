@@ -7,10 +7,6 @@ namespace TraceReplay.Grains.Replays;
 [Alias("TraceReplay.IReplayTraceGrain")]
 public interface IReplayTraceGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the results finished so far (the trace does not exist yet); ignored once the trace is created.</summary>
-    [Alias("SaveReplayResultsAsync")]
-    Task SaveReplayResultsAsync(ReplayRecord record);
-
     /// <summary>
     /// Creates the trace and stores the replay's final state with it, in one write, and answers with that final state; a
     /// second call changes nothing but the catalog row, which it writes again, and answers with the state stored first.

@@ -9,8 +9,9 @@ namespace TraceReplay.Grains.Replays;
 /// <summary>
 /// Drives one replay: RUNNING, then each LLM span through the silo's <see cref="LlmPool"/> (all at once, or one after
 /// another when chained — see <see cref="ChainedReplayPlanner"/>), persisting each result as it arrives, then the new trace (its id derived from the replay id), then COMPLETED or FAILED.
-/// Its own state is written at admission and on failure only: results go into the new trace's body as they arrive, and the
-/// last ones, the trace and the COMPLETED state in one write there (<see cref="ReplayRecord"/>); an activation recovers them. A one-shot
+/// Its own state is written at admission and on failure only: results are appended to the <see cref="IReplayResultJournal"/>
+/// as they arrive (a row each, not a state write), and the trace with every result and the COMPLETED state are one write
+/// of the new trace's body (<see cref="ReplayRecord"/>); an activation recovers them from there. A one-shot
 /// interleaving timer does the work right away; after a crash or deactivation a reminder re-drives it — or, for a
 /// replay a sweep started, the sweep's next poll (<see cref="ReplayState.SupervisedBy"/>).
 /// Placed at random: its LLM calls run in the pool of the silo it lands on, and the default resource-optimised
@@ -24,6 +25,7 @@ public sealed partial class ReplayGrain(
     LlmPool pool,
     ModelPriceTable prices,
     LlmProviderRegistry providers,
+    IReplayResultJournal journal,
     TimeProvider time,
     IOptions<ReplayRecoveryOptions> recovery,
     ILogger<ReplayGrain> logger) : Grain, IReplayGrain, IRemindable
@@ -43,6 +45,12 @@ public sealed partial class ReplayGrain(
 
     // Results known to be stored: what progress reports, so it never goes back when an unsaved result is lost.
     private int _savedResults;
+
+    // Results received and not journaled yet (an append failed, or they are the last ones, stored with the new trace).
+    private readonly List<JournaledResult> _unjournaled = [];
+
+    // Whether this replay may have rows in the journal: they are discarded once it has finished.
+    private bool _journalUsed;
 
     // A completed replay recovered from its new trace: how many LLM spans it replayed (the results are in the trace's spans).
     private int? _recoveredSpans;
@@ -67,12 +75,13 @@ public sealed partial class ReplayGrain(
     }
 
     /// <summary>
-    /// A replay stored unfinished takes what an earlier activation stored in its new trace's body: the final state of a
-    /// replay that completed, else the results finished so far (and its quota slot again).
+    /// A replay stored unfinished takes the final state an earlier activation stored in its new trace's body, when it
+    /// completed; else the results finished so far, from the journal (and its quota slot again).
     /// </summary>
     private async Task RecoverAsync()
     {
         var s = state.State;
+        var replayId = this.GetPrimaryKeyString();
         var record = await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).GetReplayRecordAsync();
         if (record?.Outcome is { } outcome)
         {
@@ -81,16 +90,34 @@ public sealed partial class ReplayGrain(
             // Not stored: an unsupervised replay drops its reminder only once its source recorded the outcome; a supervised
             // one reports it again (the source writes nothing for a repeat) and pushes it to its sweep again (ignored there).
             s.OriginNotified = s.SupervisedBy is null && await this.GetReminder(ReminderName) is null;
+            // Its rows were discarded after the completion write, unless the silo was lost in between.
+            journal.DiscardAsync(replayId).Ignore();
             return;
         }
 
-        if (record is not null)
+        // A record without an outcome holds results stored in the trace's body by an earlier version.
+        var results = new Dictionary<string, SpanResult>(record?.Results ?? new Dictionary<string, SpanResult>(), StringComparer.Ordinal);
+        List<DatedPrice> pricesUsed = [.. record?.PricesUsed ?? []];
+        var startedAt = record?.StartedAt;
+        foreach (var row in await journal.ReadAsync(replayId))
         {
-            s.Results = new Dictionary<string, SpanResult>(record.Results, StringComparer.Ordinal);
-            s.PricesUsed = [.. record.PricesUsed];
+            results[row.Result.SourceSpanId] = row.Result;
+            if (row.Price is { } price && !pricesUsed.Contains(price))
+            {
+                pricesUsed.Add(price);
+            }
+
+            startedAt = startedAt is { } earlier && earlier <= row.StartedAt ? earlier : row.StartedAt;
+            _journalUsed = true;
+        }
+
+        if (startedAt is { } started)
+        {
+            s.Results = results;
+            s.PricesUsed = pricesUsed;
             if (s.Lifecycle!.Status == ReplayStatus.Pending)
             {
-                s.Lifecycle = s.Lifecycle.Start(record.StartedAt);
+                s.Lifecycle = s.Lifecycle.Start(started);
             }
         }
 
@@ -352,7 +379,7 @@ public sealed partial class ReplayGrain(
 
         if (state.State.Lifecycle!.Status == ReplayStatus.Pending)
         {
-            // Stored with the first results (in the new trace's body): a crash before them only means the replay starts RUNNING again.
+            // Stored with the first results (in their journal rows): a crash before them only means the replay starts RUNNING again.
             state.State.Lifecycle = state.State.Lifecycle.Start(time.GetUtcNow());
         }
 
@@ -360,6 +387,10 @@ public sealed partial class ReplayGrain(
         {
             plan = ReplayPlanner.CapCompletions(plan, margin);
         }
+
+        // The new trace is activated (its state read) while the calls run, not after the last one: at zero LLM latency a
+        // sweep's window is bound by each replay's time, and those reads were its completion's share.
+        GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).GetReplayRecordAsync().Ignore();
 
         var calls = state.State.Overrides.Mode == ReplayMode.Chained
             ? await CallChainAsync(plan, trace, cancellationToken)
@@ -388,6 +419,8 @@ public sealed partial class ReplayGrain(
         Adopt(await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).CompleteReplayAsync(
             replayTrace, ReplayRecord.Completed(outcome) with { Reference = new(EvaluationRunner.ReferenceOutput(trace)) }));
         _savedResults = state.State.Results.Count;
+        _unjournaled.Clear();
+        DiscardJournal();
 
         // Then the history; a crash in between leaves a replay that, activated again, finds its outcome and reports it.
         await ReportToOriginAsync();
@@ -445,7 +478,7 @@ public sealed partial class ReplayGrain(
                     return false;
                 }
 
-                state.State.Results[call.Span.Id] = ToSpanResult(call, result);
+                Keep(call, result);
             }
 
             if (running.Count == 0 && callFailure is null)
@@ -479,16 +512,30 @@ public sealed partial class ReplayGrain(
     {
         await state.WriteStateAsync(cancellationToken);
         _savedResults = state.State.Results.Count;
+        _unjournaled.Clear();
     }
 
-    /// <summary>Stores the results finished so far in the new trace's body (its id is fixed: see <see cref="ReplayRecord"/>).</summary>
+    /// <summary>Appends the results received and not journaled yet: one statement, a row each.</summary>
     private async Task SaveResultsAsync()
     {
-        var s = state.State;
-        var record = new ReplayRecord(
-            s.Lifecycle!.StartedAt!.Value, new Dictionary<string, SpanResult>(s.Results, StringComparer.Ordinal), [.. s.PricesUsed]);
-        await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).SaveReplayResultsAsync(record);
-        _savedResults = record.Results.Count;
+        List<JournaledResult> batch = [.. _unjournaled];
+        _journalUsed = true;
+        await journal.AppendAsync(this.GetPrimaryKeyString(), batch);
+        _unjournaled.RemoveRange(0, batch.Count);
+        _savedResults = state.State.Results.Count - _unjournaled.Count;
+    }
+
+    /// <summary>
+    /// A finished replay's journal rows are deleted, not awaited: the deletes of many replays go in one statement, and
+    /// rows left by a failed delete or a lost silo are deleted when the replay is activated again.
+    /// </summary>
+    private void DiscardJournal()
+    {
+        if (_journalUsed)
+        {
+            journal.DiscardAsync(this.GetPrimaryKeyString()).Ignore();
+            _journalUsed = false;
+        }
     }
 
     /// <summary>The key of this replay's new trace, which holds its <see cref="ReplayRecord"/>.</summary>
@@ -514,7 +561,7 @@ public sealed partial class ReplayGrain(
                 return step.Done;
             }
 
-            if (state.State.Results.Count > _savedResults)
+            if (_unjournaled.Count > 0)
             {
                 // The results before this call; the last one is stored with the new trace (RunAsync).
                 await SaveResultsAsync();
@@ -528,11 +575,12 @@ public sealed partial class ReplayGrain(
                 return null;
             }
 
-            state.State.Results[call.Span.Id] = ToSpanResult(call, result);
+            Keep(call, result);
         }
     }
 
-    private SpanResult ToSpanResult(PlannedCall call, LlmCallResult result)
+    /// <summary>A successful call's result, priced, in the state and waiting to be journaled.</summary>
+    private void Keep(PlannedCall call, LlmCallResult result)
     {
         // The sweep's snapshot first (every replay of a sweep costs what its estimate said), else the price in force now.
         var price = state.State.SweepPrices?.Find(call.Request.Model) ?? prices.PriceAt(call.Request.Model, time.GetUtcNow());
@@ -541,17 +589,20 @@ public sealed partial class ReplayGrain(
             state.State.PricesUsed.Add(price);
         }
 
-        return new(
+        var spanResult = new SpanResult(
             call.Span.Id, result.ResponseModel ?? call.Request.Model, result.MessageJson!, result.PromptTokens,
             result.CompletionTokens, result.LatencyMs, result.WaitMs,
             price?.Cost(result.PromptTokens, result.CompletionTokens), result.Simulated, result.Attempts,
             result.DroppedParameters is { Count: > 0 } dropped ? dropped : null);
+        state.State.Results[call.Span.Id] = spanResult;
+        _unjournaled.Add(new JournaledResult(spanResult, price, state.State.Lifecycle!.StartedAt!.Value));
     }
 
     private async Task FailAsync(ReplayError error)
     {
         state.State.Lifecycle = state.State.Lifecycle!.Fail(time.GetUtcNow(), error);
         await SaveAsync();
+        DiscardJournal();
         TraceReplayMetrics.ReplayFailed(ModelTag, error.Code, time.GetUtcNow() - state.State.Lifecycle.CreatedAt);
         LogFailed(logger, this.GetPrimaryKeyString(), error.Code, error.ProviderStatus);
     }

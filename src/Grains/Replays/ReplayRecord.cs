@@ -1,10 +1,11 @@
 namespace TraceReplay.Grains.Replays;
 
 /// <summary>
-/// The durable record of a replay's work, kept in the body of its new trace (whose id is fixed by the replay id): the
-/// results of the LLM calls finished so far, written as they arrive, and, once the replay completed, its final state in
-/// place of them, written in the same write as the new trace. A replay recovers from it when it is activated again, so
-/// its own state is written only at admission (and when it fails).
+/// The durable record of a completed replay, kept in the body of its new trace (whose id is fixed by the replay id): its
+/// final state, written in the same write as the new trace. A replay recovers from it when it is activated again, so its
+/// own state is written only at admission (and when it fails); the results of a replay still running are in the
+/// <see cref="IReplayResultJournal"/>. (An earlier version wrote them here as they arrived: <see cref="Results"/>, read
+/// when such a replay resumes.)
 /// </summary>
 [GenerateSerializer, Immutable, Alias("TraceReplay.ReplayRecord")]
 public sealed record ReplayRecord(

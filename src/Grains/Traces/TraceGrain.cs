@@ -318,17 +318,6 @@ public sealed partial class TraceGrain(
         }
     }
 
-    public async Task SaveReplayResultsAsync(ReplayRecord record)
-    {
-        if (state.State.Trace is not null)
-        {
-            return;
-        }
-
-        state.State.Replay = record;
-        await state.WriteStateAsync();
-    }
-
     public async Task<ReplaySnapshot> CompleteReplayAsync(TraceData trace, ReplayRecord record)
     {
         if (state.State.Trace is { } existing)

@@ -40,8 +40,8 @@ public sealed class TraceState
     [Id(7)] public List<string> AppliedBatches { get; set; } = [];
 
     /// <summary>
-    /// For a replay's new trace: that replay's record (its results as they arrive, before <see cref="Trace"/> exists;
-    /// then its final state, written with the trace). Null for an ingested trace.
+    /// For a replay's new trace: that replay's record (its final state, written with the trace). Null for an ingested
+    /// trace.
     /// </summary>
     [Id(8)] public ReplayRecord? Replay { get; set; }
 

@@ -9,6 +9,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Ingestion;
+using TraceReplay.Grains.Replays;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Silo.Postgres;
@@ -44,7 +45,7 @@ public static class PostgresSiloExtensions
         return silo;
     }
 
-    /// <summary>The Npgsql data source, the PostgreSQL catalog, the ingest journal and the migrator: what silos and API clients share.</summary>
+    /// <summary>The Npgsql data source, the PostgreSQL catalog, the ingest and replay result journals and the migrator: what silos and API clients share.</summary>
     public static IServiceCollection AddTraceReplayPostgres(this IServiceCollection services, string connectionString)
     {
         services.AddTraceReplayDataSource(connectionString);
@@ -52,6 +53,7 @@ public static class PostgresSiloExtensions
         services.AddSingleton<PostgresTraceCatalog>();
         services.AddSingleton<ITraceCatalog>(sp => sp.GetRequiredService<PostgresTraceCatalog>());
         services.TryAddSingleton<IIngestJournal, PostgresIngestJournal>();
+        services.TryAddSingleton<IReplayResultJournal, PostgresReplayResultJournal>();
         return services;
     }
 

@@ -30,6 +30,12 @@ public sealed class WriteCountingClusterFixture : IAsyncLifetime
     /// <summary>Every grain-state read, in order.</summary>
     public ConcurrentQueue<StateWrite> Reads { get; } = new();
 
+    /// <summary>Every append to the replay result journal: the replay and the span ids it carried, in order.</summary>
+    public ConcurrentQueue<(string ReplayId, string[] SpanIds)> JournalAppends { get; } = new();
+
+    /// <summary>The replay result journal under the counting wrapper (in memory, as in the all-in-one host).</summary>
+    public InMemoryReplayResultJournal Journal { get; } = new();
+
     /// <summary>Every grain call the silo received: the target and the method's name.</summary>
     public ConcurrentQueue<(GrainId Target, string Method)> Calls { get; } = new();
 
@@ -43,6 +49,7 @@ public sealed class WriteCountingClusterFixture : IAsyncLifetime
         {
             silo.AddTraceReplay();
             CountingGrainStorage.Wrap(silo.Services, Writes, Reads);
+            silo.Services.AddSingleton<IReplayResultJournal>(new CountingReplayResultJournal(Journal, JournalAppends));
             silo.AddIncomingGrainCallFilter(context =>
             {
                 Calls.Enqueue((context.TargetId, context.InterfaceMethod.Name));
@@ -117,4 +124,19 @@ public sealed class CountingGrainStorage(string name, IGrainStorage inner, Concu
         TraceState { Replay: { } record } body => $"replay record results={record.Results.Count} outcome={record.Outcome?.Status} trace={body.Trace is not null}",
         _ => null,
     };
+}
+
+/// <summary>Counts the appends to a replay result journal, then lets it do them.</summary>
+public sealed class CountingReplayResultJournal(IReplayResultJournal inner, ConcurrentQueue<(string ReplayId, string[] SpanIds)> appends) : IReplayResultJournal
+{
+    public Task AppendAsync(string replayId, IReadOnlyList<JournaledResult> results, CancellationToken cancellationToken = default)
+    {
+        appends.Enqueue((replayId, [.. results.Select(r => r.Result.SourceSpanId)]));
+        return inner.AppendAsync(replayId, results, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<JournaledResult>> ReadAsync(string replayId, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(replayId, cancellationToken);
+
+    public Task DiscardAsync(string replayId, CancellationToken cancellationToken = default) => inner.DiscardAsync(replayId, cancellationToken);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Traces;
+using TraceReplay.Tests.Fakes;
 using TraceReplay.Tests.Fixtures;
 using Xunit.Abstractions;
 
@@ -15,31 +16,116 @@ namespace TraceReplay.Tests.Replays;
 public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestOutputHelper output) : IClassFixture<WriteCountingClusterFixture>
 {
     /// <summary>
-    /// The most grain-state writes an isolated replay of a three-LLM-span trace with one evaluator makes when its results
-    /// arrive together: the replay's start, the new trace's body (the last results, the trace and COMPLETED in one
-    /// write), the source's history and the new trace's score. Each batch of results that arrives before the last adds
-    /// one write of them to the new trace's body (#17: a finished call is never made again). The quota slot is not written.
+    /// The most grain-state writes a replay of a three-LLM-span trace with one evaluator makes, in every timing: the
+    /// replay's start, the new trace's body (every result, the trace and COMPLETED in one write), the source's history
+    /// and the new trace's score. Results that arrive before the last are appended to the replay result journal, a row
+    /// each (#17: a finished call is never made again), not written to grain state. The quota slot is not written.
     /// </summary>
     private const int MaxWritesPerReplay = 4;
 
     private IClusterClient Client => fixture.Client;
 
-    [Fact]
-    public async Task AnIsolatedReplayOfAThreeLlmSpanTraceWithOneEvaluatorStaysWithinItsWriteBudget()
+    /// <summary>
+    /// The answers arrive 0.4 s apart, so the results before the last are journaled on their own: in an isolated replay
+    /// the three calls run at once and finish one by one; in a chained one they run one after another.
+    /// </summary>
+    [Theory]
+    [InlineData(ReplayMode.Isolated)]
+    [InlineData(ReplayMode.Chained)]
+    public async Task AReplayOfAThreeLlmSpanTraceWithOneEvaluatorMakesAtMostFourGrainStateWritesWhenItsAnswersArriveApart(ReplayMode mode)
     {
-        var (done, writes, _) = await ReplayAsync(withEvaluator: true);
+        var tag = FakeOpenAiServer.NewTag();
+        fixture.Llm.Responder = body => StepOf(body, tag) is { } step ? new FakeReply(Delay: TimeSpan.FromMilliseconds(400 * step)) : null;
+        try
+        {
+            var (done, writes, _) = await ReplayAsync(withEvaluator: true, mode, tag);
 
-        output.WriteLine(string.Join("\n", writes.AsEnumerable()));
-        Assert.Equal(ReplayStatus.Completed, done.Status);
-        var replay = Client.GetGrain<IReplayGrain>(done.Id).GetGrainId();
-        var replayTrace = Client.GetGrain<ITraceGrain>(TraceKeys.For(done.Project, done.ReplayTraceId!)).GetGrainId();
-        var earlyResults = writes.Count(w => w.GrainId == replayTrace && w.Note?.Contains("trace=False", StringComparison.Ordinal) == true);
-        Assert.InRange(earlyResults, 0, 2);
-        Assert.True(writes.Length <= MaxWritesPerReplay + earlyResults,
-            $"{writes.Length} writes, {earlyResults} of them results before the last:\n{string.Join("\n", writes.AsEnumerable())}");
-        Assert.Single(writes, w => w.GrainId == replay);
-        Assert.Single(writes, w => w.GrainId == replayTrace && w.Note?.Contains("outcome=Completed trace=True", StringComparison.Ordinal) == true);
-        Assert.DoesNotContain(writes, w => w.Storage == TraceReplayNames.ProjectStorage);
+            output.WriteLine(string.Join("\n", writes.AsEnumerable()));
+            Assert.Equal(ReplayStatus.Completed, done.Status);
+            Assert.Equal(3, done.CompletedSpans);
+            var replay = Client.GetGrain<IReplayGrain>(done.Id).GetGrainId();
+            var replayTrace = Client.GetGrain<ITraceGrain>(TraceKeys.For(done.Project, done.ReplayTraceId!)).GetGrainId();
+            Assert.True(writes.Length <= MaxWritesPerReplay, $"{writes.Length} writes:\n{string.Join("\n", writes.AsEnumerable())}");
+            Assert.Single(writes, w => w.GrainId == replay);
+            Assert.Single(writes, w => w.GrainId == replayTrace && w.StateName == "trace");
+            Assert.Contains("outcome=Completed trace=True", writes.Single(w => w.GrainId == replayTrace && w.StateName == "trace").Note, StringComparison.Ordinal);
+            Assert.DoesNotContain(writes, w => w.Storage == TraceReplayNames.ProjectStorage);
+
+            // The results before the last were journaled as they arrived (a chain's two exactly; an isolated replay's in
+            // one or two appends), never the last one, and the finished replay's rows are gone.
+            var appends = fixture.JournalAppends.Where(a => a.ReplayId == done.Id).ToList();
+            output.WriteLine(string.Join("\n", appends.Select(a => string.Join(",", a.SpanIds))));
+            if (mode == ReplayMode.Chained)
+            {
+                Assert.Equal([["l0"], ["l1"]], appends.Select(a => a.SpanIds));
+            }
+            else
+            {
+                Assert.InRange(appends.Count, 1, 2);
+                Assert.DoesNotContain("l2", appends.SelectMany(a => a.SpanIds));
+            }
+
+            Assert.Empty(await fixture.Journal.ReadAsync(done.Id));
+        }
+        finally
+        {
+            fixture.Llm.Responder = null;
+        }
+    }
+
+    /// <summary>
+    /// Issue 17 with the journal: a replay whose activation ends while a call is in flight (its memory lost, as when its
+    /// silo dies) resumes from its journaled results and makes no finished call again.
+    /// </summary>
+    [Fact]
+    public async Task AReplayInterruptedAfterAResultWasJournaledResumesWithoutMakingThatCallAgain()
+    {
+        var tag = FakeOpenAiServer.NewTag();
+        var slowOnce = 1;
+        // The second call's first attempt hangs until the activation is gone; every other call answers at once.
+        fixture.Llm.Responder = body => StepOf(body, tag) == 1 && Interlocked.Exchange(ref slowOnce, 0) == 1
+            ? new FakeReply(Delay: TimeSpan.FromSeconds(30))
+            : null;
+        try
+        {
+            var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(NewProject(), NewId("t")));
+            await source.IngestAsync(SampleTraces.Chain(3, tag: tag));
+            var replayId = (await source.StartReplayAsync(new ReplayOverrides(null, null, null, ReplayMode.Chained))).Replay!.Id;
+            await Eventually.ReturnsAsync(() => fixture.Journal.ReadAsync(replayId), rows => rows.Count == 1, TimeSpan.FromSeconds(20),
+                "the first result in the journal");
+            var replay = Client.GetGrain<IReplayGrain>(replayId);
+            Assert.Equal(1, (await replay.GetAsync())!.CompletedSpans);
+
+            await fixture.Cluster.DeactivateAsync(replay);
+            var done = await fixture.WaitForReplayAsync(replayId);
+
+            Assert.Equal(ReplayStatus.Completed, done.Status);
+            var steps = fixture.Llm.Tagged(tag).Select(r => StepOf(r.Body, tag)).ToList();
+            Assert.Equal(1, steps.Count(s => s == 0));
+            Assert.Equal(1, steps.Count(s => s == 2));
+            var copy = (await Client.GetGrain<ITraceGrain>(TraceKeys.For(done.Project, done.ReplayTraceId!)).GetAsync())!;
+            Assert.Equal(3, copy.Spans.Count(s => s.Type == SpanType.Llm));
+            Assert.Empty(await fixture.Journal.ReadAsync(replayId));
+        }
+        finally
+        {
+            fixture.Llm.Responder = null;
+        }
+    }
+
+    /// <summary>Which step of <see cref="SampleTraces.Chain"/> (tagged <paramref name="tag"/>) a request is for; null for another test's.</summary>
+    private static int? StepOf(System.Text.Json.Nodes.JsonObject body, string tag)
+    {
+        var text = body["messages"]?.ToJsonString() ?? "";
+        for (var step = 0; step < 3; step++)
+        {
+            if (text.Contains($"step {step} {tag}", StringComparison.Ordinal))
+            {
+                return step;
+            }
+        }
+
+        return null;
     }
 
     [Fact]
@@ -233,7 +319,8 @@ public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestO
     /// it, and returns the writes it caused from its start until its last write — and, with the evaluator, the new
     /// trace's score.
     /// </summary>
-    private async Task<(ReplaySnapshot Done, StateWrite[] Writes, GrainId Source)> ReplayAsync(bool withEvaluator)
+    private async Task<(ReplaySnapshot Done, StateWrite[] Writes, GrainId Source)> ReplayAsync(
+        bool withEvaluator, ReplayMode mode = ReplayMode.Isolated, string? tag = null)
     {
         var project = NewProject();
         if (withEvaluator)
@@ -242,14 +329,14 @@ public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestO
         }
 
         var source = Client.GetGrain<ITraceGrain>(TraceKeys.For(project, NewId("t")));
-        await source.IngestAsync(SampleTraces.Chain(3));
+        await source.IngestAsync(SampleTraces.Chain(3, tag: tag));
         if (withEvaluator)
         {
             await Eventually.ReturnsAsync(source.GetScoresAsync, s => s.Count == 1, TimeSpan.FromSeconds(20), "the source trace's score");
         }
 
         var before = fixture.Writes.Count;
-        var started = await source.StartReplayAsync(ReplayOverrides.None, inFlightLimit: 100);
+        var started = await source.StartReplayAsync(new ReplayOverrides(null, null, null, mode), inFlightLimit: 100);
         var done = await fixture.WaitForReplayAsync(started.Replay!.Id);
         var replay = Client.GetGrain<IReplayGrain>(done.Id).GetGrainId();
         // The replay's last write is the source's history: its COMPLETED is stored with the new trace, before it.
