@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -20,16 +19,15 @@ public sealed partial class PostgresIngestJournal : IIngestJournal, IAsyncDispos
     private readonly NpgsqlDataSource _db;
     private readonly Serializer _serializer;
     private readonly ILogger<PostgresIngestJournal> _logger;
-    private readonly Channel<(string BatchId, TaskCompletionSource Done)> _deletes =
-        Channel.CreateUnbounded<(string, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _deleter;
+    private readonly GroupedDeletes _deletes;
 
     public PostgresIngestJournal(NpgsqlDataSource db, Serializer serializer, ILogger<PostgresIngestJournal> logger)
     {
         _db = db;
         _serializer = serializer;
         _logger = logger;
-        _deleter = Task.Run(DeleteLoopAsync);
+        _deletes = new GroupedDeletes(db, "DELETE FROM ingest_journal WHERE batch_id = ANY($1)", MaxDeletesPerRound, TimeSpan.Zero,
+            (ex, count) => LogDeleteFailed(_logger, ex, count));
     }
 
     public async Task AppendAsync(IngestBatch batch, CancellationToken cancellationToken = default)
@@ -40,16 +38,7 @@ public sealed partial class PostgresIngestJournal : IIngestJournal, IAsyncDispos
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public Task DiscardAsync(string batchId, CancellationToken cancellationToken = default)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_deletes.Writer.TryWrite((batchId, done)))
-        {
-            throw new ObjectDisposedException(nameof(PostgresIngestJournal));
-        }
-
-        return done.Task.WaitAsync(cancellationToken);
-    }
+    public Task DiscardAsync(string batchId, CancellationToken cancellationToken = default) => _deletes.DeleteAsync(batchId, cancellationToken);
 
     public async Task<IReadOnlyList<IngestBatch>> OlderThanAsync(TimeSpan age, int limit, CancellationToken cancellationToken = default)
     {
@@ -67,38 +56,7 @@ public sealed partial class PostgresIngestJournal : IIngestJournal, IAsyncDispos
         return batches;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _deletes.Writer.TryComplete();
-        await _deleter;
-    }
-
-    private async Task DeleteLoopAsync()
-    {
-        var round = new List<(string BatchId, TaskCompletionSource Done)>();
-        while (await _deletes.Reader.WaitToReadAsync())
-        {
-            while (round.Count < MaxDeletesPerRound && _deletes.Reader.TryRead(out var next))
-            {
-                round.Add(next);
-            }
-
-            try
-            {
-                await using var command = _db.CreateCommand("DELETE FROM ingest_journal WHERE batch_id = ANY($1)");
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. round.Select(d => d.BatchId)] });
-                await command.ExecuteNonQueryAsync();
-                round.ForEach(d => d.Done.TrySetResult());
-            }
-            catch (Exception ex)
-            {
-                LogDeleteFailed(_logger, ex, round.Count);
-                round.ForEach(d => d.Done.TrySetException(ex));
-            }
-
-            round.Clear();
-        }
-    }
+    public ValueTask DisposeAsync() => _deletes.DisposeAsync();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting {Count} applied batches from the ingest journal failed; ingest recovery deletes them later")]
     private static partial void LogDeleteFailed(ILogger logger, Exception exception, int count);

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -26,16 +25,15 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
     private readonly NpgsqlDataSource _db;
     private readonly Serializer _serializer;
     private readonly ILogger<PostgresReplayResultJournal> _logger;
-    private readonly Channel<(string ReplayId, TaskCompletionSource Done)> _deletes =
-        Channel.CreateUnbounded<(string, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _deleter;
+    private readonly GroupedDeletes _deletes;
 
     public PostgresReplayResultJournal(NpgsqlDataSource db, Serializer serializer, ILogger<PostgresReplayResultJournal> logger)
     {
         _db = db;
         _serializer = serializer;
         _logger = logger;
-        _deleter = Task.Run(DeleteLoopAsync);
+        _deletes = new GroupedDeletes(db, "DELETE FROM replay_results WHERE replay_id = ANY($1)", MaxDeletesPerRound, DeleteLinger,
+            (ex, count) => LogDeleteFailed(_logger, ex, count));
     }
 
     public async Task AppendAsync(string replayId, IReadOnlyList<JournaledResult> results, CancellationToken cancellationToken = default)
@@ -75,51 +73,9 @@ public sealed partial class PostgresReplayResultJournal : IReplayResultJournal, 
         return results;
     }
 
-    public Task DiscardAsync(string replayId, CancellationToken cancellationToken = default)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_deletes.Writer.TryWrite((replayId, done)))
-        {
-            throw new ObjectDisposedException(nameof(PostgresReplayResultJournal));
-        }
+    public Task DiscardAsync(string replayId, CancellationToken cancellationToken = default) => _deletes.DeleteAsync(replayId, cancellationToken);
 
-        return done.Task.WaitAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _deletes.Writer.TryComplete();
-        await _deleter;
-    }
-
-    private async Task DeleteLoopAsync()
-    {
-        var round = new List<(string ReplayId, TaskCompletionSource Done)>();
-        while (await _deletes.Reader.WaitToReadAsync())
-        {
-            await Task.Delay(DeleteLinger);
-
-            while (round.Count < MaxDeletesPerRound && _deletes.Reader.TryRead(out var next))
-            {
-                round.Add(next);
-            }
-
-            try
-            {
-                await using var command = _db.CreateCommand("DELETE FROM replay_results WHERE replay_id = ANY($1)");
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. round.Select(d => d.ReplayId).Distinct(StringComparer.Ordinal)] });
-                await command.ExecuteNonQueryAsync();
-                round.ForEach(d => d.Done.TrySetResult());
-            }
-            catch (Exception ex)
-            {
-                LogDeleteFailed(_logger, ex, round.Count);
-                round.ForEach(d => d.Done.TrySetException(ex));
-            }
-
-            round.Clear();
-        }
-    }
+    public ValueTask DisposeAsync() => _deletes.DisposeAsync();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting the journaled results of {Count} finished replays failed; each is deleted again when its replay is activated again")]
     private static partial void LogDeleteFailed(ILogger logger, Exception exception, int count);
