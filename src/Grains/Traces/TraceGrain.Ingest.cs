@@ -15,13 +15,6 @@ public sealed partial class TraceGrain : IIncomingGrainCallFilter
     /// <summary>How many applied batch ids a trace keeps: a batch re-delivered after this many later ones is merged again (spans by id).</summary>
     public const int RememberedBatches = 64;
 
-    /// <summary>
-    /// How long a trace created by an ingest stays in memory before leaving it: batches that looked the trace up as new
-    /// at the same moment as its creator prepare against this activation (its stored spans held), not a fresh one that
-    /// would take the trace as new again and not count them.
-    /// </summary>
-    public static readonly TimeSpan NewTraceLinger = TimeSpan.FromSeconds(5);
-
     /// <summary>How long a prepared batch holds room when it is neither applied nor released (its request died).</summary>
     private static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(2);
 
@@ -124,33 +117,13 @@ public sealed partial class TraceGrain : IIncomingGrainCallFilter
             refused = await ApplyAsync(ingest, assumedNew: false);
         }
 
-        if (assumeNew)
-        {
-            // Created by this batch: other batches that looked it up as new at the same moment prepare on this
-            // activation, where their room is counted against what it holds. It leaves memory a little later.
-            this.RegisterGrainTimer(_ => FreeIfIdleAsync(), new GrainTimerCreationOptions
-            {
-                DueTime = NewTraceLinger,
-                Period = Timeout.InfiniteTimeSpan,
-            });
-        }
-        else
-        {
-            await FreeIfIdleAsync();
-        }
-
-        return refused;
-    }
-
-    /// <summary>Nothing pending on it: it leaves memory now, not after the collection age (a later batch reads it back).</summary>
-    private Task FreeIfIdleAsync()
-    {
         if (_reservations.Count == 0 && Evaluation is not { Pending.Count: > 0 })
         {
+            // Nothing pending on it: it leaves memory now, not after the collection age (a later batch reads it back).
             FreeActivation();
         }
 
-        return Task.CompletedTask;
+        return refused;
     }
 
     private async Task<RequestError?> ApplyAsync(TraceIngest ingest, bool assumedNew)
