@@ -18,7 +18,14 @@ namespace TraceReplay.Api.Ingestion;
 /// the answer, together with other requests' rows.</item>
 /// </list>
 /// </summary>
-public sealed partial class BatchIngestor(IIngestJournal journal, ITraceCatalog catalog, IGrainFactory grains, ILogger<BatchIngestor> logger)
+/// <remarks>
+/// Telling traces without a catalog row that they are new (<paramref name="tellNewTraces"/>) is off in the product:
+/// with it, concurrent batches on the same new traces were seen to pass the spans-per-trace limit
+/// (RefusedBatchTests' concurrent case, about one CI run in three), a race not yet found. The grain side is kept and
+/// tested (IngestReadTests, IngestNewTraceTests) so it can be turned on once the race is closed.
+/// </remarks>
+public sealed partial class BatchIngestor(
+    IIngestJournal journal, ITraceCatalog catalog, IGrainFactory grains, ILogger<BatchIngestor> logger, bool tellNewTraces = false)
 {
     /// <summary>
     /// Ingests <paramref name="traces"/> (trace id → its part) through <paramref name="trace"/>: null when the batch was
@@ -28,13 +35,13 @@ public sealed partial class BatchIngestor(IIngestJournal journal, ITraceCatalog 
     {
         var batchId = "ing_" + Guid.NewGuid().ToString("N");
         var parts = traces.Select(t => (Grain: trace(t.Key), Ingest: t.Value with { BatchId = batchId })).ToList();
-        var known = await CatalogedAsync(parts.Select(p => p.Grain.GetPrimaryKeyString()));
+        var known = tellNewTraces ? await CatalogedAsync(parts.Select(p => p.Grain.GetPrimaryKeyString())) : null;
         var prepared = await Task.WhenAll(parts.Select(async part =>
         {
             try
             {
                 // Only the span ids travel: preparing needs nothing else, and the spans go once, with the apply.
-                var isNew = !known.Contains(part.Grain.GetPrimaryKeyString());
+                var isNew = known is not null && !known.Contains(part.Grain.GetPrimaryKeyString());
                 return new Outcome(await part.Grain.PrepareIngestAsync(batchId, [.. part.Ingest.Spans.Select(s => s.Id)], isNew), null);
             }
             catch (Exception ex)

@@ -35,7 +35,7 @@ public sealed class IngestNewTraceTests
         var stored = new TraceData(traceId, "agent", null, [], SampleTraces.Start, SampleTraces.Start, ingest.Spans, null, true);
         await silo.Services.GetRequiredKeyedService<IGrainStorage>(TraceReplayNames.TraceStorage)
             .WriteStateAsync("trace", grain.GetGrainId(), new GrainState<TraceState>(new TraceState { Trace = stored }));
-        var ingestor = new BatchIngestor(silo.Services.GetRequiredService<IIngestJournal>(), catalog, grains, NullLogger<BatchIngestor>.Instance);
+        var ingestor = new BatchIngestor(silo.Services.GetRequiredService<IIngestJournal>(), catalog, grains, NullLogger<BatchIngestor>.Instance, tellNewTraces: true);
         var late = SampleTraces.Other("late", "root", SpanType.Tool, 2900, 2950, "{}", "{}");
 
         Assert.Null(await ingestor.IngestAsync(new Dictionary<string, TraceIngest> { [traceId] = new(null, [late]) }, id => grains.GetGrain<ITraceGrain>(id)));

@@ -21,7 +21,7 @@ public sealed class IngestReadTests(WriteCountingClusterFixture fixture) : IClas
     private IServiceProvider Silo => fixture.Cluster.Silos[0].ServiceProvider;
 
     private BatchIngestor Ingestor => new(Silo.GetRequiredService<IIngestJournal>(), Silo.GetRequiredService<ITraceCatalog>(), Client,
-        NullLogger<BatchIngestor>.Instance);
+        NullLogger<BatchIngestor>.Instance, tellNewTraces: true);
 
     [Fact]
     public async Task ANewTraceIsStoredWithOneWriteAndNoReadThenLeavesMemoryAndIsReadBackWhole()
