@@ -113,10 +113,11 @@ public sealed class Workload(HttpClient http)
     public async Task<List<double>> ProbeApiAsync(string sweepId, CancellationToken stop)
     {
         var latencies = new List<double>();
+        var startedAt = new List<DateTimeOffset>();
         string[] paths = [$"/api/v1/sweeps/{sweepId}", "/api/v1/traces?limit=20", "/api/v1/sweeps"];
         try
         {
-            await ProbeLoopAsync(paths, latencies, stop);
+            await ProbeLoopAsync(paths, latencies, startedAt, stop);
         }
         finally
         {
@@ -126,15 +127,21 @@ public sealed class Workload(HttpClient http)
                 var own = latencies.Where((_, i) => i % paths.Length == p).ToList();
                 Console.Error.WriteLine($"  probe {paths[p].Split('?')[0].Replace(sweepId, "{id}")}: p50 {Percentile(own, 0.5):0} ms, p99 {Percentile(own, 0.99):0} ms, max {(own.Count > 0 ? own.Max() : double.NaN):0} ms");
             }
+
+            // When the slowest reads started, to line them up with the silo's counters (GC pauses, CPU) of the same second.
+            var slowest = latencies.Select((ms, i) => (ms, i)).OrderByDescending(r => r.ms).Take(Math.Max(5, latencies.Count / 100));
+            Console.Error.WriteLine("  slowest reads: " + string.Join(", ", slowest.OrderBy(r => r.i).Select(r =>
+                $"{startedAt[r.i]:HH:mm:ss.f} {paths[r.i % paths.Length].Split('?')[0].Replace(sweepId, "{id}")} {r.ms:0}")));
         }
 
         return latencies;
     }
 
-    private async Task ProbeLoopAsync(string[] paths, List<double> latencies, CancellationToken stop)
+    private async Task ProbeLoopAsync(string[] paths, List<double> latencies, List<DateTimeOffset> startedAt, CancellationToken stop)
     {
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
+            startedAt.Add(DateTimeOffset.Now);
             var watch = Stopwatch.StartNew();
             try
             {
