@@ -67,6 +67,7 @@ public static class TraceReplaySiloExtensions
         // TraceGrain reads its state on first need, not on activation: a new trace's ingest reads nothing.
         services.AddSingleton<IAttributeToFactoryMapper<LazyStateAttribute>, LazyStateAttributeMapper>();
         services.TryAddSingleton<IReplayResultJournal, InMemoryReplayResultJournal>();
+        services.TryAddSingleton<ISweepStatusStore, InMemorySweepStatusStore>();
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
             .Validate(o => o.RecoveryAge > TimeSpan.Zero && o.RecoveryInterval > TimeSpan.Zero,
                 $"{IngestOptions.Section}:RecoveryAge and RecoveryInterval must be positive.")

@@ -16,7 +16,7 @@ namespace TraceReplay.Api.Apis;
 /// come from the silo's <see cref="IModelCatalogGrain"/>.
 /// </summary>
 public sealed record SweepServices(
-    IClusterClient Grains, ITraceCatalog Catalog,
+    IClusterClient Grains, ITraceCatalog Catalog, SweepStatuses Statuses,
     IOptions<ApiOptions> ApiOptions, IOptions<SweepOptions> SweepOptions, IOptions<LimitOptions> LimitOptions,
     IOptions<RetentionOptions> RetentionOptions, TimeProvider Time, ProjectContext Project)
 {
@@ -24,8 +24,7 @@ public sealed record SweepServices(
     public IModelCatalogGrain Models => Grains.GetGrain<IModelCatalogGrain>(0);
 
     /// <summary>The caller's project's sweep; null when there is none of that id in the project.</summary>
-    public async Task<SweepSnapshot?> FindSweepAsync(string sweepId) =>
-        await Grains.GetGrain<ISweepGrain>(sweepId).GetAsync() is { } sweep && sweep.Project == Project.Id ? sweep : null;
+    public Task<SweepSnapshot?> FindSweepAsync(string sweepId) => Statuses.FindAsync(Project.Id, sweepId);
 }
 
 public sealed record SweepCountsDto(int Total, int Queued, int Running, int Completed, int Failed, int Skipped);
@@ -204,9 +203,8 @@ public static class SweepsApi
 
     public static async Task<Ok<DataEnvelope<IReadOnlyList<SweepDto>>>> ListSweeps([AsParameters] SweepServices services)
     {
-        var ids = await services.Grains.GetGrain<ISweepRegistryGrain>(services.Project.Id).ListAsync();
-        var sweeps = await Task.WhenAll(ids.Select(id => services.Grains.GetGrain<ISweepGrain>(id).GetAsync()));
-        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<SweepDto>>([.. sweeps.OfType<SweepSnapshot>().Select(s => s.ToDto())]));
+        var sweeps = await services.Statuses.ListAsync(services.Project.Id);
+        return TypedResults.Ok(new DataEnvelope<IReadOnlyList<SweepDto>>([.. sweeps.Select(s => s.ToDto())]));
     }
 
     public static async Task<Results<Ok<DataEnvelope<SweepDto>>, JsonHttpResult<ApiErrorBody>>> GetSweep(string sweepId, [AsParameters] SweepServices services)

@@ -57,6 +57,7 @@ public static class ApiHosting
         }
         builder.Services.AddSingleton<ApiKeyFilter>();
         builder.Services.AddSingleton<TraceReplay.Api.Ingestion.BatchIngestor>();
+        builder.Services.AddSingleton<TraceReplay.Api.Apis.SweepStatuses>();
         builder.Services.AddSingleton<StartupBanner>();
         builder.Services.AddSingleton<TraceReplay.Silo.Telemetry.IConsoleSummaryGate>(sp => sp.GetRequiredService<StartupBanner>());
         builder.AddTraceReplayAccess();

@@ -19,14 +19,18 @@ public sealed partial class SweepGrain
         return Task.CompletedTask;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (NeedsDriving)
         {
             EnsureDriving();
         }
-
-        return Task.CompletedTask;
+        else if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            // Finished, but a crash came between the last checkpoint and the drive's unregistering: activating for this
+            // tick published the sweep's status (OnActivateAsync), so nothing is left for the reminder to do.
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     // Ticks are short (they read snapshots and start replays, which return at once); GetAsync is [AlwaysInterleave] and

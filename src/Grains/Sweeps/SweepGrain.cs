@@ -19,11 +19,14 @@ namespace TraceReplay.Grains.Sweeps;
 /// checkpoint, at most once per <see cref="SweepOptions.CheckpointInterval"/>, writes the chunks that changed. Each
 /// replay's id follows from the sweep, the trace's place and the attempt (<see cref="SweepReplayId"/>), so a sweep
 /// resumed from an older checkpoint re-issues the same starts, which answer with the replays already running.
+/// Each checkpoint, and each activation, publishes the sweep's snapshot to the <see cref="ISweepStatusStore"/>, where
+/// the API reads sweeps' status without calling in here.
 /// </summary>
 public sealed partial class SweepGrain(
     [PersistentState("sweep", TraceReplayNames.SweepStorage)] IPersistentState<SweepState> state,
     ModelPriceTable prices,
     ITraceCatalog catalog,
+    ISweepStatusStore statuses,
     IOptions<SweepOptions> options,
     IOptions<ReplayRecoveryOptions> recovery,
     TimeProvider time,
@@ -53,6 +56,9 @@ public sealed partial class SweepGrain(
     // Status, counts and spend as of the last stored checkpoint: what clients read, consistent with each other, and never
     // going back when a crash resumes the sweep from that checkpoint (the live entries may be a checkpoint interval ahead).
     private Published? _saved;
+
+    // The snapshot of the last checkpoint is not in the status store yet (its publish failed, or is under way).
+    private bool _unpublished;
     // scoreOriginals: the project's enabled evaluators, read once per activation.
     private IReadOnlyList<EvaluatorDefinition>? _evaluators;
 
@@ -66,7 +72,7 @@ public sealed partial class SweepGrain(
     private bool NeedsDriving =>
         state.State.Definition is not null && (!SweepLifecycle.IsFinished(state.State.Status) || state.State.CompletedAt is null);
 
-    private bool Unsaved => _headChanged || _unpinned.Count > 0 || Window.DirtyChunkCount > 0;
+    private bool Unsaved => _headChanged || _unpinned.Count > 0 || Window.DirtyChunkCount > 0 || _unpublished;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -89,6 +95,8 @@ public sealed partial class SweepGrain(
         }
 
         _saved = Publish();
+        // Repairs a row a crash left behind its checkpoint, and fills it for a sweep stored before the store existed.
+        await PublishStatusAsync();
         // A sweep that was running when its previous activation ended resumes at once.
         if (NeedsDriving)
         {
@@ -208,6 +216,7 @@ public sealed partial class SweepGrain(
         // Pins first: a crash before the state is cleared leaves a sweep that a repeated DELETE finishes deleting.
         await catalog.UnpinAsync(snapshot.Project, PinHolders.Sweep(SweepId));
         await GrainFactory.GetGrain<ISweepRegistryGrain>(snapshot.Project).RemoveAsync(SweepId);
+        await statuses.DeleteAsync(SweepId);
         if (await this.GetReminder(ReminderName) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
@@ -325,6 +334,15 @@ public sealed partial class SweepGrain(
 
         _savedAt = time.GetUtcNow();
         _saved = Publish();
+        await PublishStatusAsync();
+    }
+
+    /// <summary>Publishes the last checkpoint's snapshot; one that fails stays due and goes with the next checkpoint.</summary>
+    private async Task PublishStatusAsync()
+    {
+        _unpublished = true;
+        await statuses.PublishAsync(Snapshot()!);
+        _unpublished = false;
     }
 
     private Published Publish() => new(Window.Counts, Window.Spend, state.State.Status, state.State.CompletedAt, state.State.StopReason);

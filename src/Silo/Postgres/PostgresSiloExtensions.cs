@@ -10,6 +10,7 @@ using Orleans.Storage;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Ingestion;
 using TraceReplay.Grains.Replays;
+using TraceReplay.Grains.Sweeps;
 using TraceReplay.Grains.Traces;
 
 namespace TraceReplay.Silo.Postgres;
@@ -45,7 +46,7 @@ public static class PostgresSiloExtensions
         return silo;
     }
 
-    /// <summary>The Npgsql data source, the PostgreSQL catalog, the ingest and replay result journals and the migrator: what silos and API clients share.</summary>
+    /// <summary>The Npgsql data source, the PostgreSQL catalog, the ingest and replay result journals, the sweep status store and the migrator: what silos and API clients share.</summary>
     public static IServiceCollection AddTraceReplayPostgres(this IServiceCollection services, string connectionString)
     {
         services.AddTraceReplayDataSource(connectionString);
@@ -54,6 +55,7 @@ public static class PostgresSiloExtensions
         services.AddSingleton<ITraceCatalog>(sp => sp.GetRequiredService<PostgresTraceCatalog>());
         services.TryAddSingleton<IIngestJournal, PostgresIngestJournal>();
         services.TryAddSingleton<IReplayResultJournal, PostgresReplayResultJournal>();
+        services.TryAddSingleton<ISweepStatusStore, PostgresSweepStatusStore>();
         return services;
     }
 

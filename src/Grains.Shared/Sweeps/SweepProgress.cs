@@ -17,4 +17,8 @@ public static class SweepProgress
 
         return (now - started) / recorded * (counts.Queued + counts.Running);
     }
+
+    /// <summary>The snapshot with its time left as of <paramref name="now"/> rather than as of when it was published.</summary>
+    public static SweepSnapshot AsOf(this SweepSnapshot sweep, DateTimeOffset now) =>
+        sweep with { EstimatedTimeRemaining = EstimatedTimeRemaining(sweep.Status, sweep.StartedAt, now, sweep.Counts) };
 }
