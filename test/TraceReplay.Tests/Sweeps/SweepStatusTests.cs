@@ -1,17 +1,20 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Serialization;
 using TraceReplay.Api.Apis;
 using TraceReplay.Grains;
 using TraceReplay.Grains.Sweeps;
 using TraceReplay.Tests.Api;
 using TraceReplay.Tests.Fixtures;
+using TraceReplay.Silo.Postgres;
 using TraceReplay.Tests.Postgres;
 
 namespace TraceReplay.Tests.Sweeps;
 
 /// <summary>
 /// The API reads sweeps' status from the store the sweep grains publish to (ISweepStatusStore), not from the grains;
-/// a sweep stored before the store existed is still found and listed.
+/// a sweep stored before the store existed is still found and listed, and so is every sweep while the store is down.
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.Cluster)]
 [Collection(ApiCollection.Name)]
@@ -75,7 +78,7 @@ public sealed class SweepStatusTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task ASweepTheStoreDoesNotHoldIsFoundThroughItsGrainAndListedThroughTheProjectsRegistry()
+    public async Task ASweepTheStoreDoesNotHoldOrCannotAnswerForIsFoundThroughItsGrainAndListedThroughTheProjectsRegistry()
     {
         var (tag, _) = await SweepApiTests.IngestTaggedAsync(fixture, 2);
         var response = await fixture.PostAsync("/api/v1/sweeps", new { name = "before-the-store", filter = new { tags = new[] { tag } }, overrides = new { model = "gpt-4o-mini" } });
@@ -89,5 +92,11 @@ public sealed class SweepStatusTests(ApiFixture fixture)
         Assert.Null(await statuses.FindAsync("another-project", id));
         Assert.Contains(await statuses.ListAsync(TraceReplayNames.DefaultProject), s => s.Id == id);
         Assert.DoesNotContain(await statuses.ListAsync("another-project"), s => s.Id == id);
+
+        // A store that cannot be reached (a database outage: nothing listens on the port) is answered for by the grains.
+        await using var down = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=postgres;Timeout=2");
+        var outage = new SweepStatuses(new PostgresSweepStatusStore(down, fixture.Services.GetRequiredService<Serializer>()), client, TimeProvider.System);
+        Assert.Equal(id, (await outage.FindAsync(TraceReplayNames.DefaultProject, id))?.Id);
+        Assert.Contains(await outage.ListAsync(TraceReplayNames.DefaultProject), s => s.Id == id);
     }
 }
