@@ -21,13 +21,19 @@ public static class EvaluationSiloExtensions
     /// </summary>
     public static ISiloBuilder AddTraceEvaluation(this ISiloBuilder silo)
     {
-        silo.AddMemoryStreams(TraceReplayNames.StreamProvider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        silo.AddMemoryStreams(TraceReplayNames.StreamProvider, streams =>
+        {
+            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            streams.ConfigurePullingAgent(agent => agent.Configure<IOptions<EvaluationOptions>>((options, evaluation) =>
+                options.StreamInactivityPeriod = evaluation.Value.TraceStreamLifetime));
+        });
 
         var services = silo.Services;
         services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.JudgeModel), $"{EvaluationOptions.Section}:JudgeModel must name a model.")
             .Validate(o => o.SettleDelay >= TimeSpan.Zero, $"{EvaluationOptions.Section}:SettleDelay must not be negative.")
             .Validate(o => o.RedriveInterval > TimeSpan.Zero, $"{EvaluationOptions.Section}:RedriveInterval must be positive.")
+            .Validate(o => o.TraceStreamLifetime > TimeSpan.Zero, $"{EvaluationOptions.Section}:TraceStreamLifetime must be positive.")
             .ValidateOnStart();
 
         // Let a configured re-drive interval below Orleans' one-minute default take effect for the recovery reminder

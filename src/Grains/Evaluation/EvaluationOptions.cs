@@ -20,4 +20,12 @@ public sealed class EvaluationOptions
     /// 1 min, the smallest reminder period Orleans allows by default.
     /// </summary>
     public TimeSpan RedriveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a silo keeps a trace's trace-events stream (its consumer and cursor records, about 1 KB) after the
+    /// stream's last event: Orleans' <c>StreamInactivityPeriod</c> for that provider, whose own default is 30 minutes. A
+    /// trace's stream carries one TraceCreated event, so a silo that ingested or replayed 100,000 traces in half an hour
+    /// kept 100,000 of them for nothing; a later event on a dropped stream registers it again. Default 30 s.
+    /// </summary>
+    public TimeSpan TraceStreamLifetime { get; set; } = TimeSpan.FromSeconds(30);
 }
