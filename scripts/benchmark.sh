@@ -49,7 +49,11 @@ wanted P2-postgres && run P2-postgres sweep --latency-ms 0 --traces "$P2_TRACES"
 # Extra lines, not targets: the same with a window of 100 replays in flight.
 run P2-memory-tuned sweep --latency-ms 0 --traces "$P2_TRACES" --max-in-flight 100
 wanted P2-postgres-tuned && run P2-postgres-tuned sweep --latency-ms 0 --traces "$P2_TRACES" --max-in-flight 100 --postgres "$(fresh_db p2t)"
-wanted P3 && run P3 ingest --batches "${P3_BATCHES:-100}" --traces-per-batch 50 --spans 20 --parallel 8 --postgres "$(fresh_db p3)"
+# P3 is the warm rate: 6,000 traces go in unmeasured first, as the JIT's tiered compilation took about a fifth of the
+# machine for the first half-minute after start (perf), and none later. P3-cold is an extra line: the same 100 batches
+# after only 1,000 traces, a server's first seconds.
+wanted P3 && run P3 ingest --batches "${P3_BATCHES:-100}" --traces-per-batch 50 --spans 20 --parallel 8 --warmup 6000 --postgres "$(fresh_db p3)"
+wanted P3-cold && run P3-cold ingest --batches "${P3_BATCHES:-100}" --traces-per-batch 50 --spans 20 --parallel 8 --warmup 1000 --postgres "$(fresh_db p3c)"
 wanted P4 && run P4 sweep --latency-ms 0 --traces "$P4_TRACES" --warmup 500 --timeout-s 7200 --postgres "$(fresh_db p4)"
 
 driver report --results "$results" --baseline "$out/baseline.jsonl" --markdown "$out/RESULTS.md" ${NOTE:+--note "$NOTE"}

@@ -5,7 +5,8 @@ using TraceReplay.LoadDriver;
 // The end-to-end load driver. Usage (scripts/benchmark.sh runs the whole suite):
 //   sweep  --id P1 --latency-ms 100 --traces 300 [--llm-spans 3] [--silos 1] [--postgres <conn>] [--max-in-flight N] [--warmup N] --out results.jsonl
 //          (--warmup: traces replayed in an unmeasured sweep first; default a fifth of --traces, at most 500)
-//   ingest --id P3 --batches 40 [--traces-per-batch 50] [--spans 20] [--parallel 8] --postgres <conn> --out results.jsonl
+//   ingest --id P3 --batches 40 [--traces-per-batch 50] [--spans 20] [--parallel 8] [--warmup N] --postgres <conn> --out results.jsonl
+//          (--warmup: traces ingested unmeasured first; default a fifth of the measured traces, at least 500)
 //   report --results results.jsonl [--baseline before.jsonl] --markdown RESULTS.md [--note "a line about the run"]
 var command = args.FirstOrDefault() ?? "help";
 var options = Options.Parse(args.Skip(1));
@@ -167,8 +168,8 @@ namespace TraceReplay.LoadDriver
             using var http = Workload.Client(sut.ApiUrl);
             var workload = new Workload(http);
             await workload.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-            // Warm-up, unmeasured: a fifth of the measured traces (at least 500), so the JIT's tiering and the pools settle.
-            await workload.IngestAsync(Math.Max(500, batches * perBatch / 5), llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel);
+            // Warm-up, unmeasured, so the JIT's tiering and the pools settle.
+            await workload.IngestAsync(o.Int("warmup", Math.Max(500, batches * perBatch / 5)), llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel);
             var (ids, seconds) = await workload.IngestAsync(batches * perBatch, llmSpans: spans / 2, otherSpans: spans - 1 - spans / 2, perBatch, parallel);
             var rate = ids.Count * spans / seconds;
             Log($"{id}: {ids.Count * spans} spans in {seconds:0.00} s: {rate:0} spans/s");

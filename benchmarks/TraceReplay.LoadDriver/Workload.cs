@@ -68,6 +68,8 @@ public sealed class Workload(HttpClient http)
         // Stay within the API's default limit of events per request (TraceReplay:Limits:MaxBatchEvents).
         perBatch = Math.Clamp(perBatch, 1, Math.Max(1, MaxBatchEvents / (2 + llmSpans + otherSpans)));
         var batches = ids.Chunk(perBatch).Select(chunk => Batch(chunk, llmSpans, otherSpans)).ToList();
+        var done = new double[batches.Count];
+        var finished = -1;
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (body, ct) =>
         {
@@ -77,8 +79,23 @@ public sealed class Workload(HttpClient http)
             {
                 throw new InvalidOperationException($"Ingestion answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
             }
+
+            done[Interlocked.Increment(ref finished)] = watch.Elapsed.TotalSeconds;
         });
-        return (ids, watch.Elapsed.TotalSeconds);
+        var seconds = watch.Elapsed.TotalSeconds;
+        // How the rate moved through the run (a warm-up still under way shows as slow early tenths), on stderr.
+        if (done.Length >= 10)
+        {
+            var tenths = Enumerable.Range(0, 10).Select(t =>
+            {
+                var (from, to) = (t * done.Length / 10, (t + 1) * done.Length / 10 - 1);
+                var start = from == 0 ? 0 : done[from - 1];
+                return $"{(to - from + 1) * perBatch / Math.Max(done[to] - start, 1e-6):0}";
+            });
+            Console.Error.WriteLine($"  traces/s by tenth of the run: {string.Join(" ", tenths)}");
+        }
+
+        return (ids, seconds);
     }
 
     public async Task<string> StartSweepAsync(IReadOnlyList<string> traceIds, int? maxInFlight)
