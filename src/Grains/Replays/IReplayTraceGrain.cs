@@ -14,6 +14,13 @@ public interface IReplayTraceGrain : IGrainWithStringKey
     [Alias("CompleteReplayAsync")]
     Task<ReplaySnapshot> CompleteReplayAsync(TraceData trace, ReplayRecord record);
 
+    /// <summary>
+    /// Writes the catalog row again from the stored body, if there is one. The body and its row are written side by
+    /// side: a silo lost between the two leaves a stored replay trace that no listing shows.
+    /// </summary>
+    [Alias("EnsureCatalogedAsync")]
+    Task EnsureCatalogedAsync();
+
     /// <summary>The replay's record, or null when nothing was stored yet.</summary>
     [Alias("GetReplayRecordAsync"), AlwaysInterleave]
     Task<ReplayRecord?> GetReplayRecordAsync();

@@ -82,9 +82,13 @@ public sealed partial class ReplayGrain(
     {
         var s = state.State;
         var replayId = this.GetPrimaryKeyString();
-        var record = await GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey).GetReplayRecordAsync();
+        var replayTrace = GrainFactory.GetGrain<IReplayTraceGrain>(ReplayTraceKey);
+        var record = await replayTrace.GetReplayRecordAsync();
         if (record?.Outcome is { } outcome)
         {
+            // Its catalog row first: the silo that stored the outcome may have been lost before the row was written, and
+            // a client that sees COMPLETED expects to find the new trace in the listing.
+            await replayTrace.EnsureCatalogedAsync();
             Adopt(outcome);
             _recoveredSpans = outcome.CompletedSpans;
             // Not stored: an unsupervised replay drops its reminder only once its source recorded the outcome; a supervised

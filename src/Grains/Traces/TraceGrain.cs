@@ -352,6 +352,14 @@ public sealed partial class TraceGrain(
 
     public Task<ReplayRecord?> GetReplayRecordAsync() => Task.FromResult(state.State.Replay);
 
+    public async Task EnsureCatalogedAsync()
+    {
+        if (state.State.Trace is { } stored)
+        {
+            await catalog.UpsertAsync(TraceCatalogRow.From(stored, Evaluation));
+        }
+    }
+
     /// <summary>
     /// One state write (trace and, when due, the evaluator snapshot) alongside the catalog row, which says whether
     /// evaluations are pending.

@@ -155,6 +155,23 @@ public sealed class ReplayWriteTests(WriteCountingClusterFixture fixture, ITestO
     }
 
     [Fact]
+    public async Task AFinishedReplayActivatedAgainWritesItsNewTracesCatalogRowWhenItIsMissing()
+    {
+        var (done, _, _) = await ReplayAsync(withEvaluator: false);
+        var catalog = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<ITraceCatalog>();
+        Assert.Single(await catalog.GetRowsAsync(done.Project, [done.ReplayTraceId!]));
+
+        // As after a silo lost between the new trace's write and its catalog row's: stored, COMPLETED, not listed.
+        await catalog.DeleteAsync(done.Project, [done.ReplayTraceId!]);
+        var replay = Client.GetGrain<IReplayGrain>(done.Id);
+        await fixture.Cluster.DeactivateAsync(replay);
+
+        Assert.Equal(done, await replay.GetAsync());
+        var row = Assert.Single(await catalog.GetRowsAsync(done.Project, [done.ReplayTraceId!]));
+        Assert.Equal(done.ReplayTraceId, row.Id);
+    }
+
+    [Fact]
     public async Task ARefusedReplayWritesNothingAndTakesNoQuotaSlot()
     {
         var project = NewProject();
