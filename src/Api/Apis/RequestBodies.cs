@@ -23,8 +23,8 @@ namespace TraceReplay.Api.Apis;
 /// <remarks>
 /// The one body the platform binds but does not validate (the endpoint's <c>DisableValidation</c>): its handler refuses
 /// a batch over the event limit, then <see cref="BatchParser.Check"/> checks every event. The platform's walk read each
-/// of up to 1,000 events' properties by reflection, found nothing that check does not, and was about half the API's
-/// CPU per batch; <c>[SkipValidation]</c> on a record's property or type does not stop it (.NET 10).
+/// of up to 1,000 events' properties by reflection, found nothing that check does not, and was about half of the
+/// endpoint's CPU under P3's load; <c>[SkipValidation]</c> on a record's property or type does not stop it (.NET 10).
 /// </remarks>
 [Description("send {\"batch\": [events]}")]
 public sealed record IngestBatchRequest(IReadOnlyList<IngestEvent?>? Batch);
