@@ -35,12 +35,9 @@ public static class TracesApi
     public static async Task<Results<Created<AcceptedResponse>, JsonHttpResult<ApiErrorBody>>> IngestBatch(
         IngestBatchRequest? body, [AsParameters] TraceServices services, BatchIngestor ingestor)
     {
-        // The platform bound the body; its checks are made here (see IngestBatchRequest), the size first.
-        if (body is null)
-        {
-            return ApiErrors.Validation("batch is required: send {\"batch\": [events]}.");
-        }
-
+        // The platform bound the body; its checks are made here (see IngestBatchRequest), the size first. A JSON null
+        // body is refused by Check as one without a batch.
+        body ??= new IngestBatchRequest(null);
         if (body.Batch is { Count: var count } && count > services.Limits.MaxBatchEvents)
         {
             return ApiErrors.PayloadTooLarge($"batch has {count} events; the limit is {services.Limits.MaxBatchEvents} events per request.");
